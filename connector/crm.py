@@ -1,0 +1,184 @@
+"""The port every CRM adapter implements, and the frozen records that cross it.
+
+The core owns this interface; `adapters/salesforce` and `adapters/hubspot` implement it and import nothing else
+from the core but `connector.errors`. Records carry the normalized shape, never a client library's objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+#: The normalized contact fields a mapping may fill; anything else lands in ``extra``.
+CONTACT_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "seniority",
+    "department",
+    "company",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "country",
+    "lead_source",
+    "product_interest",
+    "lifecycle",
+    "owner_id",
+    "is_customer",
+    "email_opt_out",
+)
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    """One lead or contact as the CRM holds it, in ScoreBridge's field names."""
+
+    object_type: str
+    crm_id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    title: str | None = None
+    seniority: str | None = None
+    department: str | None = None
+    company: str | None = None
+    industry: str | None = None
+    employees: int | None = None
+    annual_revenue: float | None = None
+    country: str | None = None
+    lead_source: str | None = None
+    product_interest: str | None = None
+    lifecycle: str | None = None
+    owner_id: str | None = None
+    is_customer: bool = False
+    email_opt_out: bool = False
+    created_at: datetime | None = None
+    modified_at: datetime | None = None
+    extra: Mapping[str, object] = field(default_factory=dict)
+    deleted: bool = False
+    #: For a converted Salesforce lead: the contact its history now belongs to, as "Contact:<id>".
+    merged_into: str | None = None
+    #: Values the adapter could not parse (field name -> problem); the field was left empty.
+    warnings: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    """One touchpoint, already classified into the scoring model's activity vocabulary."""
+
+    source_id: str
+    contact_object_type: str
+    contact_crm_id: str
+    type: str
+    occurred_at: datetime
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """Where an incremental stream stopped: the last modification time seen and the id that broke the tie."""
+
+    stream: str
+    modified_at: datetime
+    last_id: str = ""
+
+
+RecordT = TypeVar("RecordT", ContactRecord, ActivityRecord)
+
+
+@dataclass(frozen=True)
+class Page(Generic[RecordT]):
+    """A batch of records plus the bookmark that is safe to commit once they are stored."""
+
+    records: Sequence[RecordT]
+    bookmark: Bookmark | None
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class ScoreWrite:
+    """The values to write on one CRM record, by logical target name (fit, lead, stage, reasons, ...)."""
+
+    object_type: str
+    crm_id: str
+    values: Mapping[str, str | float | int | None]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    crm_id: str
+    ok: bool
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """A follow-up task for sales; the idempotency key makes re-sending after a crash harmless."""
+
+    idempotency_key: str
+    object_type: str
+    crm_id: str
+    owner_id: str | None
+    subject: str
+    description: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    idempotency_key: str
+    crm_task_id: str | None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    """API calls this adapter made, and the CRM's daily allocation as last reported."""
+
+    calls: int
+    daily_used: int | None = None
+    daily_limit: int | None = None
+    rate_limited: int = 0
+
+
+class CrmAdapter(Protocol):
+    """What the sync needs from a CRM. Each method's contract is in its docstring."""
+
+    def check(self) -> list[str]:
+        """Validate the mapping against the CRM's own schema; return problems, empty when all is well."""
+        ...
+
+    def setup(self) -> list[str]:
+        """Create the missing write-back fields; idempotent; return a line per action taken."""
+        ...
+
+    def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
+        """Contacts changed at or after ``since`` minus the lookback, oldest first, deleted ones flagged."""
+        ...
+
+    def pull_activities(self, since: Bookmark | None) -> Iterator[Page[ActivityRecord]]:
+        """Activities changed at or after ``since`` minus the lookback, oldest first."""
+        ...
+
+    def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
+        """Write values, batching as the CRM allows; one result per write, in order; never raise per record."""
+        ...
+
+    def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
+        """Tasks already in the CRM for these keys (key -> CRM task id), to avoid duplicates after a crash."""
+        ...
+
+    def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
+        """Create follow-up tasks linked to their lead or contact; one result per task, in order."""
+        ...
+
+    def usage(self) -> ApiUsage:
+        """API usage so far in this adapter's life."""
+        ...

@@ -1,0 +1,23 @@
+"""Alembic environment: runs on the connection `upgrade_store` hands over, or on SCOREBRIDGE_DATABASE_URL."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import connector.store.tables  # noqa: F401  (registers the tables on the metadata)
+from connector.store.engine import make_engine
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    run_migrations(connection)
+else:
+    with make_engine().begin() as own_connection:
+        run_migrations(own_connection)

@@ -1,0 +1,202 @@
+"""The normalized store: contacts and activities from any CRM in one shape, and what scoring and sync keep."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from connector.store.types import UTCEpoch
+
+
+def _epoch(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCEpoch(), nullable=nullable, index=index))
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Contact(SQLModel, table=True):
+    """A lead or contact, identified by where it lives in which CRM."""
+
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("source", "instance", "object_type", "crm_id", name="uq_contact_crm"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)
+    instance: str = Field(max_length=100)
+    object_type: str = Field(max_length=40)
+    crm_id: str = Field(max_length=64)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    first_name: str | None = None
+    last_name: str | None = None
+    title: str | None = None
+    seniority: str | None = None
+    department: str | None = None
+    company: str | None = None
+    industry: str | None = None
+    employees: int | None = None
+    annual_revenue: float | None = None
+    country: str | None = None
+    lead_source: str | None = None
+    product_interest: str | None = None
+    lifecycle: str | None = None
+    owner_id: str | None = Field(default=None, max_length=64)
+    is_customer: bool = False
+    email_opt_out: bool = False
+    created_at: datetime | None = _epoch()
+    modified_at: datetime | None = _epoch()
+    extra: dict = _json()
+    deleted: bool = False
+    merged_into_id: int | None = Field(default=None, foreign_key="contact.id")
+    #: Set when the contact's fields or activities changed since it was last scored.
+    needs_rescore: bool = Field(default=True, index=True)
+
+
+class ActivityKind(SQLModel, table=True):
+    """A distinct (type, attributes) pair; activities point at one so rules are matched once per kind."""
+
+    __tablename__ = "activity_kind"
+    __table_args__ = (UniqueConstraint("fingerprint", name="uq_activity_kind_fingerprint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=64)
+    type: str = Field(max_length=60, index=True)
+    attributes: dict = _json()
+
+
+class Activity(SQLModel, table=True):
+    """One touchpoint of one contact at one moment; re-importing the same source record never adds a row."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "source_id", name="uq_activity_source"),
+        Index("ix_activity_contact_time", "contact_id", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id")
+    kind_id: int = Field(foreign_key="activity_kind.id")
+    occurred_at: datetime = _epoch(nullable=False, index=True)
+    source_id: str = Field(max_length=120)
+
+
+class ContactScore(SQLModel, table=True):
+    """The current scores and stage of a contact."""
+
+    __tablename__ = "contact_score"
+
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True)
+    fit: float = 0
+    lead: float = 0
+    engagement: float = 0
+    recency: float = 0
+    combined: float = 0
+    grade: str | None = Field(default=None, max_length=2)
+    stage: str = Field(max_length=30)
+    engaged: bool = False
+    last_engaged_at: datetime | None = _epoch()
+    reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    model_version: str = Field(max_length=64)
+    scored_at: datetime = _epoch(nullable=False)
+
+
+class ScoreChange(SQLModel, table=True):
+    """A row each time a contact's scores changed: the score history."""
+
+    __tablename__ = "score_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    fit: float
+    lead: float
+    engagement: float
+    recency: float
+    combined: float
+    stage: str = Field(max_length=30)
+    model_version: str = Field(max_length=64)
+    scored_at: datetime = _epoch(nullable=False)
+
+
+class StageTransition(SQLModel, table=True):
+    """A contact moving between lifecycle stages, with the reason in words."""
+
+    __tablename__ = "stage_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    from_stage: str | None = Field(default=None, max_length=30)
+    to_stage: str = Field(max_length=30)
+    at: datetime = _epoch(nullable=False, index=True)
+    reason: str
+    model_version: str = Field(max_length=64)
+
+
+class ScoringCheckpoint(SQLModel, table=True):
+    """When the store was last scored, and with which model: drives incremental rescoring."""
+
+    __tablename__ = "scoring_checkpoint"
+
+    scope: str = Field(primary_key=True, max_length=100)
+    model_version: str = Field(max_length=64)
+    as_of: datetime = _epoch(nullable=False)
+
+
+class SyncBookmark(SQLModel, table=True):
+    """How far each stream of each connection has been pulled; written with the records it covers."""
+
+    __tablename__ = "sync_bookmark"
+
+    connection: str = Field(primary_key=True, max_length=100)
+    stream: str = Field(primary_key=True, max_length=60)
+    modified_at: datetime = _epoch(nullable=False)
+    last_id: str = Field(default="", max_length=64)
+    updated_at: datetime = _epoch(nullable=False)
+
+
+class WriteLedger(SQLModel, table=True):
+    """The values last confirmed written to each CRM record, so only changes are sent."""
+
+    __tablename__ = "write_ledger"
+
+    connection: str = Field(primary_key=True, max_length=100)
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True)
+    confirmed_values: dict = _json()
+    confirmed_at: datetime | None = _epoch()
+    pending_values: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    last_error: str | None = None
+    attempts: int = 0
+
+
+class TaskOutbox(SQLModel, table=True):
+    """Follow-up tasks to create in the CRM, keyed so a crash or a retry never creates one twice."""
+
+    __tablename__ = "task_outbox"
+
+    idempotency_key: str = Field(primary_key=True, max_length=120)
+    connection: str = Field(max_length=100, index=True)
+    contact_id: int = Field(foreign_key="contact.id")
+    reason: str
+    payload: dict = _json()
+    status: str = Field(default="pending", max_length=20, index=True)
+    crm_task_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _epoch(nullable=False)
+    attempts: int = 0
+    last_error: str | None = None
+
+
+class SyncRun(SQLModel, table=True):
+    """One sync run of one connection: when, how it ended, and counts per phase."""
+
+    __tablename__ = "sync_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection: str = Field(max_length=100, index=True)
+    started_at: datetime = _epoch(nullable=False)
+    ended_at: datetime | None = _epoch()
+    status: str = Field(default="running", max_length=20)
+    counts: dict = _json()
+    warnings: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
