@@ -1,0 +1,143 @@
+"""The connector configuration (`connector.yaml`): connections, schedules, store and service settings.
+
+Values come from the YAML file, then `SCOREBRIDGE_...` environment variables override them (nested keys with
+`__`, e.g. `SCOREBRIDGE_SERVICE__PORT=9000`). Secrets never live here: adapter settings name the environment
+variables or files that hold them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from connector.errors import ConfigError
+
+DEFAULT_MODEL_PATH = "mappings/scoring.yaml"
+
+
+class Schedule(BaseModel):
+    """When the service runs a connection: every N minutes, or a five-field cron expression (UTC)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    interval_minutes: float | None = Field(default=None, gt=0)
+    cron: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Schedule:
+        if (self.interval_minutes is None) == (self.cron is None):
+            raise ValueError("give exactly one of interval_minutes or cron")
+        return self
+
+
+class TaskPolicy(BaseModel):
+    """How follow-up tasks for sales are created when a contact reaches a notifying stage."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    due_in_days: int = Field(default=1, ge=0)
+    #: Assign every task to this CRM user or queue id instead of the record owner.
+    assign_to: str | None = None
+
+
+class ConnectionConfig(BaseModel):
+    """One CRM org or portal: which adapter, its mapping, model, schedule and connection settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,100}$")
+    crm: Literal["salesforce", "hubspot"]
+    mapping: Path
+    model: Path | None = None
+    schedule: Schedule = Schedule(interval_minutes=15)
+    tasks: TaskPolicy = TaskPolicy()
+    #: Adapter settings (auth mode, env vars naming secrets, CA bundle, limits); the adapter validates them.
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class ServiceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=8080, ge=0, le=65535)
+    #: /readyz fails once the last successful run of a connection is older than this.
+    ready_max_failing_seconds: int = Field(default=3600, gt=0)
+
+
+class ConnectorConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SCOREBRIDGE_", env_nested_delimiter="__", extra="forbid")
+
+    database_url: str | None = None
+    model: Path = Path(DEFAULT_MODEL_PATH)
+    service: ServiceConfig = ServiceConfig()
+    connections: list[ConnectionConfig] = Field(default_factory=list)
+    #: The file this configuration was read from; relative paths inside it are resolved against its folder.
+    source_path: Path | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment first so that it overrides what the file (passed as init values) says.
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ConnectorConfig:
+        names = [connection.name for connection in self.connections]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"connection names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    def connection(self, name: str) -> ConnectionConfig:
+        for connection in self.connections:
+            if connection.name == name:
+                return connection
+        known = ", ".join(c.name for c in self.connections) or "none"
+        raise ConfigError(f"no connection named {name!r} (configured: {known})", source=str(self.source_path))
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the file, taken relative to the file's folder unless absolute."""
+        if path.is_absolute() or self.source_path is None:
+            return path
+        return self.source_path.parent / path
+
+    def model_path(self, connection: ConnectionConfig | None = None) -> Path:
+        return self.resolve(connection.model if connection and connection.model else self.model)
+
+
+def load_config(path: Path) -> ConnectorConfig:
+    """Read and validate a connector file; any problem becomes one ConfigError naming the file and key."""
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError("file not found", source=str(path)) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"not valid YAML: {error}", source=str(path)) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("the top level must be a mapping of keys", source=str(path))
+    try:
+        config = ConnectorConfig(**raw)
+    except ValidationError as error:
+        raise config_error_from(error, source=str(path)) from None
+    return config.model_copy(update={"source_path": path})
+
+
+def config_error_from(error: ValidationError, *, source: str) -> ConfigError:
+    """The first pydantic problem as a ConfigError with a dotted key path such as `connections[0].crm`."""
+    first = error.errors()[0]
+    key = ""
+    for part in first["loc"]:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    extra = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
+    return ConfigError(f"{first['msg']}{extra}", source=source, key=key or None)

@@ -1,0 +1,265 @@
+"""One sync run of one connection: pull -> normalize -> score -> stage transitions -> tasks -> write-back.
+
+Every step commits what it finished before the next begins (records with their bookmark, scores, outbox rows,
+ledger entries), so a run killed at any point and started again ends where an uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy.engine import Engine
+
+from connector.config import ConnectionConfig, ConnectorConfig
+from connector.crm import ActivityRecord, ContactRecord, CrmAdapter, Page
+from connector.errors import LimitReachedError, ScoreBridgeError, StoreBusyError
+from connector.outbox import deliver_tasks, enqueue_tasks, pending_tasks
+from connector.scoring import ScoringModel, load_model, score_store
+from connector.store.bookmarks import clear_bookmarks, load_bookmark, save_bookmark
+from connector.store.engine import session_scope
+from connector.store.lock import connection_lock
+from connector.store.records import upsert_activities, upsert_contacts
+from connector.store.tables import SyncRun
+from connector.writeback import plan_writes, record_results
+
+log = logging.getLogger(__name__)
+
+PULLED_STREAMS = ("contacts", "activities")
+WRITE_BATCH = 1000  # adapters split further to their CRM's own limit (200 Salesforce, 100 HubSpot)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SyncProgress(Protocol):
+    """What the CLI's progress display (or a log line writer) is told about a run."""
+
+    def phase(self, name: str, total: int | None = None) -> None: ...
+
+    def advance(self, count: int) -> None: ...
+
+
+class _Stopped(Exception):
+    """The stop event was set (SIGTERM): the run ends after the step it was in."""
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    connection: str
+    run_id: int | None
+    status: str
+    counts: dict[str, int]
+    warnings: tuple[str, ...]
+    started_at: datetime
+    ended_at: datetime
+    message: str = ""
+    planned_writes: tuple = ()
+    planned_tasks: tuple = ()
+
+
+@dataclass
+class _Run:
+    engine: Engine
+    connection: ConnectionConfig
+    adapter: CrmAdapter
+    model: ScoringModel
+    started_at: datetime
+    dry_run: bool
+    stop: threading.Event
+    progress: SyncProgress | None
+    counts: Counter = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    def check_stop(self) -> None:
+        if self.stop.is_set():
+            raise _Stopped
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        log.info("phase %s", name, extra={"connection": self.connection.name, "phase": name})
+        if self.progress:
+            self.progress.phase(name, total)
+
+    def advance(self, count: int) -> None:
+        if self.progress:
+            self.progress.advance(count)
+
+
+def run_sync(
+    engine: Engine,
+    config: ConnectorConfig,
+    connection: ConnectionConfig,
+    adapter: CrmAdapter,
+    *,
+    dry_run: bool = False,
+    full: bool = False,
+    stop: threading.Event | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    progress: SyncProgress | None = None,
+) -> SyncReport:
+    """Run one connection once; a second run started meanwhile returns status "locked" and touches nothing."""
+    started_at = clock()
+    model = load_model(config.model_path(connection))
+    try:
+        with connection_lock(engine, connection.name):
+            run = _Run(engine, connection, adapter, model, started_at, dry_run, stop or threading.Event(), progress)
+            return _locked_run(run, full=full, clock=clock)
+    except StoreBusyError as busy:
+        return SyncReport(connection.name, None, "locked", {}, (), started_at, clock(), str(busy))
+
+
+def _locked_run(run: _Run, *, full: bool, clock: Callable[[], datetime]) -> SyncReport:
+    run_id = _open_run_record(run)
+    status, message = "succeeded", ""
+    planned_writes: tuple = ()
+    planned_tasks: tuple = ()
+    try:
+        if full:
+            with session_scope(run.engine) as session:
+                clear_bookmarks(session, run.connection.name, PULLED_STREAMS)
+        _pull(run, "contacts", run.adapter.pull_contacts, upsert_contacts)
+        _pull(run, "activities", run.adapter.pull_activities, upsert_activities)
+        _score(run)
+        if run.dry_run:
+            planned_writes, planned_tasks = _dry_run_plan(run)
+            status = "dry_run"
+        else:
+            _tasks(run)
+            _write_back(run)
+    except _Stopped:
+        status, message = "stopped", "stopped on request; the next run carries on from the last checkpoint"
+    except LimitReachedError as limit:
+        status, message = "limit_reached", str(limit)
+    except ScoreBridgeError as error:
+        status, message = "failed", str(error)
+    except Exception as error:  # an unforeseen failure still closes the run record truthfully
+        log.exception("sync of %s failed", run.connection.name)
+        status, message = "failed", f"{type(error).__name__}: {error}"
+    usage = run.adapter.usage()
+    run.counts["api_calls"] = usage.calls
+    run.counts["rate_limited"] = usage.rate_limited
+    if usage.daily_limit:
+        run.warnings.append(f"daily API usage {usage.daily_used}/{usage.daily_limit}")
+    ended_at = clock()
+    _close_run_record(run, run_id, status, message, ended_at)
+    return SyncReport(
+        run.connection.name,
+        run_id,
+        status,
+        dict(run.counts),
+        tuple(run.warnings),
+        run.started_at,
+        ended_at,
+        message,
+        planned_writes,
+        planned_tasks,
+    )
+
+
+def _open_run_record(run: _Run) -> int:
+    with session_scope(run.engine) as session:
+        record = SyncRun(connection=run.connection.name, started_at=run.started_at, status="running")
+        session.add(record)
+        session.flush()
+        return record.id
+
+
+def _close_run_record(run: _Run, run_id: int, status: str, message: str, ended_at: datetime) -> None:
+    with session_scope(run.engine) as session:
+        record = session.get(SyncRun, run_id)
+        record.status, record.ended_at = status, ended_at
+        record.counts = dict(run.counts)
+        record.warnings = [*run.warnings, message] if message else list(run.warnings)
+        session.add(record)
+
+
+def _pull(run: _Run, stream: str, pull: Callable, upsert: Callable) -> None:
+    """Store each page together with its bookmark, so a crash re-reads a page and never skips one."""
+    run.phase(f"pull {stream}")
+    with session_scope(run.engine) as session:
+        since = load_bookmark(session, run.connection.name, stream)
+    pages: Iterator[Page[ContactRecord] | Page[ActivityRecord]] = pull(since)
+    for page in pages:
+        run.check_stop()
+        with session_scope(run.engine) as session:
+            counts = upsert(session, source=run.connection.crm, instance=run.connection.name, records=page.records)
+            if page.bookmark is not None:
+                save_bookmark(session, run.connection.name, page.bookmark, now=run.started_at)
+        run.counts[f"pulled_{stream}"] += len(page.records)
+        run.counts["skipped_records"] += page.skipped + counts.skipped
+        run.counts["record_warnings"] += counts.warnings
+        run.advance(len(page.records))
+
+
+def _score(run: _Run) -> None:
+    run.check_stop()
+    run.phase("score")
+    summary = score_store(
+        run.engine,
+        run.model,
+        as_of=run.started_at,
+        scope=(run.connection.crm, run.connection.name),
+    )
+    run.counts["scored"] += summary.scored
+    run.counts["stage_changes"] += len(summary.transitions)
+
+
+def _tasks(run: _Run) -> None:
+    run.check_stop()
+    run.phase("tasks")
+    with session_scope(run.engine) as session:
+        run.counts["tasks_queued"] += enqueue_tasks(
+            session,
+            connection=run.connection.name,
+            source=run.connection.crm,
+            notify_stages=run.model.notify_stages,
+            policy=run.connection.tasks,
+            now=run.started_at,
+        )
+    created, failed = deliver_tasks(run.engine, run.adapter, run.connection.name)
+    run.counts["tasks_created"] += created
+    run.counts["tasks_failed"] += failed
+
+
+def _write_back(run: _Run) -> None:
+    run.phase("write-back")
+    with session_scope(run.engine) as session:
+        planned = plan_writes(session, connection=run.connection.name, source=run.connection.crm)
+    run.counts["writes_changed"] += len(planned)
+    for start in range(0, len(planned), WRITE_BATCH):
+        run.check_stop()
+        batch = planned[start : start + WRITE_BATCH]
+        results = run.adapter.write_scores([plan.write for plan in batch])
+        with session_scope(run.engine) as session:
+            confirmed, failed = record_results(
+                session, connection=run.connection.name, planned=batch, results=results, now=run.started_at
+            )
+        run.counts["written"] += confirmed
+        run.counts["write_failed"] += failed
+        run.advance(len(batch))
+
+
+def _dry_run_plan(run: _Run) -> tuple[tuple, tuple]:
+    """What a real run would send, computed in a transaction that is rolled back."""
+    with session_scope(run.engine) as session:
+        enqueue_tasks(
+            session,
+            connection=run.connection.name,
+            source=run.connection.crm,
+            notify_stages=run.model.notify_stages,
+            policy=run.connection.tasks,
+            now=run.started_at,
+        )
+        session.flush()
+        tasks = tuple(row.payload for row in pending_tasks(session, run.connection.name))
+        writes = tuple(
+            plan.write for plan in plan_writes(session, connection=run.connection.name, source=run.connection.crm)
+        )
+        session.rollback()
+    return writes, tasks

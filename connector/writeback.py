@@ -1,0 +1,89 @@
+"""The write-back plan: which values each CRM record should get, and the ledger of what it already has.
+
+Only values that differ from the last write the CRM confirmed are sent; a write counts as confirmed only when the
+CRM's own response says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from connector.crm import ScoreWrite, WriteResult
+from connector.store.tables import Contact, ContactScore, WriteLedger
+
+#: The logical write-back targets; each adapter's mapping says which CRM field receives which.
+WRITE_TARGETS = ("fit", "lead", "engagement", "recency", "combined", "stage", "grade", "reasons")
+REASONS_MAX_CHARS = 255
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    contact_id: int
+    write: ScoreWrite
+
+
+def written_values(score: ContactScore) -> dict[str, str | int | None]:
+    """What a contact's CRM record should show: whole-number scores, so tiny decay drifts cause no writes."""
+    reasons = "; ".join(str(reason) for reason in score.reasons[:3])
+    return {
+        "fit": round(score.fit),
+        "lead": round(score.lead),
+        "engagement": round(score.engagement),
+        "recency": round(score.recency),
+        "combined": round(score.combined),
+        "stage": score.stage,
+        "grade": score.grade,
+        "reasons": reasons[:REASONS_MAX_CHARS],
+    }
+
+
+def plan_writes(session: Session, *, connection: str, source: str) -> list[PlannedWrite]:
+    """Every live contact of the connection whose values differ from what the CRM last confirmed."""
+    rows = session.execute(
+        select(Contact.id, Contact.object_type, Contact.crm_id, ContactScore, WriteLedger.confirmed_values)
+        .join(ContactScore, ContactScore.contact_id == Contact.id)
+        .outerjoin(WriteLedger, (WriteLedger.contact_id == Contact.id) & (WriteLedger.connection == connection))
+        .where(Contact.source == source, Contact.instance == connection)
+        .where(Contact.deleted.is_(False), Contact.merged_into_id.is_(None))
+        .order_by(Contact.id)
+    )
+    planned = []
+    for contact_id, object_type, crm_id, score, confirmed in rows:
+        wanted = written_values(score)
+        confirmed = confirmed or {}
+        changed = {key: value for key, value in wanted.items() if key not in confirmed or confirmed[key] != value}
+        if changed:
+            planned.append(PlannedWrite(contact_id, ScoreWrite(object_type, crm_id, changed)))
+    return planned
+
+
+def record_results(
+    session: Session,
+    *,
+    connection: str,
+    planned: Sequence[PlannedWrite],
+    results: Iterable[WriteResult],
+    now: datetime,
+) -> tuple[int, int]:
+    """Fold the CRM's per-record answers into the ledger; returns (confirmed, failed)."""
+    confirmed = failed = 0
+    for plan, result in zip(planned, results, strict=True):
+        ledger = session.get(WriteLedger, (connection, plan.contact_id)) or WriteLedger(
+            connection=connection, contact_id=plan.contact_id
+        )
+        if result.ok:
+            ledger.confirmed_values = {**ledger.confirmed_values, **plan.write.values}
+            ledger.confirmed_at, ledger.pending_values, ledger.last_error, ledger.attempts = now, None, None, 0
+            confirmed += 1
+        else:
+            ledger.pending_values = dict(plan.write.values)
+            ledger.last_error = f"{result.error_code}: {result.error_message}"
+            ledger.attempts += 1
+            failed += 1
+        session.add(ledger)
+    return confirmed, failed
