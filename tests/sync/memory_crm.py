@@ -1,0 +1,77 @@
+"""An in-memory CRM implementing the adapter port, for tests of the sync's own bookkeeping.
+
+It can be told to fail after creating tasks, which is exactly the crash the outbox must survive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from connector.crm import (
+    ActivityRecord,
+    ApiUsage,
+    Bookmark,
+    ContactRecord,
+    Page,
+    ScoreWrite,
+    TaskRequest,
+    TaskResult,
+    WriteResult,
+)
+
+
+class CrashAfterCreate(Exception):
+    """Stands for a timeout or a crash after the CRM created the tasks but before we heard back."""
+
+
+@dataclass
+class MemoryCrm:
+    contacts: list[ContactRecord] = field(default_factory=list)
+    activities: list[ActivityRecord] = field(default_factory=list)
+    values: dict[str, dict] = field(default_factory=dict)
+    tasks: dict[str, TaskRequest] = field(default_factory=dict)
+    reject_ids: set[str] = field(default_factory=set)
+    crash_after_create: bool = False
+    calls: int = 0
+
+    def check(self) -> list[str]:
+        return []
+
+    def setup(self) -> list[str]:
+        return []
+
+    def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
+        self.calls += 1
+        yield Page(self.contacts, None)
+
+    def pull_activities(self, since: Bookmark | None) -> Iterator[Page[ActivityRecord]]:
+        self.calls += 1
+        yield Page(self.activities, None)
+
+    def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
+        self.calls += 1
+        results = []
+        for write in writes:
+            if write.crm_id in self.reject_ids:
+                results.append(WriteResult(write.crm_id, False, "INVALID_FIELD", "rejected"))
+            else:
+                self.values.setdefault(write.crm_id, {}).update(write.values)
+                results.append(WriteResult(write.crm_id, True))
+        return results
+
+    def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
+        self.calls += 1
+        return {key: f"T-{key}" for key in idempotency_keys if key in self.tasks}
+
+    def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
+        self.calls += 1
+        for task in tasks:
+            self.tasks[task.idempotency_key] = task
+        if self.crash_after_create:
+            self.crash_after_create = False
+            raise CrashAfterCreate
+        return [TaskResult(task.idempotency_key, f"T-{task.idempotency_key}") for task in tasks]
+
+    def usage(self) -> ApiUsage:
+        return ApiUsage(calls=self.calls)

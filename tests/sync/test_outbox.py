@@ -1,0 +1,90 @@
+"""Tasks for sales: one per transition into a notifying stage, never duplicated, even across a crash."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connector.config import TaskPolicy
+from connector.outbox import deliver_tasks, enqueue_tasks
+from connector.store import session_scope
+from connector.store.tables import Activity, ActivityKind, Contact, StageTransition, TaskOutbox
+from tests.sync.memory_crm import CrashAfterCreate, MemoryCrm
+
+NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+
+def _contact_reaching(engine, crm_id, to_stage, *, owner="005OWNER"):
+    with session_scope(engine) as session:
+        contact = Contact(
+            source="salesforce",
+            instance="acme",
+            object_type="Lead",
+            crm_id=crm_id,
+            first_name="Sarah",
+            last_name="Lee",
+            owner_id=owner,
+        )
+        session.add(contact)
+        kind = ActivityKind(fingerprint=f"demo-{crm_id}", type="demo_attended", attributes={"campaign": "Q4 demo"})
+        session.add(kind)
+        session.flush()
+        session.add(
+            Activity(contact_id=contact.id, kind_id=kind.id, occurred_at=NOW - timedelta(days=1), source_id="a1")
+        )
+        session.add(
+            StageTransition(
+                contact_id=contact.id,
+                from_stage="mql",
+                to_stage=to_stage,
+                at=NOW,
+                reason="attended demo on 2026-10-31 (sql trigger)",
+                model_version="m1",
+            )
+        )
+
+
+def _enqueue(engine, policy=TaskPolicy()):
+    with session_scope(engine) as session:
+        return enqueue_tasks(
+            session, connection="acme", source="salesforce", notify_stages={"mql", "sql"}, policy=policy, now=NOW
+        )
+
+
+def test_transition_into_sql_queues_one_task_for_the_owner(engine):
+    _contact_reaching(engine, "00Q1", "sql")
+    assert _enqueue(engine) == 1
+    assert _enqueue(engine) == 0  # the same transition never queues twice
+    crm = MemoryCrm()
+    assert deliver_tasks(engine, crm, "acme") == (1, 0)
+    [task] = crm.tasks.values()
+    assert task.owner_id == "005OWNER" and task.crm_id == "00Q1"
+    assert "Sarah Lee became SQL" in task.subject
+    assert "demo_attended (campaign Q4 demo)" in task.description
+    assert task.due_at == NOW + timedelta(days=1)
+
+
+def test_stages_that_do_not_notify_queue_nothing(engine):
+    _contact_reaching(engine, "00Q1", "lead")
+    assert _enqueue(engine) == 0
+
+
+def test_configured_assignee_overrides_the_owner(engine):
+    _contact_reaching(engine, "00Q1", "mql")
+    _enqueue(engine, TaskPolicy(assign_to="00GQUEUE"))
+    crm = MemoryCrm()
+    deliver_tasks(engine, crm, "acme")
+    assert [task.owner_id for task in crm.tasks.values()] == ["00GQUEUE"]
+
+
+def test_crash_after_the_crm_created_the_task_never_duplicates_it(engine):
+    _contact_reaching(engine, "00Q1", "sql")
+    _enqueue(engine)
+    crm = MemoryCrm(crash_after_create=True)
+    with pytest.raises(CrashAfterCreate):
+        deliver_tasks(engine, crm, "acme")
+    created_before = dict(crm.tasks)
+    assert deliver_tasks(engine, crm, "acme") == (1, 0)
+    assert crm.tasks == created_before
+    with session_scope(engine) as session:
+        row = session.get(TaskOutbox, "acme:transition:1")
+        assert row.status == "sent" and row.crm_task_id == "T-acme:transition:1"
