@@ -1,0 +1,132 @@
+"""`SalesforceAdapter`: the CrmAdapter port implemented for one Salesforce org and one mapping file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from adapters.salesforce import soql
+from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
+from adapters.salesforce.normalize import activity_record, contact_record
+from adapters.salesforce.pull import StreamObject, StreamReader
+from adapters.salesforce.schema import OrgSchema, mapping_problems
+from adapters.salesforce.settings import SalesforceSettings, load_settings
+from adapters.salesforce.setup import create_missing_fields
+from adapters.salesforce.tasks import create_tasks, find_tasks
+from adapters.salesforce.write import write_scores
+from connector.crm import (
+    ActivityRecord,
+    ApiUsage,
+    Bookmark,
+    ContactRecord,
+    Page,
+    ScoreWrite,
+    TaskRequest,
+    TaskResult,
+    WriteResult,
+)
+
+#: The stream names the sync keeps bookmarks under.
+CONTACT_STREAM = "contacts"
+ACTIVITY_STREAM = "activities"
+#: Read on every row whatever the mapping says: identity, cursor, deletion.
+BASE_FIELDS = ("Id", soql.CURSOR_FIELD, "CreatedDate", "IsDeleted")
+LEAD_CONVERSION_FIELDS = ("IsConverted", "ConvertedContactId")
+
+
+class SalesforceAdapter:
+    def __init__(
+        self,
+        settings: SalesforceSettings,
+        mapping: SalesforceMapping,
+        *,
+        http: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.mapping = mapping
+        self.client = SalesforceClient(settings, http=http, sleep=sleep, environ=environ, clock=clock)
+        self._schema = OrgSchema(self.client)
+        self._reader = StreamReader(self.client, mapping.pull)
+
+    @classmethod
+    def from_connection(cls, settings: Mapping[str, Any], mapping_path: Path, **kwargs: Any) -> SalesforceAdapter:
+        """Build from a connection's `settings:` block and its mapping file; both are validated here."""
+        return cls(load_settings(settings), load_mapping(mapping_path), **kwargs)
+
+    def check(self) -> list[str]:
+        return mapping_problems(self._schema, self.mapping)
+
+    def setup(self) -> list[str]:
+        return create_missing_fields(self.client, self._schema, self.mapping)
+
+    def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
+        stream = since.stream if since else CONTACT_STREAM
+        return self._reader.pages(stream, self._contact_objects(), since)
+
+    def pull_activities(self, since: Bookmark | None) -> Iterator[Page[ActivityRecord]]:
+        stream = since.stream if since else ACTIVITY_STREAM
+        return self._reader.pages(stream, self._activity_objects(), since)
+
+    def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
+        targets = {name: mapping.write_back for name, mapping in self.mapping.objects.items()}
+        return write_scores(self.client, writes, targets)
+
+    def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
+        return find_tasks(self.client, idempotency_keys, self.mapping.tasks)
+
+    def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
+        return create_tasks(self.client, tasks, self.mapping.tasks)
+
+    def usage(self) -> ApiUsage:
+        return self.client.usage()
+
+    # -- what each stream reads ----------------------------------------------------------------------------------
+
+    def _contact_objects(self) -> list[StreamObject[ContactRecord]]:
+        objects = []
+        for name, object_mapping in self.mapping.objects.items():
+            fields = [*BASE_FIELDS, *(spec.field for spec in object_mapping.fields.values())]
+            backfill: tuple[str, ...] = ()
+            if name == "Lead":
+                fields.extend(LEAD_CONVERSION_FIELDS)
+                # Later syncs read converted leads too: that is how a conversion reaches the store.
+                backfill = () if self.mapping.leads.include_converted else ("IsConverted = false",)
+            to_record = partial(contact_record, name, mapping=object_mapping)
+            objects.append(StreamObject(name, tuple(fields), to_record, backfill_conditions=backfill))
+        return objects
+
+    def _activity_objects(self) -> list[StreamObject[ActivityRecord]]:
+        objects = []
+        for name, rules in self.mapping.activity_objects().items():
+            fields = [*BASE_FIELDS, *(field for rule in rules for field in _rule_fields(rule))]
+            condition = _any_rule(rules)
+            to_record = partial(activity_record, rules=rules)
+            objects.append(StreamObject(name, tuple(fields), to_record, conditions=(condition,) if condition else ()))
+        return objects
+
+
+def _rule_fields(rule: ActivityRule) -> list[str]:
+    return [*rule.who_fields, rule.timestamp, *rule.equals, *rule.starts_with, *rule.attributes.values()]
+
+
+def rule_condition(rule: ActivityRule) -> str | None:
+    """The SOQL filter a rule stands for; the same test is repeated on each row to pick the rule."""
+    parts = [f"{field} = {soql.literal(value)}" for field, value in rule.equals.items()]
+    parts += [f"{field} LIKE {soql.like_prefix(prefix)}" for field, prefix in rule.starts_with.items()]
+    return " AND ".join(parts) or None
+
+
+def _any_rule(rules: Sequence[ActivityRule]) -> str | None:
+    conditions = [rule_condition(rule) for rule in rules]
+    if any(condition is None for condition in conditions):
+        return None  # a rule without conditions takes every row of the object
+    return " OR ".join(f"({condition})" for condition in conditions)

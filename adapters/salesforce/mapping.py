@@ -1,0 +1,146 @@
+"""The schema of `mappings/salesforce.yaml`: which objects to read, how their fields become a normalized contact,
+which records become which activities, and where scores are written. Validated once, at start."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from connector.errors import ConfigError
+
+ContactObject = Literal["Lead", "Contact"]
+Scalar = str | bool | int | float
+
+#: Where the lead or contact of an activity is, when a rule does not say: the first non-empty field wins.
+DEFAULT_WHO_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "Task": ("WhoId",),
+    "Event": ("WhoId",),
+    "CampaignMember": ("ContactId", "LeadId"),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldMap(_Strict):
+    """One normalized field read from a Salesforce field (parent fields as `Account.Industry`)."""
+
+    field: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
+    #: Picklist value map: Salesforce value -> normalized value. A value missing from it is left empty with a
+    #: warning, unless `default` says what to use instead.
+    values: dict[str, Scalar] | None = None
+    default: Scalar | None = None
+    case: Literal["lower", "upper", "title"] | None = None
+
+
+class ObjectMapping(_Strict):
+    #: Normalized field name -> source. Names outside the standard contact fields land in `extra`.
+    fields: dict[str, FieldMap] = Field(default_factory=dict)
+    #: Logical write-back target (fit, lead, engagement, recency, combined, stage, grade, reasons) -> field.
+    write_back: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        """`email: Email` is short for `email: {field: Email}`."""
+        if isinstance(value, Mapping):
+            return {key: {"field": item} if isinstance(item, str) else item for key, item in value.items()}
+        return value
+
+
+class LeadOptions(_Strict):
+    #: Read converted leads on the first sync too (later syncs always see conversions, to follow them).
+    include_converted: bool = False
+
+
+class ActivityRule(_Strict):
+    """Which records of one object become one activity type, and when it happened."""
+
+    type: str = Field(min_length=1)
+    object: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    equals: dict[str, Scalar] = Field(default_factory=dict)
+    starts_with: dict[str, str] = Field(default_factory=dict)
+    timestamp: str = "CreatedDate"
+    who: tuple[str, ...] | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _knows_its_contact(self) -> ActivityRule:
+        if self.who is None and self.object not in DEFAULT_WHO_FIELDS:
+            raise ValueError(f"`who` is required for {self.object} (the field(s) holding the lead or contact id)")
+        return self
+
+    @property
+    def who_fields(self) -> tuple[str, ...]:
+        return self.who or DEFAULT_WHO_FIELDS[self.object]
+
+
+class TaskOptions(_Strict):
+    #: Task field holding ScoreBridge's idempotency key; `scorebridge setup` creates it.
+    key_field: str = "ScoreBridge_Key__c"
+    status: str = "Not Started"
+    priority: str = "Normal"
+
+
+class PullOptions(_Strict):
+    #: Re-read this far behind the bookmark to catch records committed after their SystemModstamp.
+    lookback_seconds: int = Field(default=600, ge=0)
+    #: Records per REST query page (Salesforce allows 200..2000) and per page handed to the store.
+    page_size: int = Field(default=2000, ge=200, le=2000)
+    #: On a first sync, objects with at least this many rows are read with Bulk API 2.0; null turns Bulk off.
+    bulk_threshold: int | None = Field(default=50_000, ge=1)
+    #: Rows per Bulk API 2.0 results page.
+    bulk_page_size: int = Field(default=50_000, ge=1)
+    bulk_poll_seconds: float = Field(default=2.0, ge=0)
+
+
+class SalesforceMapping(_Strict):
+    objects: dict[ContactObject, ObjectMapping]
+    leads: LeadOptions = LeadOptions()
+    activities: list[ActivityRule] = Field(default_factory=list)
+    tasks: TaskOptions = TaskOptions()
+    pull: PullOptions = PullOptions()
+    #: The file this was read from, for messages.
+    source: str = Field(default="mappings/salesforce.yaml", exclude=True)
+
+    @field_validator("objects")
+    @classmethod
+    def _at_least_one(cls, value: dict[str, ObjectMapping]) -> dict[str, ObjectMapping]:
+        if not value:
+            raise ValueError("map at least one of Lead or Contact")
+        return value
+
+    def activity_objects(self) -> dict[str, list[ActivityRule]]:
+        """Rules grouped by object, in file order: one query per object, the first matching rule wins."""
+        grouped: dict[str, list[ActivityRule]] = {}
+        for rule in self.activities:
+            grouped.setdefault(rule.object, []).append(rule)
+        return grouped
+
+
+def load_mapping(path: Path) -> SalesforceMapping:
+    """Read and validate a mapping file; the first problem becomes a ConfigError naming the file and key."""
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError("file not found", source=str(path)) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"not valid YAML: {error}", source=str(path)) from None
+    return parse_mapping(raw, source=str(path))
+
+
+def parse_mapping(raw: Any, *, source: str) -> SalesforceMapping:
+    if not isinstance(raw, Mapping):
+        raise ConfigError("the top level must be a mapping of keys", source=source)
+    try:
+        return SalesforceMapping(**raw, source=source)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+        more = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
+        raise ConfigError(f"{first['msg']}{more}", source=source, key=key or None) from None

@@ -1,0 +1,190 @@
+"""Turning Salesforce rows (REST JSON or Bulk CSV) into normalized contact and activity records.
+
+A value we cannot read (an unparsable number, a picklist value the mapping does not know) leaves its field empty
+and adds a warning to the record; one bad field never drops the record or stops the pull.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from adapters.salesforce.mapping import ActivityRule, FieldMap, ObjectMapping
+from connector.crm import CONTACT_FIELDS, ActivityRecord, ContactRecord
+
+#: Salesforce ids start with a key prefix naming their object
+#: (https://help.salesforce.com/s/articleView?id=000385203): the two a contact can be.
+ID_PREFIXES: Mapping[str, str] = {"00Q": "Lead", "003": "Contact"}
+
+_CONTACT_TYPES = typing.get_type_hints(ContactRecord)
+_TRUE = frozenset({"true", "1", "yes", "y"})
+_FALSE = frozenset({"false", "0", "no", "n", ""})
+
+
+class Unreadable(ValueError):
+    """A value that does not fit its field; the message is the warning shown to the admin."""
+
+
+def field_value(row: Mapping[str, Any], path: str) -> Any:
+    """A field by API name; parent fields come nested in REST JSON and flat (`Account.Industry`) in Bulk CSV."""
+    if path in row:
+        return _empty_to_none(row[path])
+    value: Any = row
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return _empty_to_none(value)
+
+
+def _empty_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """Salesforce dateTimes (`2026-11-01T12:00:00.000+0000`) and dates (taken as midnight UTC)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def to_number(value: Any, kind: type) -> int | float:
+    if isinstance(value, bool):
+        raise Unreadable(f"{value!r} is not a number")
+    if isinstance(value, int | float):
+        return kind(value)
+    cleaned = str(value).strip().replace(",", "").replace(" ", "").lstrip("$€£")
+    try:
+        number = float(cleaned)
+    except ValueError:
+        raise Unreadable(f"{value!r} is not a number") from None
+    return kind(number)
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise Unreadable(f"{value!r} is not true or false")
+
+
+def to_text(value: Any, case: str | None) -> str:
+    text = str(value)
+    if case == "lower":
+        return text.lower()
+    if case == "upper":
+        return text.upper()
+    return text.title() if case == "title" else text
+
+
+def _mapped(value: Any, spec: FieldMap) -> Any:
+    if spec.values is None:
+        return value
+    if str(value) in spec.values:
+        return spec.values[str(value)]
+    if spec.default is not None:
+        return spec.default
+    raise Unreadable(f"unexpected value {value!r} (not in the mapping's `values`)")
+
+
+def convert(value: Any, spec: FieldMap, target: Any) -> Any:
+    """One source value through the mapping's picklist map and case, then into the target's type."""
+    if value is None:
+        return None
+    value = _mapped(value, spec)
+    if target in (int | None, int):
+        return to_number(value, int)
+    if target in (float | None, float):
+        return to_number(value, float)
+    if target is bool:
+        return to_bool(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if target in (str | None, str):
+        return to_text(value, spec.case)
+    return value if isinstance(value, bool | int | float) else to_text(value, spec.case)
+
+
+def contact_record(object_type: str, row: Mapping[str, Any], mapping: ObjectMapping) -> ContactRecord:
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    warnings: dict[str, str] = {}
+    for name, spec in mapping.fields.items():
+        target = _CONTACT_TYPES[name] if name in CONTACT_FIELDS else object
+        try:
+            converted = convert(field_value(row, spec.field), spec, target)
+        except Unreadable as problem:
+            warnings[name] = f"{spec.field}: {problem}"
+            converted = None
+        if name in CONTACT_FIELDS:
+            if converted is not None:
+                values[name] = converted
+        else:
+            extra[name] = converted
+    return ContactRecord(
+        object_type=object_type,
+        crm_id=str(row["Id"]),
+        created_at=parse_timestamp(field_value(row, "CreatedDate")),
+        modified_at=parse_timestamp(field_value(row, "SystemModstamp")),
+        extra=extra,
+        deleted=is_deleted(row),
+        merged_into=_converted_to(object_type, row),
+        warnings=warnings,
+        **values,
+    )
+
+
+def _converted_to(object_type: str, row: Mapping[str, Any]) -> str | None:
+    """A converted lead's history belongs to the contact it became."""
+    if object_type != "Lead" or not to_bool(field_value(row, "IsConverted") or False):
+        return None
+    contact_id = field_value(row, "ConvertedContactId")
+    return f"Contact:{contact_id}" if contact_id else None
+
+
+def is_deleted(row: Mapping[str, Any]) -> bool:
+    return to_bool(field_value(row, "IsDeleted") or False)
+
+
+def matches(rule: ActivityRule, row: Mapping[str, Any]) -> bool:
+    for name, expected in rule.equals.items():
+        actual = field_value(row, name)
+        if isinstance(expected, bool):
+            try:
+                if actual is None or to_bool(actual) != expected:
+                    return False
+            except Unreadable:
+                return False
+        elif actual is None or str(actual) != str(expected):
+            return False
+    return all(str(field_value(row, name) or "").startswith(prefix) for name, prefix in rule.starts_with.items())
+
+
+def activity_record(row: Mapping[str, Any], rules: Sequence[ActivityRule]) -> ActivityRecord | None:
+    """The activity a row stands for under the first rule it matches; None when it names no lead or contact."""
+    rule = next((rule for rule in rules if matches(rule, row)), None)
+    if rule is None:
+        return None
+    who = next((str(value) for name in rule.who_fields if (value := field_value(row, name))), None)
+    occurred_at = parse_timestamp(field_value(row, rule.timestamp) or field_value(row, "CreatedDate"))
+    if who is None or who[:3] not in ID_PREFIXES or occurred_at is None:
+        return None
+    attributes = {
+        name: str(value) for name, source in rule.attributes.items() if (value := field_value(row, source)) is not None
+    }
+    return ActivityRecord(
+        source_id=str(row["Id"]),
+        contact_object_type=ID_PREFIXES[who[:3]],
+        contact_crm_id=who,
+        type=rule.type,
+        occurred_at=occurred_at,
+        attributes=attributes,
+        deleted=is_deleted(row),
+    )

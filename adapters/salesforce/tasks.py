@@ -1,0 +1,117 @@
+"""Follow-up Tasks for sales, created at most once per idempotency key.
+
+Creating is not idempotent: a create that timed out may still have happened, and retrying it blindly makes a
+duplicate. So the key is written into a Task field (`tasks.key_field`, created by `scorebridge setup`) and before
+any retry we look the keys up and create only the tasks that are really missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.salesforce import soql
+from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.mapping import TaskOptions
+from adapters.salesforce.retry import retry_policy
+from adapters.salesforce.write import COLLECTION_LIMIT, NOT_SENT, first_save_error
+from connector.crm import TaskRequest, TaskResult
+from connector.errors import FatalCrmError, LimitReachedError, RetriableError
+
+#: Keys per look-up query: an IN list of 100 keys keeps the GET URL far below Salesforce's 16,384-byte cap.
+KEYS_PER_QUERY = 100
+SUBJECT_LIMIT = 255
+UNCONFIRMED = "UNCONFIRMED"
+
+
+def task_record(task: TaskRequest, options: TaskOptions) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "attributes": {"type": "Task"},
+        "WhoId": task.crm_id,
+        "Subject": task.subject[:SUBJECT_LIMIT],
+        "Description": task.description,
+        "ActivityDate": task.due_at.date().isoformat(),
+        "Status": options.status,
+        "Priority": options.priority,
+        options.key_field: task.idempotency_key,
+    }
+    if task.owner_id:
+        record["OwnerId"] = task.owner_id
+    return record
+
+
+def find_tasks(
+    client: SalesforceClient, keys: Sequence[str], options: TaskOptions, *, retry: bool = True
+) -> dict[str, str]:
+    """Existing tasks by key (key -> Task id); one query per 100 keys."""
+    found: dict[str, str] = {}
+    for chunk in soql.chunked(list(dict.fromkeys(keys)), KEYS_PER_QUERY):
+        statement = soql.select("Task", ["Id", options.key_field], [soql.in_condition(options.key_field, chunk)])
+        rows = client.call("look-up of tasks by key", lambda sf, q=statement: sf.query_all(q), retry=retry)
+        found.update({row[options.key_field]: row["Id"] for row in rows["records"]})
+    return found
+
+
+def create_tasks(client: SalesforceClient, tasks: Sequence[TaskRequest], options: TaskOptions) -> list[TaskResult]:
+    """One result per task, in order; a chunk whose outcome is unknown is checked by key before being re-sent.
+
+    When retries or the daily allocation run out, that chunk is reported UNCONFIRMED (it may exist: the outbox
+    looks it up next run) or NOT_SENT, and the chunks after it NOT_SENT.
+    """
+    results: dict[str, TaskResult] = {}
+    stopped: str | None = None
+    for start in range(0, len(tasks), COLLECTION_LIMIT):
+        chunk = tasks[start : start + COLLECTION_LIMIT]
+        if stopped is not None:
+            results.update(_failed(chunk, NOT_SENT, stopped))
+            continue
+        try:
+            results.update(_create_chunk(client, chunk, options))
+        except FatalCrmError as error:
+            results.update(_failed(chunk, "REQUEST_REFUSED", str(error)))
+        except RetriableError as error:
+            stopped = str(error)
+            results.update(_failed(chunk, UNCONFIRMED, stopped))
+        except LimitReachedError as error:
+            stopped = str(error)
+            results.update(_failed(chunk, NOT_SENT, stopped))
+    return [results[task.idempotency_key] for task in tasks]
+
+
+def _failed(chunk: Sequence[TaskRequest], code: str, message: str) -> dict[str, TaskResult]:
+    return {task.idempotency_key: TaskResult(task.idempotency_key, None, code, message) for task in chunk}
+
+
+def _create_chunk(
+    client: SalesforceClient, chunk: Sequence[TaskRequest], options: TaskOptions
+) -> dict[str, TaskResult]:
+    results: dict[str, TaskResult] = {}
+    missing = list(chunk)
+    for attempt in retry_policy(client.settings.retry, sleep=client.sleep):
+        with attempt:
+            if attempt.retry_state.attempt_number > 1:
+                existing = find_tasks(client, [t.idempotency_key for t in missing], options, retry=False)
+                results.update({key: TaskResult(key, task_id) for key, task_id in existing.items()})
+                missing = [task for task in missing if task.idempotency_key not in existing]
+            if missing:
+                results.update(_send(client, missing, options))
+    return results
+
+
+def _send(client: SalesforceClient, tasks: Sequence[TaskRequest], options: TaskOptions) -> dict[str, TaskResult]:
+    body = {"allOrNone": False, "records": [task_record(task, options) for task in tasks]}
+    answer = client.call(
+        f"creation of {len(tasks)} tasks",
+        lambda sf: sf.restful("composite/sobjects", method="POST", json=body),
+        retry=False,  # never blindly: `_create_chunk` checks by key first
+    )
+    items = list(answer or [])
+    results = {}
+    for position, task in enumerate(tasks):
+        item = items[position] if position < len(items) else {"errors": [{"statusCode": "NO_RESULT"}]}
+        if item.get("success"):
+            results[task.idempotency_key] = TaskResult(task.idempotency_key, str(item["id"]))
+        else:
+            code, message = first_save_error(item)
+            results[task.idempotency_key] = TaskResult(task.idempotency_key, None, code, message)
+    return results

@@ -1,0 +1,101 @@
+"""Writing score values onto Leads and Contacts with sObject Collections: PATCH composite/sobjects, 200 records a
+call, allOrNone false, so one rejected record never fails the others. Results come back in request order.
+https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from adapters.salesforce.client import SalesforceClient
+from connector.crm import ScoreWrite, WriteResult
+from connector.errors import FatalCrmError, LimitReachedError, RetriableError
+
+log = logging.getLogger(__name__)
+
+#: sObject Collections take at most 200 records per request.
+COLLECTION_LIMIT = 200
+NOT_SENT = "NOT_SENT"
+NO_TARGETS = "NO_WRITE_TARGETS"
+
+
+def collection_record(write: ScoreWrite, targets: Mapping[str, str]) -> dict[str, Any]:
+    """The Salesforce record for one write: logical targets renamed to their fields; unmapped ones left out."""
+    record: dict[str, Any] = {"attributes": {"type": write.object_type}, "id": write.crm_id}
+    record.update({targets[name]: value for name, value in write.values.items() if name in targets})
+    return record
+
+
+def write_scores(
+    client: SalesforceClient, writes: Sequence[ScoreWrite], targets: Mapping[str, Mapping[str, str]]
+) -> list[WriteResult]:
+    """One result per write, in order. A chunk the CRM refuses as a whole marks its records failed; running out
+    of retries or of the daily allocation marks that chunk and the rest as not sent, for the next run."""
+    results: list[WriteResult | None] = [None] * len(writes)
+    sendable: dict[str, list[int]] = {}
+    for index, write in enumerate(writes):
+        if not targets.get(write.object_type):
+            results[index] = WriteResult(
+                write.crm_id, False, NO_TARGETS, f"no write_back fields for {write.object_type}"
+            )
+        else:
+            # Collections process mixed types in at most 10 runs of one type; grouping avoids that limit.
+            sendable.setdefault(write.object_type, []).append(index)
+    chunks = [
+        indexes[start : start + COLLECTION_LIMIT]
+        for indexes in sendable.values()
+        for start in range(0, len(indexes), COLLECTION_LIMIT)
+    ]
+    stopped: str | None = None
+    for chunk in chunks:
+        batch = [writes[index] for index in chunk]
+        if stopped is None:
+            try:
+                chunk_results = _send(client, batch, targets)
+            except FatalCrmError as error:
+                chunk_results = [WriteResult(w.crm_id, False, "REQUEST_REFUSED", str(error)) for w in batch]
+            except (RetriableError, LimitReachedError) as error:
+                stopped = str(error)
+        if stopped is not None:
+            chunk_results = [WriteResult(w.crm_id, False, NOT_SENT, stopped) for w in batch]
+        for index, result in zip(chunk, chunk_results, strict=True):
+            results[index] = result
+    return [result for result in results if result is not None]
+
+
+def _send(
+    client: SalesforceClient, batch: Sequence[ScoreWrite], targets: Mapping[str, Mapping[str, str]]
+) -> list[WriteResult]:
+    records = [collection_record(write, targets[write.object_type]) for write in batch]
+    body = {"allOrNone": False, "records": records}
+    answer = client.call(
+        f"update of {len(records)} {batch[0].object_type} records",
+        lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body),
+    )
+    return save_results(batch, answer or [])
+
+
+def save_results(batch: Sequence[ScoreWrite | Any], answer: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
+    """SaveResults in request order; a failed one may carry no id, so ids come from what we sent."""
+    results = []
+    for position, write in enumerate(batch):
+        if position >= len(answer):
+            results.append(WriteResult(write.crm_id, False, "NO_RESULT", "Salesforce returned fewer results than sent"))
+            continue
+        item = answer[position]
+        if item.get("success"):
+            results.append(WriteResult(write.crm_id, True))
+        else:
+            code, message = first_save_error(item)
+            results.append(WriteResult(write.crm_id, False, code, message))
+    return results
+
+
+def first_save_error(item: Mapping[str, Any]) -> tuple[str, str]:
+    errors = item.get("errors") or [{}]
+    first = errors[0]
+    fields = first.get("fields") or []
+    suffix = f" (fields: {', '.join(fields)})" if fields else ""
+    return str(first.get("statusCode") or "UNKNOWN"), str(first.get("message") or "") + suffix

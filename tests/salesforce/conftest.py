@@ -1,0 +1,115 @@
+"""Builders for Salesforce adapter unit tests: an adapter on a mocked org (`responses`), and payloads in
+Salesforce's own shapes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+
+from adapters.salesforce.adapter import SalesforceAdapter
+from adapters.salesforce.mapping import SalesforceMapping, load_mapping, parse_mapping
+from adapters.salesforce.settings import SalesforceSettings
+
+INSTANCE = "https://acme.my.salesforce.com"
+API = f"{INSTANCE}/services/data/v59.0"
+LOGIN = "https://login.salesforce.com"
+SESSION_TOKEN = "00Dxx0000001gPL!AQ4AQFakeSessionToken"
+EXAMPLE_MAPPING = Path(__file__).resolve().parents[2] / "mappings" / "salesforce.yaml"
+
+
+class RecordedSleep:
+    """Stands in for time.sleep: remembers the waits instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def session_settings(**overrides: Any) -> SalesforceSettings:
+    values: dict[str, Any] = {
+        "auth": "session",
+        "instance_url": INSTANCE,
+        "session_id": {"env": "SF_SESSION"},
+        "max_wait_seconds": 30,
+    }
+    return SalesforceSettings(**(values | overrides))
+
+
+def small_mapping(**overrides: Any) -> SalesforceMapping:
+    raw: dict[str, Any] = {
+        "objects": {
+            "Lead": {
+                "fields": {"email": "Email", "employees": "NumberOfEmployees", "industry": "Industry"},
+                "write_back": {"fit": "ScoreBridge_Fit__c", "stage": "ScoreBridge_Stage__c"},
+            },
+            "Contact": {
+                "fields": {"email": "Email", "industry": "Account.Industry"},
+                "write_back": {"fit": "ScoreBridge_Fit__c"},
+            },
+        },
+        "activities": [
+            {"object": "Task", "type": "call", "equals": {"TaskSubtype": "Call"}},
+            {"object": "Task", "type": "email_open", "starts_with": {"Subject": "Email Opened"}},
+        ],
+        "pull": {"page_size": 200, "bulk_threshold": 1000, "bulk_poll_seconds": 5},
+    }
+    return parse_mapping(raw | overrides, source="test-mapping.yaml")
+
+
+def example_mapping() -> SalesforceMapping:
+    return load_mapping(EXAMPLE_MAPPING)
+
+
+@pytest.fixture
+def sleep() -> RecordedSleep:
+    return RecordedSleep()
+
+
+@pytest.fixture
+def org() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def adapter(org: responses.RequestsMock, sleep: RecordedSleep) -> SalesforceAdapter:
+    return SalesforceAdapter(session_settings(), small_mapping(), sleep=sleep, environ={"SF_SESSION": SESSION_TOKEN})
+
+
+def soql_of(request: Any) -> str:
+    return parse_qs(urlsplit(request.url).query)["q"][0]
+
+
+def json_body(request: Any) -> Any:
+    return json.loads(request.body)
+
+
+def record(object_type: str, record_id: str, stamp: str, **fields: Any) -> dict[str, Any]:
+    """A query result row as REST returns it: `attributes` first, then the selected fields."""
+    return {
+        "attributes": {"type": object_type, "url": f"/services/data/v59.0/sobjects/{object_type}/{record_id}"},
+        "Id": record_id,
+        "SystemModstamp": stamp,
+        "CreatedDate": stamp,
+        "IsDeleted": False,
+        **fields,
+    }
+
+
+def query_page(records: list[dict[str, Any]], next_url: str | None = None) -> dict[str, Any]:
+    page: dict[str, Any] = {"totalSize": len(records), "done": next_url is None, "records": records}
+    if next_url:
+        page["nextRecordsUrl"] = next_url
+    return page
+
+
+def limit_header(used: int, limit: int = 15000) -> dict[str, str]:
+    return {"Sforce-Limit-Info": f"api-usage={used}/{limit}"}

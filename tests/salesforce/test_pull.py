@@ -1,0 +1,153 @@
+"""Incremental pulls against a mocked org: queries, order, paging, bookmarks, deletions, Bulk API 2.0 backfills."""
+
+import json
+import re
+from datetime import UTC, datetime
+
+from adapters.salesforce.adapter import SalesforceAdapter
+from connector.crm import Bookmark
+from tests.salesforce.conftest import (
+    API,
+    INSTANCE,
+    SESSION_TOKEN,
+    json_body,
+    query_page,
+    record,
+    session_settings,
+    small_mapping,
+    soql_of,
+)
+
+QUERY_URL = re.compile(re.escape(API) + r"/(query|queryAll)/")
+SINCE = Bookmark("contacts", datetime(2026, 11, 1, 12, 0, tzinfo=UTC), "00Q000000000009")
+
+
+def _serve_queries(org, answers, counts=None):
+    """Answer each SOQL query by the object it reads: answers[object] is a list of pages (the first is served
+    on the query, the rest on nextRecordsUrl); COUNT() queries answer counts[object]."""
+    seen = []
+
+    def reply(request):
+        statement = soql_of(request)
+        seen.append((request.url.split("?")[0].rsplit("/", 2)[-2], statement))
+        object_name = re.search(r" FROM (\w+)", statement).group(1)
+        if "COUNT()" in statement:
+            return 200, {}, json.dumps({"totalSize": (counts or {}).get(object_name, 0), "done": True, "records": []})
+        pages = answers[object_name]
+        for number, later in enumerate(pages[1:], start=1):
+            org.add("GET", f"{INSTANCE}/services/data/v59.0/query/{object_name}-{number}", json=later)
+        return 200, {}, json.dumps(pages[0])
+
+    org.add_callback("GET", QUERY_URL, callback=reply)
+    return seen
+
+
+def test_an_incremental_pull_reads_each_object_with_queryall_from_the_lookback(org, adapter):
+    seen = _serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
+    assert list(adapter.pull_contacts(SINCE)) == []
+    endpoints = {endpoint for endpoint, _ in seen}
+    assert endpoints == {"queryAll"}
+    lead_query = next(statement for _, statement in seen if " FROM Lead" in statement)
+    assert "WHERE SystemModstamp >= 2026-11-01T11:50:00Z ORDER BY SystemModstamp, Id" in lead_query
+    assert "IsConverted" in lead_query and "IsConverted = false" not in lead_query
+    contact_query = next(statement for _, statement in seen if " FROM Contact" in statement)
+    assert "Account.Industry" in contact_query
+
+
+def test_leads_and_contacts_merge_in_stamp_order_and_each_page_carries_its_bookmark(org, sleep):
+    mapping = small_mapping(pull={"page_size": 200})
+    adapter = SalesforceAdapter(session_settings(), mapping, sleep=sleep, environ={"SF_SESSION": SESSION_TOKEN})
+    leads = [
+        record("Lead", f"00Q{n:012d}", f"2026-11-01T12:{n // 60:02d}:{n % 60:02d}.000+0000") for n in range(0, 300, 2)
+    ]
+    contacts = [
+        record("Contact", f"003{n:012d}", f"2026-11-01T12:{n // 60:02d}:{n % 60:02d}.000+0000")
+        for n in range(1, 300, 2)
+    ]
+    _serve_queries(
+        org,
+        {
+            "Lead": [query_page(leads[:100], "/services/data/v59.0/query/Lead-1"), query_page(leads[100:])],
+            "Contact": [query_page(contacts)],
+        },
+    )
+    pages = list(adapter.pull_contacts(SINCE))
+    assert [len(page.records) for page in pages] == [200, 100]
+    stamps = [r.modified_at for page in pages for r in page.records]
+    assert stamps == sorted(stamps)
+    assert pages[0].bookmark == Bookmark("contacts", pages[0].records[-1].modified_at, pages[0].records[-1].crm_id)
+    assert pages[-1].bookmark.last_id == "003000000000299"
+
+
+def test_deleted_rows_arrive_flagged_in_the_same_query(org, adapter):
+    gone = record("Lead", "00Q1", "2026-11-01T12:05:00.000+0000", IsDeleted=True)
+    _serve_queries(org, {"Lead": [query_page([gone])], "Contact": [query_page([])]})
+    (page,) = list(adapter.pull_contacts(SINCE))
+    assert page.records[0].deleted is True
+
+
+def test_the_first_sync_reads_unconverted_leads_only_with_rest_below_the_bulk_threshold(org, adapter):
+    seen = _serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]}, counts={"Lead": 12})
+    assert list(adapter.pull_contacts(None)) == []
+    lead_query = next(
+        statement for endpoint, statement in seen if " FROM Lead" in statement and "COUNT" not in statement
+    )
+    assert "IsConverted = false" in lead_query
+    assert "SystemModstamp >=" not in lead_query
+    assert all(endpoint == "query" for endpoint, _ in seen)
+
+
+def test_activity_rules_become_one_filtered_query_per_object(org, adapter):
+    seen = _serve_queries(org, {"Task": [query_page([])]})
+    list(adapter.pull_activities(Bookmark("activities", SINCE.modified_at)))
+    (statement,) = [statement for _, statement in seen]
+    assert "FROM Task WHERE ((TaskSubtype = 'Call') OR (Subject LIKE 'Email Opened%'))" in statement
+
+
+def test_rows_naming_no_lead_or_contact_are_counted_as_skipped(org, adapter):
+    tasks = [
+        record("Task", "00T1", "2026-11-01T12:00:00.000+0000", TaskSubtype="Call", WhoId="00Q1"),
+        record("Task", "00T2", "2026-11-01T12:00:01.000+0000", TaskSubtype="Call", WhoId=None),
+    ]
+    _serve_queries(org, {"Task": [query_page(tasks)]})
+    (page,) = list(adapter.pull_activities(Bookmark("activities", SINCE.modified_at)))
+    assert [a.source_id for a in page.records] == ["00T1"] and page.skipped == 1
+    assert page.bookmark.last_id == "00T2"
+
+
+BULK_CSV_PAGE_1 = (
+    '"Id","SystemModstamp","CreatedDate","IsDeleted","Email","NumberOfEmployees","Industry","IsConverted","ConvertedContactId"\n'
+    '"00Q2","2026-10-02T00:00:00.000+0000","2026-10-01T00:00:00.000+0000","false","b@x.io","12","Software","false",""\n'
+)
+BULK_CSV_PAGE_2 = (
+    '"Id","SystemModstamp","CreatedDate","IsDeleted","Email","NumberOfEmployees","Industry","IsConverted","ConvertedContactId"\n'
+    '"00Q1","2026-10-05T00:00:00.000+0000","2026-10-01T00:00:00.000+0000","false","a@x.io","n/a","","false",""\n'
+)
+
+
+def test_a_large_first_sync_uses_bulk_api_2_and_commits_its_bookmark_after_the_last_page(org, sleep):
+    adapter = SalesforceAdapter(
+        session_settings(),
+        small_mapping(objects={"Lead": {"fields": {"email": "Email", "employees": "NumberOfEmployees"}}}),
+        sleep=sleep,
+        environ={"SF_SESSION": SESSION_TOKEN},
+    )
+    _serve_queries(org, {}, counts={"Lead": 5000})
+    org.add("POST", f"{API}/jobs/query", json={"id": "750R0000000z1", "state": "UploadComplete"})
+    org.add("GET", f"{API}/jobs/query/750R0000000z1", json={"id": "750R0000000z1", "state": "InProgress"})
+    org.add("GET", f"{API}/jobs/query/750R0000000z1", json={"id": "750R0000000z1", "state": "JobComplete"})
+    results = f"{API}/jobs/query/750R0000000z1/results"
+    org.add("GET", results, body=BULK_CSV_PAGE_1, headers={"Sforce-Locator": "MTAwMDA", "Sforce-NumberOfRecords": "1"})
+    org.add("GET", results, body=BULK_CSV_PAGE_2, headers={"Sforce-Locator": "null", "Sforce-NumberOfRecords": "1"})
+
+    pages = list(adapter.pull_contacts(None))
+
+    job = json_body(next(call.request for call in org.calls if call.request.method == "POST"))
+    assert job["operation"] == "query" and "IsConverted = false" in job["query"]
+    assert [page.bookmark for page in pages[:-1]] == [None]
+    assert [r.crm_id for page in pages for r in page.records] == ["00Q2", "00Q1"]
+    assert pages[-1].bookmark == Bookmark("contacts", datetime(2026, 10, 5, tzinfo=UTC), "00Q1")
+    assert pages[0].records[1].warnings["employees"].startswith("NumberOfEmployees")
+    assert sleep.waits == [5, 5]  # polled twice, waiting as configured, never really sleeping
+    second_results_call = [c.request.url for c in org.calls if "/results" in c.request.url][1]
+    assert "locator=MTAwMDA" in second_results_call
