@@ -193,7 +193,7 @@ def _pull(run: _Run, stream: str, pull: Callable, upsert: Callable) -> None:
                 save_bookmark(session, run.connection.name, page.bookmark, now=run.started_at)
         run.counts[f"pulled_{stream}"] += len(page.records)
         run.counts["skipped_records"] += page.skipped + counts.skipped
-        run.counts["record_warnings"] += counts.warnings
+        run.counts["record_warnings"] += sum(len(r.warnings) for r in page.records if isinstance(r, ContactRecord))
         run.advance(len(page.records))
 
 
@@ -204,9 +204,8 @@ def _score(run: _Run) -> None:
         run.engine,
         run.model,
         as_of=run.started_at,
-        scope=(run.connection.crm, run.connection.name),
     )
-    run.counts["scored"] += summary.scored
+    run.counts["scored"] += summary.contacts_scored
     run.counts["stage_changes"] += len(summary.transitions)
 
 
@@ -218,13 +217,17 @@ def _tasks(run: _Run) -> None:
             session,
             connection=run.connection.name,
             source=run.connection.crm,
-            notify_stages=run.model.notify_stages,
+            notify_stages=notify_stages(run.model),
             policy=run.connection.tasks,
             now=run.started_at,
         )
     created, failed = deliver_tasks(run.engine, run.adapter, run.connection.name)
     run.counts["tasks_created"] += created
     run.counts["tasks_failed"] += failed
+
+
+def notify_stages(model: ScoringModel) -> frozenset[str]:
+    return frozenset(stage.name for stage in model.stages if stage.notify)
 
 
 def _write_back(run: _Run) -> None:
@@ -252,7 +255,7 @@ def _dry_run_plan(run: _Run) -> tuple[tuple, tuple]:
             session,
             connection=run.connection.name,
             source=run.connection.crm,
-            notify_stages=run.model.notify_stages,
+            notify_stages=notify_stages(run.model),
             policy=run.connection.tasks,
             now=run.started_at,
         )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 16:42:49.001399
+Create Date: 2026-11-25 17:05:01.757028
 """
 
 import sqlalchemy as sa
@@ -139,6 +139,7 @@ def upgrade() -> None:
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.Column("model_version", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("scored_at", connector.store.types.UTCEpoch(), nullable=False),
+        sa.Column("reengaged", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["contact_id"],
             ["contact.id"],
