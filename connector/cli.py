@@ -395,6 +395,64 @@ def setup(
 # --- end of sync section --------------------------------------------------------------------------------------
 
 
+# --- demo section: `demo` (connector/demo.py, adapters/sandbox/demo.py) -----------------------------------------
+
+
+@app.command()
+def demo(
+    contacts: int = typer.Option(2000, "--contacts", min=10, help="People generated in each stand-in."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the generated data (same seed, same data)."),
+    workdir: Path = typer.Option(Path("scorebridge-demo"), "--workdir", help="Folder for the demo's store and files."),
+    model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
+) -> None:
+    """Try ScoreBridge with no CRM and no credentials: built-in Salesforce and HubSpot stand-ins, two syncs."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+
+    from adapters.sandbox.demo import start_demo_sandbox
+    from connector.config import ConnectionConfig, ConnectorConfig
+    from connector.demo import DemoCrm, run_demo
+    from connector.store import make_engine, upgrade_store
+
+    shutil.rmtree(workdir, ignore_errors=True)  # a demo always starts from scratch
+    workdir.mkdir(parents=True)
+    console = Console()
+    now = datetime.now(UTC)
+    mappings = Path(model).parent
+    sandboxes = [
+        start_demo_sandbox(crm, workdir / crm, contacts=contacts, seed=seed + offset, now=now)
+        for offset, crm in enumerate(("salesforce", "hubspot"))
+    ]
+    try:
+        connections = [
+            ConnectionConfig(
+                name=f"demo-{box.crm}", crm=box.crm, mapping=mappings / f"{box.crm}.yaml", settings=box.settings
+            )
+            for box in sandboxes
+        ]
+        config = ConnectorConfig(database_url=f"sqlite:///{workdir / 'store.db'}", model=model, connections=connections)
+        engine = make_engine(config.database_url)
+        upgrade_store(engine)
+        crms = [
+            DemoCrm(
+                connection,
+                lambda connection=connection: build_adapter(config, connection),
+                lambda box=box: box.users_keep_working(datetime.now(UTC)),
+            )
+            for connection, box in zip(connections, sandboxes, strict=True)
+        ]
+        console.print(f"Stand-ins started with {contacts:,} generated people each; store: {workdir / 'store.db'}")
+        run_demo(console, engine, config, crms)
+    finally:
+        for box in sandboxes:
+            box.stop()
+
+
+# --- end of demo section --------------------------------------------------------------------------------------
+
+
 def _register_subcommands() -> None:
     # Sub-apps live beside what they drive; the CLI only mounts them.
     from adapters.sandbox.cli import sandbox_app
