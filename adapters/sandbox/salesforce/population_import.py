@@ -1,0 +1,319 @@
+"""Turns the neutral generated population into Salesforce records.
+
+Owners become Users, companies Accounts, people Leads (open pipeline) or Contacts (customers and converted leads;
+a converted person also keeps a converted Lead pointing at the Contact). Touches become what Salesforce would hold:
+email engagement as completed Tasks ('Email Opened: <campaign>'), calls as Call Tasks with a CallDisposition,
+demos and meetings as Events, webinar and form responses as CampaignMembers. Salesforce has no page views of its
+own (they live in Account Engagement, a separate API), so page_view touches are skipped. Every record is backdated
+to its touch: CreatedDate and SystemModstamp carry the touch time.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from adapters.sandbox.salesforce.records import RecordStore
+from adapters.sandbox.salesforce.values import format_datetime
+
+LEAD_STATUS = {
+    "open": "New",
+    "working": "Working",
+    "nurturing": "Nurturing",
+    "qualified": "Qualified",
+    "unqualified": "Unqualified",
+}
+TASK_SUBJECTS = {
+    "email_open": "Email Opened",
+    "email_click": "Email Clicked",
+    "email_bounce": "Email Bounced",
+    "unsubscribe": "Unsubscribed",
+    "demo_scheduled": "Demo Scheduled",
+}
+MEMBER_STATUS = {"webinar_registered": "Registered", "webinar_attended": "Attended", "form_fill": "Submitted"}
+#: Later statuses win when one person has several touches of one campaign.
+MEMBER_STATUS_RANK = {"Registered": 1, "Submitted": 2, "Attended": 3}
+SKIPPED_KINDS = frozenset({"page_view"})
+#: A custom field Developer Edition orgs ship with on Lead; the sandbox adds it to Contact as well.
+PRODUCT_INTEREST = "ProductInterest__c"
+
+
+@dataclass
+class PopulationIndex:
+    """Which Salesforce record each population key became, so later touches attach to the same records."""
+
+    users: dict[str, str] = field(default_factory=dict)
+    accounts: dict[str, str] = field(default_factory=dict)
+    people: dict[str, str] = field(default_factory=dict)
+    owners_of_people: dict[str, str] = field(default_factory=dict)
+    campaigns: dict[str, str] = field(default_factory=dict)
+    members: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _stamp(moment: datetime) -> dict[str, str]:
+    text = format_datetime(moment)
+    return {"CreatedDate": text, "LastModifiedDate": text, "SystemModstamp": text}
+
+
+class PopulationImporter:
+    def __init__(self, store: RecordStore) -> None:
+        self.store = store
+        self.index = PopulationIndex()
+
+    def import_population(self, population: Any) -> dict[str, int]:
+        before = {obj.name: self.store.count(obj.name) for obj in self.store.schema}
+        start = population.now - timedelta(days=365)
+        for owner in population.owners:
+            self._add_user(owner, start)
+        companies = {company.key: company for company in population.companies}
+        customers = {person.company_key for person in population.people if person.is_customer}
+        touches_of: dict[str, list[Any]] = {}
+        for touch in population.touches:
+            touches_of.setdefault(touch.person_key, []).append(touch)
+        for company in population.companies:
+            self._add_account(company, company.key in customers, start)
+        for person in population.people:
+            touches = touches_of.get(person.key, [])
+            self._add_person(person, companies[person.company_key], touches, population.now)
+            self.add_touches(touches)
+        return {obj.name: self.store.count(obj.name) - before[obj.name] for obj in self.store.schema}
+
+    def add_touches(self, touches: Iterable[Any]) -> int:
+        """Record touches of already-imported people ("the users keep working"); returns how many were stored."""
+        stored = 0
+        for touch in touches:
+            if touch.kind in SKIPPED_KINDS or touch.person_key not in self.index.people:
+                continue
+            if touch.kind in MEMBER_STATUS:
+                self._add_member(touch)
+            elif touch.kind in ("demo_attended", "meeting"):
+                self._add_event(touch)
+            else:
+                self._add_task(touch)
+            stored += 1
+        return stored
+
+    # -- people and companies -----------------------------------------------------------------------------
+
+    def _add_user(self, owner: Any, start: datetime) -> None:
+        self.index.users[owner.key] = self.store.insert(
+            "User",
+            {
+                "Username": owner.email,
+                "Email": owner.email,
+                "FirstName": owner.first_name,
+                "LastName": owner.last_name,
+                "Alias": (owner.first_name[:1] + owner.last_name[:4]).lower(),
+                "Title": "Account Executive",
+                **_stamp(start),
+            },
+            canonical=True,
+        )
+
+    def _add_account(self, company: Any, is_customer: bool, start: datetime) -> None:
+        self.index.accounts[company.key] = self.store.insert(
+            "Account",
+            {
+                "Name": company.name,
+                "Industry": company.industry,
+                "NumberOfEmployees": company.employees,
+                "AnnualRevenue": company.annual_revenue,
+                "BillingCountry": company.country,
+                "Website": f"https://www.{company.domain}",
+                "Type": "Customer - Direct" if is_customer else "Prospect",
+                **_stamp(start),
+            },
+            canonical=True,
+        )
+
+    def _add_person(self, person: Any, company: Any, touches: list[Any], now: datetime) -> None:
+        owner_id = self.index.users[person.owner_key]
+        activity = _activity_fields(touches)
+        common = {
+            "FirstName": person.first_name,
+            "LastName": person.last_name,
+            "Title": person.title,
+            "Email": person.email,
+            "LeadSource": person.lead_source,
+            "HasOptedOutOfEmail": person.opted_out,
+            "OwnerId": owner_id,
+            PRODUCT_INTEREST: person.product_interest,
+            **activity,
+            **_stamp(person.created_at),
+        }
+        if person.is_customer or person.converted:
+            contact_id = self.store.insert(
+                "Contact",
+                {**common, "AccountId": self.index.accounts[company.key], "MailingCountry": company.country},
+                canonical=True,
+            )
+            self.index.people[person.key] = contact_id
+            if person.converted:
+                self._add_converted_lead(common, company, contact_id, _conversion_time(person, touches, now))
+        else:
+            self.index.people[person.key] = self.store.insert(
+                "Lead", {**common, **_lead_company(company), "Status": LEAD_STATUS[person.status]}, canonical=True
+            )
+        self.index.owners_of_people[person.key] = owner_id
+
+    def _add_converted_lead(self, common: dict, company: Any, contact_id: str, converted_at: datetime) -> None:
+        self.store.insert(
+            "Lead",
+            {
+                **common,
+                **_lead_company(company),
+                "Status": "Qualified",
+                "IsConverted": True,
+                "ConvertedContactId": contact_id,
+                "ConvertedAccountId": self.index.accounts[company.key],
+                "ConvertedDate": converted_at.date().isoformat(),
+                "LastModifiedDate": format_datetime(converted_at),
+                "SystemModstamp": format_datetime(converted_at),
+            },
+            canonical=True,
+        )
+
+    # -- activity -----------------------------------------------------------------------------------------
+
+    def _campaign(self, name: str, kind: str, at: datetime) -> str:
+        if name not in self.index.campaigns:
+            self.index.campaigns[name] = self.store.insert(
+                "Campaign",
+                {
+                    "Name": name[:80],
+                    "Type": kind,
+                    "Status": "In Progress",
+                    "IsActive": True,
+                    "StartDate": at.date().isoformat(),
+                    **_stamp(at),
+                },
+                canonical=True,
+            )
+        return self.index.campaigns[name]
+
+    def _add_task(self, touch: Any) -> None:
+        detail = touch.detail
+        fields: dict[str, Any] = {
+            "WhoId": self.index.people[touch.person_key],
+            "OwnerId": self.index.owners_of_people[touch.person_key],
+            "Status": "Completed",
+            "Priority": "Normal",
+            "ActivityDate": touch.at.date().isoformat(),
+            **_stamp(touch.at),
+        }
+        if touch.kind in ("call", "not_interested"):
+            outcome = detail.get("outcome", "not interested")
+            fields |= {
+                "Subject": "Call",
+                "TaskSubtype": "Call",
+                "Type": "Call",
+                "CallType": "Outbound",
+                "CallDisposition": outcome.capitalize(),
+                "CallDurationInSeconds": _call_seconds(touch, outcome),
+            }
+        else:
+            topic = detail.get("campaign") or detail.get("product") or detail.get("subject") or "Email"
+            fields |= {
+                "Subject": f"{TASK_SUBJECTS.get(touch.kind, touch.kind)}: {topic}"[:255],
+                "TaskSubtype": "Email" if touch.kind != "demo_scheduled" else "Task",
+                "Description": detail.get("url") or detail.get("subject"),
+            }
+            if "campaign" in detail:
+                fields["WhatId"] = self._campaign(detail["campaign"], "Email", touch.at)
+        self.store.insert("Task", fields, canonical=True)
+
+    def _add_event(self, touch: Any) -> None:
+        detail = touch.detail
+        subject = f"Demo: {detail['product']}" if touch.kind == "demo_attended" else "Meeting"
+        if detail.get("outcome") == "no show":
+            subject += " (no show)"
+        start = format_datetime(touch.at)
+        self.store.insert(
+            "Event",
+            {
+                "Subject": subject,
+                "WhoId": self.index.people[touch.person_key],
+                "Type": "Meeting",
+                "OwnerId": self.index.owners_of_people[touch.person_key],
+                "ActivityDate": touch.at.date().isoformat(),
+                "ActivityDateTime": start,
+                "StartDateTime": start,
+                "DurationInMinutes": 30,
+                "EndDateTime": format_datetime(touch.at + timedelta(minutes=30)),
+                "EventSubtype": "Event",
+                "Location": detail.get("channel"),
+                "Description": detail.get("outcome"),
+                **_stamp(touch.at),
+            },
+            canonical=True,
+        )
+
+    def _add_member(self, touch: Any) -> None:
+        """One CampaignMember per person and campaign (Salesforce allows no duplicates); later touches move its
+        Status forward (Registered -> Attended) and its SystemModstamp with it."""
+        name = touch.detail.get("campaign") or f"Web Form - {touch.detail.get('form', 'Contact Us')}"
+        campaign_id = self._campaign(name, "Webinar" if touch.kind.startswith("webinar") else "Other", touch.at)
+        person_id = self.index.people[touch.person_key]
+        status = MEMBER_STATUS[touch.kind]
+        key = (campaign_id, person_id)
+        member_id = self.index.members.get(key)
+        if member_id is None:
+            who = "ContactId" if person_id.startswith("003") else "LeadId"
+            self.index.members[key] = self.store.insert(
+                "CampaignMember",
+                {
+                    "CampaignId": campaign_id,
+                    who: person_id,
+                    "Status": status,
+                    "FirstRespondedDate": touch.at.date().isoformat(),
+                    **_stamp(touch.at),
+                },
+                canonical=True,
+            )
+            return
+        current = self.store.get(member_id)
+        if current and MEMBER_STATUS_RANK[status] > MEMBER_STATUS_RANK.get(current["Status"], 0):
+            stamp = format_datetime(touch.at)
+            self.store.update(
+                "CampaignMember",
+                member_id,
+                {"Status": status, "LastModifiedDate": stamp, "SystemModstamp": stamp},
+                trusted=True,
+            )
+
+
+def _lead_company(company: Any) -> dict[str, Any]:
+    return {
+        "Company": company.name,
+        "Industry": company.industry,
+        "NumberOfEmployees": company.employees,
+        "AnnualRevenue": company.annual_revenue,
+        "Country": company.country,
+    }
+
+
+def _activity_fields(touches: list[Any]) -> dict[str, Any]:
+    """LastActivityDate and EmailBouncedDate, which Salesforce keeps on the lead or contact itself."""
+    fields: dict[str, Any] = {}
+    dated = [touch.at for touch in touches if touch.kind not in SKIPPED_KINDS]
+    if dated:
+        fields["LastActivityDate"] = max(dated).date().isoformat()
+    bounces = [touch.at for touch in touches if touch.kind == "email_bounce"]
+    if bounces:
+        fields["EmailBouncedDate"] = format_datetime(max(bounces))
+    return fields
+
+
+def _conversion_time(person: Any, touches: list[Any], now: datetime) -> datetime:
+    """When the lead was converted: at its first demo or meeting, else two weeks after it was created."""
+    decisive = [touch.at for touch in touches if touch.kind in ("demo_attended", "meeting")]
+    return min(decisive) if decisive else min(person.created_at + timedelta(days=14), now)
+
+
+def _call_seconds(touch: Any, outcome: str) -> int:
+    if outcome in ("no answer", "wrong number"):
+        return 0
+    return 30 + zlib.crc32(touch.key.encode()) % 900  # stable across runs, unlike hash()
