@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 
@@ -31,15 +30,17 @@ SERVICE_CONFIG_HELP = "The connector file (connections, schedules, store, servic
 def serve(
     config: Path = typer.Option(Path("connector.yaml"), "--config", "-c", help=SERVICE_CONFIG_HELP),
     port: int | None = typer.Option(None, "--port", help="Port of /healthz /readyz /metrics (default: service.port)."),
+    log_format: str = typer.Option("auto", "--log-format", help="text, json, or auto (json when not a terminal)."),
     adapter_factory: str = typer.Option(
         "connector.cli:build_adapter", "--adapter-factory", hidden=True, help="module:function building an adapter."
     ),
 ) -> None:
     """Run every connection on its schedule, with health and metrics endpoints, until SIGTERM or Ctrl-C."""
+    from connector.logs import configure_logging
     from connector.service import SyncService
     from connector.store import make_engine, upgrade_store
 
-    _log_to_stderr()
+    configure_logging(log_format)
     loaded = load_config(config)
     engine = make_engine(loaded.database_url)
     upgrade_store(engine)
@@ -94,12 +95,6 @@ def _print_json_or_table(output) -> None:
     if not console.is_terminal:
         console.width = 200  # piped into a file or less: keep one run per line instead of wrapping at 80
     console.print(output)
-
-
-def _log_to_stderr() -> None:
-    # The service logs what it schedules, runs and skips; nothing else configures logging for `serve`.
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 # --- end of service section -----------------------------------------------------------------------------------
@@ -419,6 +414,8 @@ def demo(
     shutil.rmtree(workdir, ignore_errors=True)  # a demo always starts from scratch
     workdir.mkdir(parents=True)
     console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 150)  # a log file or pipe: keep the tables' rows on one line
     now = datetime.now(UTC)
     mappings = Path(model).parent
     sandboxes = [

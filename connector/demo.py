@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from connector.config import ConnectionConfig, ConnectorConfig
 from connector.crm import CrmAdapter
+from connector.outbox import transition_task_key
 from connector.scoring.console import index_table
 from connector.scoring.engagement_index import engagement_index
 from connector.store.tables import Contact, ContactScore, StageTransition, TaskOutbox
@@ -110,14 +111,14 @@ def _newly_qualified_table(session: Session, after_transition: int) -> Table:
     for column in ("contact", "CRM", "from", "to", "why", "task for owner", "task"):
         table.add_column(column)
     rows = session.execute(
-        select(StageTransition, Contact, TaskOutbox)
+        select(StageTransition, Contact)
         .join(Contact, Contact.id == StageTransition.contact_id)
-        .outerjoin(TaskOutbox, TaskOutbox.contact_id == Contact.id)
         .where(StageTransition.id > after_transition, StageTransition.to_stage.in_(("mql", "sql")))
         .order_by(StageTransition.id)
         .limit(NEW_QUALIFIED_SHOWN)
     )
-    for transition, contact, task in rows:
+    for transition, contact in rows:
+        task = session.get(TaskOutbox, transition_task_key(contact.instance, transition.id))
         table.add_row(
             _name(contact),
             contact.source,

@@ -46,7 +46,7 @@ def enqueue_tasks(
     queued = 0
     for transition, contact in rows:
         if policy.enabled and transition.to_stage in notify_stages and not contact.deleted:
-            key = f"{connection}:transition:{transition.id}"
+            key = transition_task_key(connection, transition.id)
             if session.get(TaskOutbox, key) is None:
                 session.add(_outbox_row(session, key, connection, contact, transition, policy, now))
                 queued += 1
@@ -54,6 +54,11 @@ def enqueue_tasks(
         last = max(transition.id for transition, _ in rows)
         save_bookmark(session, connection, Bookmark(TRANSITIONS_STREAM, now, f"{last:012d}"), now=now)
     return queued
+
+
+def transition_task_key(connection: str, transition_id: int) -> str:
+    """The idempotency key of the task a stage transition causes: one task per transition, ever."""
+    return f"{connection}:transition:{transition_id}"
 
 
 def _outbox_row(
