@@ -9,8 +9,18 @@ from connector.store.engine import make_engine
 target_metadata = SQLModel.metadata
 
 
+#: Tables other libraries own in the same database (APScheduler's persistent job store): never ours to migrate.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def run_migrations(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=True, include_object=include_object
+    )
     with context.begin_transaction():
         context.run_migrations()
 
