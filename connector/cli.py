@@ -350,12 +350,15 @@ def sync(
     full: bool = typer.Option(False, "--full", help="Ignore the bookmarks and pull everything again."),
     log_format: str = typer.Option("auto", "--log-format", help="text, json, or auto (json when not a terminal)."),
 ) -> None:
-    """Pull, score, stage, create tasks and write back, once, for each connection; exit 1 if any run failed."""
+    """Pull, score, stage, create tasks and write back, once, for each connection.
+
+    Exit code: 0 all succeeded, 1 a run failed or was stopped, 4 a CRM daily limit was reached, 6 another run of
+    the connection was in progress."""
     from rich.console import Console
 
     from connector.logs import configure_logging
     from connector.store import make_engine, upgrade_store
-    from connector.sync import run_sync
+    from connector.sync import EXIT_CODES, run_sync
     from connector.sync_console import print_report, sync_progress
 
     configure_logging(log_format)
@@ -364,15 +367,15 @@ def sync(
     engine = make_engine(loaded.database_url)
     upgrade_store(engine)
     console = Console()
-    failed = False
+    exit_code = 0
     for each in chosen:
         with sync_progress(Console(stderr=True)) as progress:
             report = run_sync(
                 engine, loaded, each, build_adapter(loaded, each), dry_run=dry_run, full=full, progress=progress
             )
         print_report(console, report)
-        failed |= report.status not in ("succeeded", "dry_run")
-    raise typer.Exit(1 if failed else 0)
+        exit_code = max(exit_code, EXIT_CODES.get(report.status, 1))
+    raise typer.Exit(exit_code)
 
 
 @app.command()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from connector.config import ConnectionConfig, ConnectorConfig
@@ -31,6 +32,8 @@ from connector.writeback import plan_writes, record_results
 log = logging.getLogger(__name__)
 
 PULLED_STREAMS = ("contacts", "activities")
+#: The exit code of `scorebridge sync` for each run status; the worst run decides.
+EXIT_CODES = {"succeeded": 0, "dry_run": 0, "failed": 1, "stopped": 1, "limit_reached": 4, "locked": 6}
 WRITE_BATCH = 1000  # adapters split further to their CRM's own limit (200 Salesforce, 100 HubSpot)
 
 
@@ -163,7 +166,13 @@ def _locked_run(run: _Run, *, full: bool, clock: Callable[[], datetime]) -> Sync
 
 
 def _open_run_record(run: _Run) -> int:
+    """Open this run's record; a record still "running" belongs to a run that died (we hold the lock): close it."""
     with session_scope(run.engine) as session:
+        session.execute(
+            update(SyncRun)
+            .where(SyncRun.connection == run.connection.name, SyncRun.status == "running")
+            .values(status="interrupted", ended_at=run.started_at)
+        )
         record = SyncRun(connection=run.connection.name, started_at=run.started_at, status="running")
         session.add(record)
         session.flush()
@@ -227,7 +236,7 @@ def _tasks(run: _Run) -> None:
 
 
 def notify_stages(model: ScoringModel) -> frozenset[str]:
-    return frozenset(stage.name for stage in model.stages if stage.notify)
+    return frozenset(stage.name for stage in model.stages if stage.notifies)
 
 
 def _write_back(run: _Run) -> None:
@@ -246,6 +255,17 @@ def _write_back(run: _Run) -> None:
         run.counts["written"] += confirmed
         run.counts["write_failed"] += failed
         run.advance(len(batch))
+        _warn_first_failed_write(run, results)
+
+
+def _warn_first_failed_write(run: _Run, results: list) -> None:
+    """A run whose writes the CRM refused still succeeds, so its report must say what was left for the next run."""
+    failure = next((result for result in results if not result.ok), None)
+    if failure is not None and not any(warning.startswith("writes not confirmed") for warning in run.warnings):
+        run.warnings.append(
+            f"writes not confirmed by the CRM (e.g. {failure.crm_id}: {failure.error_code}: {failure.error_message});"
+            " the next run sends them again"
+        )
 
 
 def _dry_run_plan(run: _Run) -> tuple[tuple, tuple]:

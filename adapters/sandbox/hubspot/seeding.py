@@ -62,6 +62,17 @@ EMAIL_EVENT_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
                                      "source": "SOURCE_RECIPIENT", "portalSubscriptionStatus": "UNSUBSCRIBED"}),
 }  # fmt: skip
 WEBINAR_ATTENDED = f"pe{PORTAL_ID}_webinar_attended"
+#: The calculated contact property HubSpot updates for each kind of activity (engagements: notes_last_updated).
+CONTACT_STAMP_BY_KIND = {
+    "email_open": "hs_email_last_open_date",
+    "email_click": "hs_email_last_click_date",
+    "email_bounce": "hs_email_last_send_date",
+    "unsubscribe": "hs_email_last_send_date",
+    "form_fill": "recent_conversion_date",
+    "webinar_registered": "recent_conversion_date",
+    "page_view": "hs_analytics_last_timestamp",
+    "webinar_attended": "hs_analytics_last_timestamp",
+}
 
 
 def employee_range(employees: int | None) -> str | None:
@@ -118,8 +129,16 @@ class PopulationSeeder:
         with self.portal.lock:
             for touch in known:
                 self._touch(touch)
+                self._stamp_contact(touch)
             self.portal.marketing.add_many(self.email_events, self.submissions, self.web_events)
         return len(known)
+
+    def _stamp_contact(self, touch: Any) -> None:
+        """HubSpot keeps a contact property per activity kind up to date, which moves its last-modified date."""
+        contact = self.portal.objects.get("contacts", self.contact_ids[touch.person_key])
+        if contact is not None:
+            stamped = CONTACT_STAMP_BY_KIND.get(touch.kind, "notes_last_updated")
+            self.portal.objects.update(contact, {stamped: iso(touch.at)}, self.portal.clock())
 
     def _companies(self) -> None:
         created_by_company: dict[str, datetime] = {}

@@ -1,0 +1,78 @@
+"""What a sandbox CRM holds after a sync: the ScoreBridge values on each record and the follow-up tasks.
+
+Read straight from the sandbox's own records (not through an adapter), in ScoreBridge's logical target names.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+SALESFORCE_FIELDS = {
+    "fit": "ScoreBridge_Fit__c",
+    "lead": "ScoreBridge_Lead__c",
+    "engagement": "ScoreBridge_Engagement__c",
+    "recency": "ScoreBridge_Recency__c",
+    "combined": "ScoreBridge_Score__c",
+    "stage": "ScoreBridge_Stage__c",
+    "grade": "ScoreBridge_Grade__c",
+    "reasons": "ScoreBridge_Reasons__c",
+}
+SALESFORCE_TASK_KEY = "ScoreBridge_Key__c"
+HUBSPOT_PROPERTIES = {
+    "fit": "scorebridge_fit_score",
+    "lead": "scorebridge_lead_score",
+    "engagement": "scorebridge_engagement_score",
+    "combined": "scorebridge_combined_score",
+    "stage": "scorebridge_stage",
+    "grade": "scorebridge_grade",
+    "reasons": "scorebridge_top_reasons",
+}
+HUBSPOT_TASK_KEY = "scorebridge_task_key"
+NUMBERS = ("fit", "lead", "engagement", "recency", "combined")
+
+
+def _typed(name: str, value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    return round(float(value)) if name in NUMBERS else str(value)
+
+
+def written_scores(crm: str, app: Any) -> dict[str, dict[str, Any]]:
+    """crm_id -> {target: value} for every live lead/contact; a record never written has all values None."""
+    if crm == "salesforce":
+        rows = [row for name in ("Lead", "Contact") for row in app.store.rows(name)]
+        return {
+            row["Id"]: {key: _typed(key, row.get(field)) for key, field in SALESFORCE_FIELDS.items()} for row in rows
+        }
+    with app.portal.lock:
+        people = list(app.portal.objects.active("contacts"))
+        return {
+            str(person.id): {key: _typed(key, person.properties.get(prop)) for key, prop in HUBSPOT_PROPERTIES.items()}
+            for person in people
+        }
+
+
+def task_counts(crm: str, app: Any) -> Counter[str]:
+    """crm_id of the lead/contact -> how many ScoreBridge follow-up tasks name it."""
+    if crm == "salesforce":
+        return Counter(row["WhoId"] for row in app.store.rows("Task") if row.get(SALESFORCE_TASK_KEY))
+    counts: Counter[str] = Counter()
+    with app.portal.lock:
+        for task in app.portal.objects.active("tasks"):
+            if task.properties.get(HUBSPOT_TASK_KEY):
+                for contact_id, _ in app.portal.associations.targets("tasks", task.id, "contacts"):
+                    counts[str(contact_id)] += 1
+    return counts
+
+
+def task_keys(crm: str, app: Any) -> Counter[str]:
+    """Idempotency key -> how many CRM tasks carry it (more than one is a duplicate)."""
+    if crm == "salesforce":
+        return Counter(row[SALESFORCE_TASK_KEY] for row in app.store.rows("Task") if row.get(SALESFORCE_TASK_KEY))
+    with app.portal.lock:
+        return Counter(
+            task.properties[HUBSPOT_TASK_KEY]
+            for task in app.portal.objects.active("tasks")
+            if task.properties.get(HUBSPOT_TASK_KEY)
+        )

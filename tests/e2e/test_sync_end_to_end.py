@@ -1,0 +1,100 @@
+"""Generated data -> sync through the real clients -> the CRM holds the scores, stages and tasks computed apart."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e import reference
+from tests.e2e.activity import add_activity
+from tests.e2e.conftest import MODEL, SandboxWorld
+
+
+def notifying_stages() -> set[str]:
+    return {stage["name"] for stage in yaml.safe_load(MODEL.read_text())["stages"] if stage.get("notify")}
+
+
+def reference_of(world: SandboxWorld, workdir: Path, as_of, label: str) -> dict[str, dict]:
+    """Expected CRM values per crm_id, from the sandbox's records through `scorebridge import` and `score`."""
+    workdir.mkdir(exist_ok=True)
+    if world.crm == "salesforce":
+        contacts, activities = reference.salesforce_rows(world.app.store)
+    else:
+        contacts, activities = reference.hubspot_rows(world.app.portal)
+    exported = reference.reference_scores(workdir, contacts, activities, model=MODEL, as_of=as_of, label=label)
+    return {crm_id: reference.expected_crm_values(row) for crm_id, row in exported.items()}
+
+
+def differences(world: SandboxWorld, expected: dict[str, dict]) -> dict[str, dict]:
+    """crm_id -> {target: (CRM holds, expected)} for every value the CRM has wrong."""
+    held = world.scores()
+    found = {}
+    for crm_id, wanted in expected.items():
+        have = held.get(crm_id)
+        assert have is not None, f"{crm_id} is scored in the reference but not in the CRM"
+        wrong = {key: (have[key], wanted[key]) for key in have if have[key] != wanted[key]}
+        if wrong:
+            found[crm_id] = wrong
+    return found
+
+
+def expected_first_tasks(expected: dict[str, dict]) -> Counter[str]:
+    notify = notifying_stages()
+    return Counter({crm_id: 1 for crm_id, values in expected.items() if values["stage"] in notify})
+
+
+def test_first_sync_leaves_the_crm_with_the_scores_stages_and_tasks_computed_from_the_model(world, engine, tmp_path):
+    report = world.sync(engine)
+
+    assert report.status == "succeeded", report.message
+    expected = reference_of(world, tmp_path / "reference", report.started_at, "first")
+    assert len(expected) == report.counts["scored"]
+    assert differences(world, expected) == {}
+    tasks = expected_first_tasks(expected)
+    assert tasks, "the population should hold some MQL/SQL contacts"
+    assert world.tasks() == tasks
+
+
+def test_second_sync_writes_nothing_and_creates_no_task(world, store):
+    first = world.sync(store)
+    held, tasks = world.scores(), world.tasks()
+
+    second = world.sync(store)
+
+    assert (first.status, second.status) == ("succeeded", "succeeded")
+    assert second.counts.get("written", 0) == 0
+    assert second.counts.get("tasks_created", 0) == 0
+    assert world.scores() == held
+    assert world.tasks() == tasks
+
+
+@pytest.mark.slow
+def test_new_activity_moves_exactly_the_contacts_it_touched(world, store, tmp_path):
+    first = world.sync(store)
+    before = reference_of(world, tmp_path / "reference", first.started_at, "first")
+    held_before, tasks_before = world.scores(), world.tasks()
+    touched = add_activity(world)
+
+    second = world.sync(store)
+
+    assert second.status == "succeeded", second.message
+    after = reference_of(world, tmp_path / "reference", second.started_at, "second")
+    assert differences(world, after) == {}
+    held_after = world.scores()
+    moved_in_crm = {crm_id for crm_id in after if held_after[crm_id] != held_before[crm_id]}
+    moved_in_reference = {crm_id for crm_id in after if after[crm_id] != before[crm_id]}
+    assert moved_in_crm == moved_in_reference
+    assert moved_in_crm and moved_in_crm <= touched
+    assert second.counts["written"] == len(moved_in_crm)
+    notify = notifying_stages()
+    new_tasks = Counter(
+        {
+            crm_id: 1
+            for crm_id in moved_in_crm
+            if after[crm_id]["stage"] in notify and before[crm_id]["stage"] != after[crm_id]["stage"]
+        }
+    )
+    assert world.tasks() == tasks_before + new_tasks
