@@ -102,6 +102,8 @@ class ContactScore(SQLModel, table=True):
     reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     model_version: str = Field(max_length=64)
     scored_at: datetime = _epoch(nullable=False)
+    #: A customer engaging again after a quiet period (the model's lifecycle.reengaged); notified once per return.
+    reengaged: bool = False
 
 
 class ScoreChange(SQLModel, table=True):

@@ -1,0 +1,95 @@
+"""Rich rendering of scoring results for the command line: run summaries, explanations, the engagement index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from connector.scoring.engagement_index import EngagementIndex
+from connector.scoring.explain import Explanation
+from connector.scoring.run import Progress as ProgressCallback
+from connector.scoring.run import ScoreRunSummary
+
+SHOWN_TRANSITIONS = 20
+
+
+@contextmanager
+def progress_bar(console: Console) -> Iterator[ProgressCallback | None]:
+    """A progress bar on a terminal; nothing when output is piped or captured."""
+    if not console.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("scoring", total=1)
+
+        def report(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"scoring: {step}", completed=done, total=total)
+
+        yield report
+
+
+def print_summary(console: Console, summary: ScoreRunSummary) -> None:
+    kind = f"full ({summary.why_full})" if summary.full else "incremental"
+    console.print(
+        f"Scored {summary.contacts_scored} contact(s) as of {summary.as_of.isoformat()} [{kind}] in "
+        f"{summary.seconds:.2f} s: {summary.rows_written} row(s) written, {summary.scores_changed} score change(s), "
+        f"{len(summary.transitions)} stage transition(s), {len(summary.notifications)} to notify, "
+        f"{len(summary.reengaged)} re-engaged customer(s)."
+    )
+    if summary.transitions:
+        table = Table("contact", "from", "to", "notify", "reason", title="Stage transitions")
+        for change in summary.transitions[:SHOWN_TRANSITIONS]:
+            table.add_row(str(change.contact_id), change.from_stage or "-", change.to_stage,
+                          "yes" if change.notify else "", change.reason)  # fmt: skip
+        console.print(table)
+        if len(summary.transitions) > SHOWN_TRANSITIONS:
+            console.print(f"... and {len(summary.transitions) - SHOWN_TRANSITIONS} more transition(s)")
+    for warning, count in summary.warnings.items():
+        console.print(f"[yellow]warning:[/] {warning}: {count}")
+
+
+def print_explanation(console: Console, explanation: Explanation) -> None:
+    scores = ", ".join(f"{name} {value:g}" for name, value in explanation.scores.items())
+    console.print(f"Contact {explanation.contact_id} ({explanation.crm_id}, {explanation.email or 'no email'}) "
+                  f"as of {explanation.as_of.isoformat()}")  # fmt: skip
+    console.print(f"Scores: {scores}; grade {explanation.grade or '-'}; engaged: {explanation.engaged}")
+    console.print(f"Stage: [bold]{explanation.stage}[/] because {explanation.stage_reason}")
+    if explanation.disqualified_by:
+        console.print(f"Disqualified by: {explanation.disqualified_by}")
+    fit = Table("field", "rule", "points", title="Fit rules that fired")
+    for line in explanation.fit:
+        fit.add_row(line.field, line.rule, f"{line.points:+g}")
+    for field, cap in explanation.capped_fields.items():
+        fit.add_row(field, f"capped at {cap:g}", "")
+    console.print(fit)
+    activities = Table("time (UTC)", "type", "attributes", "rule", "points", "counted", "engagement",
+                       title="Activities")  # fmt: skip
+    for line in explanation.activities:
+        notes = []
+        if line.capped:
+            notes.append("capped")
+        if not line.in_window:
+            notes.append("outside window")
+        attributes = ", ".join(f"{key}={value}" for key, value in line.attributes.items())
+        activities.add_row(line.occurred_at.strftime("%Y-%m-%d %H:%M"), line.type, attributes, line.rule or "no rule",
+                           f"{line.points:+g}", f"{line.counted:+g} {' '.join(notes)}".strip(),
+                           f"{line.engagement:+.2f}")  # fmt: skip
+    console.print(activities)
+    if explanation.ignored_after_as_of:
+        console.print(f"{explanation.ignored_after_as_of} activity(ies) after as-of ignored")
+    console.print("Top reasons: " + ("; ".join(explanation.reasons) or "-"))
+
+
+def index_table(index: EngagementIndex) -> Table:
+    table = Table(index.by or "", "contacts", "engaged", "engaged %", title="Engagement index")
+    for row in index.groups:
+        table.add_row("(empty)" if row.group is None else row.group, str(row.contacts), str(row.engaged),
+                      f"{row.percent:.1f}")  # fmt: skip
+    overall = index.overall
+    table.add_row("[bold]all contacts[/]", str(overall.contacts), str(overall.engaged), f"{overall.percent:.1f}")
+    return table

@@ -1,0 +1,192 @@
+"""`explain`: every point of one contact, from which rule and which activity, and why its stage is what it is.
+
+It runs the very pipeline `score_store` runs (`score_frame`), on that contact's arrays only, and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy.engine import Connection, Engine
+
+from connector.errors import InputError
+from connector.scoring.frame import ActivityArrays, ScoreFrame, score_frame
+from connector.scoring.model import ScoringModel
+from connector.scoring.reasons import lead_crossings, stage_reason, top_reasons
+from connector.scoring.scores import NEVER, in_window
+from connector.scoring.snapshot import (
+    kind_attributes,
+    load_targets,
+    raw_rows,
+    read_activities,
+    read_contacts,
+    read_kinds,
+    read_previous,
+)
+from connector.store.types import from_epoch, to_epoch
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    occurred_at: datetime
+    type: str
+    attributes: Mapping[str, object]
+    rule: str | None
+    points: float
+    counted: float
+    capped: bool
+    in_window: bool
+    engagement: float
+
+
+@dataclass(frozen=True)
+class FitLine:
+    field: str
+    rule: str
+    points: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    contact_id: int
+    crm_id: str
+    email: str | None
+    as_of: datetime
+    scores: Mapping[str, float]
+    grade: str | None
+    engaged: bool
+    last_engaged_at: datetime | None
+    stage: str
+    stage_reason: str
+    activities: tuple[ActivityLine, ...]
+    fit: tuple[FitLine, ...]
+    capped_fields: Mapping[str, float]
+    disqualified_by: str | None
+    reasons: tuple[str, ...]
+    ignored_after_as_of: int
+
+
+def explain(engine: Engine, model: ScoringModel, contact_ref: str, as_of: datetime) -> Explanation:
+    """Explain one contact found by store id, CRM id or email, as of a moment; the store is left unchanged."""
+    moment = to_epoch(as_of)
+    with engine.connect() as connection:
+        try:
+            contact_id, crm_id, email = find_contact(connection, contact_ref)
+            load_targets(connection, np.array([contact_id]))
+            kinds = read_kinds(connection, model)
+            contacts = read_contacts(connection, model, True, moment)
+            activities = read_activities(connection, contacts, moment, True)
+            _stored, previous = read_previous(connection, model, contacts, True)
+            kind_rows = _kind_rows(connection, activities.kind_id)
+            later = _count_after(connection, contact_id, moment)
+        finally:
+            connection.rollback()  # drops the temporary target table with the transaction
+    frame = score_frame(model, kinds, contacts, activities, moment, previous)
+    latest = int(frame.latest_engaged[0])
+    return Explanation(
+        contact_id=contact_id,
+        crm_id=crm_id,
+        email=email,
+        as_of=from_epoch(moment),
+        scores={name: round(float(values[0]), 2) for name, values in frame.scores.items()},
+        grade=None if frame.fit.grades is None else str(frame.fit.grades[0]),
+        engaged=bool(frame.engaged[0]),
+        last_engaged_at=None if latest == NEVER else from_epoch(latest),
+        stage=frame.stage_name(model, 0),
+        stage_reason=stage_reason(model, frame, activities, 0, _crossing(frame, activities)),
+        activities=_activity_lines(model, frame, activities, kind_rows, moment),
+        fit=_fit_lines(frame),
+        capped_fields=_capped_fields(model, frame),
+        disqualified_by=_disqualifier_text(model, int(frame.fit.disqualified_by[0])),
+        reasons=tuple(top_reasons(model, frame, activities)[0]),
+        ignored_after_as_of=later,
+    )
+
+
+def _activity_lines(
+    model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays, kind_rows: dict, moment: int
+) -> tuple[ActivityLine, ...]:
+    window = in_window(activities.occurred_at, moment, model.engagement)
+    lines = []
+    for index in np.argsort(activities.occurred_at, kind="stable").tolist():
+        kind_type, attributes = kind_rows[int(activities.kind_id[index])]
+        rule = int(frame.rule_index[index])
+        lines.append(
+            ActivityLine(
+                occurred_at=from_epoch(int(activities.occurred_at[index])),
+                type=kind_type,
+                attributes=attributes,
+                rule=model.behavior.rules[rule].name if rule >= 0 else None,
+                points=float(frame.contributions.nominal[index]),
+                counted=float(frame.contributions.counted[index]),
+                capped=bool(frame.contributions.capped[index]),
+                in_window=bool(window[index]),
+                engagement=float(frame.engagement_points[index]),
+            )
+        )
+    return tuple(lines)
+
+
+def _fit_lines(frame: ScoreFrame) -> tuple[FitLine, ...]:
+    points = frame.fit.rule_points[:, 0]
+    return tuple(
+        FitLine(ref.field, ref.label, float(points[row])) for row, ref in enumerate(frame.fit.rules) if points[row]
+    )
+
+
+def _crossing(frame: ScoreFrame, activities: ActivityArrays) -> int:
+    """The activity that lifted the lead score over the threshold of the stage's entry condition, or -1."""
+    threshold = np.full(1, np.nan)
+    entered = int(frame.stages.entered_by[0])
+    if entered >= 0 and frame.stages.conditions[entered].condition.score == "lead":
+        threshold[0] = frame.stages.conditions[entered].condition.at_least
+    return int(lead_crossings(frame, activities, threshold)[0])
+
+
+def find_contact(connection: Connection, reference: str) -> tuple[int, str, str | None]:
+    """A contact by store id, then CRM id, then email (any case)."""
+    attempts = [("SELECT id, crm_id, email FROM contact WHERE crm_id = ?", reference)]
+    if reference.isdigit():
+        attempts.insert(0, ("SELECT id, crm_id, email FROM contact WHERE id = ?", int(reference)))
+    attempts.append(("SELECT id, crm_id, email FROM contact WHERE lower(email) = ?", reference.lower()))
+    for sql, value in attempts:
+        rows = [row for batch in raw_rows(connection, sql + " ORDER BY id", (value,)) for row in batch]
+        if rows:
+            return int(rows[0][0]), rows[0][1], rows[0][2]
+    raise InputError(f"no contact with id, CRM id or email {reference!r} in the store")
+
+
+def _kind_rows(connection: Connection, kind_ids: np.ndarray) -> dict[int, tuple[str, dict]]:
+    wanted = sorted(set(kind_ids.tolist()))
+    if not wanted:
+        return {}
+    marks = ", ".join("?" * len(wanted))
+    rows = raw_rows(connection, f"SELECT id, type, attributes FROM activity_kind WHERE id IN ({marks})", wanted)
+    return {
+        kind_id: (kind_type, kind_attributes(attributes)) for batch in rows for kind_id, kind_type, attributes in batch
+    }
+
+
+def _count_after(connection: Connection, contact_id: int, moment: int) -> int:
+    sql = "SELECT COUNT(*) FROM activity WHERE contact_id = ? AND occurred_at > ?"
+    return int(next(raw_rows(connection, sql, (contact_id, moment)))[0][0])
+
+
+def _capped_fields(model: ScoringModel, frame: ScoreFrame) -> dict[str, float]:
+    capped = {}
+    for field, spec in model.fit.fields.items():
+        rows = [row for row, ref in enumerate(frame.fit.rules) if ref.field == field]
+        total = float(frame.fit.rule_points[rows, 0].sum())
+        if spec.cap is not None and total > spec.cap:
+            capped[field] = spec.cap
+    return capped
+
+
+def _disqualifier_text(model: ScoringModel, index: int) -> str | None:
+    if index < 0:
+        return None
+    rule = model.fit.disqualifiers[index]
+    return rule.label or f"{rule.field} {rule.describe()}"

@@ -1,0 +1,19 @@
+"""The vocabulary a model may refer to: contact fields by kind, score names, the disqualified stage."""
+
+from __future__ import annotations
+
+from connector.crm import CONTACT_FIELDS
+
+NUMERIC_FIELDS = frozenset({"employees", "annual_revenue"})
+BOOLEAN_FIELDS = frozenset({"is_customer", "email_opt_out"})
+#: ``email_domain`` is derived from ``email`` (lower case, after the @) so competitor domains are one list.
+DERIVED_FIELDS = frozenset({"email_domain"})
+SCORABLE_FIELDS = frozenset(CONTACT_FIELDS) | DERIVED_FIELDS
+EXTRA_PREFIX = "extra."
+SCORE_NAMES = ("fit", "lead", "engagement", "recency", "combined")
+DISQUALIFIED = "disqualified"
+GRADE_LETTERS = ("A", "B", "C", "D", "E")
+
+
+def is_known_field(name: str) -> bool:
+    return name in SCORABLE_FIELDS or (name.startswith(EXTRA_PREFIX) and len(name) > len(EXTRA_PREFIX))

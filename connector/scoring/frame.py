@@ -1,0 +1,178 @@
+"""The one scoring pipeline: contact columns + activity arrays in, every score, stage and contribution out.
+
+`score_store` runs it over the whole store (or the contacts an incremental run needs); `explain` runs it over
+one contact and reads the per-activity detail. There is no second, scalar implementation of the math.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from connector.scoring.behavior import SECONDS_PER_DAY, Contributions, RuleTable, capped_contributions
+from connector.scoring.conditions import Column
+from connector.scoring.fields import DISQUALIFIED
+from connector.scoring.fit import NOT_DISQUALIFIED, FitResult, score_fit
+from connector.scoring.kinds import KindTable
+from connector.scoring.model import ScoringModel
+from connector.scoring.scores import (
+    NEVER,
+    apply_floors,
+    combined_score,
+    engagement_contributions,
+    in_window,
+    last_engaged,
+    lead_scores,
+    recency_scores,
+)
+from connector.scoring.stages import NO_STAGE, StageResult, assign_stages
+
+CUSTOMER_STAGE = "customer"
+
+
+@dataclass(frozen=True)
+class ContactColumns:
+    """The contacts being scored: their ids (ascending) and the field columns the model reads."""
+
+    ids: np.ndarray
+    columns: Mapping[str, Column]
+    warnings: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class ActivityArrays:
+    """Activities of those contacts up to as_of: contact position in `ContactColumns.ids`, kind id, epoch time."""
+
+    contact_index: np.ndarray
+    kind_id: np.ndarray
+    occurred_at: np.ndarray
+
+    @classmethod
+    def empty(cls) -> ActivityArrays:
+        nothing = np.zeros(0, dtype=np.int64)
+        return cls(nothing, nothing, nothing)
+
+
+@dataclass(frozen=True)
+class PreviousState:
+    """What the store held before this run: stage index (NO_STAGE when unscored) and the re-engaged flag."""
+
+    stage: np.ndarray
+    reengaged: np.ndarray
+
+    @classmethod
+    def none(cls, size: int) -> PreviousState:
+        return cls(np.full(size, NO_STAGE, dtype=np.int64), np.zeros(size, dtype=bool))
+
+
+@dataclass(frozen=True)
+class ScoreFrame:
+    scores: Mapping[str, np.ndarray]
+    engaged: np.ndarray
+    latest_engaged: np.ndarray
+    reengaged: np.ndarray
+    fit: FitResult
+    rule_index: np.ndarray
+    contributions: Contributions
+    engagement_points: np.ndarray
+    trigger_times: np.ndarray
+    stages: StageResult
+
+    def stage_name(self, model: ScoringModel, position: int) -> str:
+        return stage_label(model, int(self.stages.stage[position]))
+
+
+def stage_label(model: ScoringModel, index: int) -> str:
+    return DISQUALIFIED if index == len(model.stages) else model.stages[index].name
+
+
+def score_frame(
+    model: ScoringModel,
+    kinds: KindTable,
+    contacts: ContactColumns,
+    activities: ActivityArrays,
+    as_of: int,
+    previous: PreviousState,
+) -> ScoreFrame:
+    size = contacts.size
+    rule_index = _lookup(kinds.rule_of_kind, activities.kind_id, -1)
+    contributions = capped_contributions(
+        activities.contact_index, rule_index, activities.occurred_at, RuleTable.from_model(model.behavior)
+    )
+    engagement_points = engagement_contributions(activities.occurred_at, contributions.counted, as_of, model.engagement)
+    latest = last_engaged(activities.contact_index, contributions.nominal, activities.occurred_at, size)
+    fit = score_fit(model.fit, contacts.columns, size)
+    raw = {
+        "fit": fit.scores,
+        "lead": lead_scores(activities.contact_index, contributions.counted, size),
+        "engagement": np.bincount(activities.contact_index, weights=engagement_points, minlength=size),
+        "recency": recency_scores(latest, as_of, model.recency),
+    }
+    scores = apply_floors(raw, model.scores)
+    scores["combined"] = combined_score(scores, model.scores, size)
+    scores = apply_floors(scores, model.scores)
+    trigger_times = _first_trigger_times(kinds, activities, size)
+    disqualified = fit.disqualified_by != NOT_DISQUALIFIED
+    stages = assign_stages(model, scores, trigger_times, contacts.columns, disqualified, previous.stage, latest, as_of)
+    return ScoreFrame(
+        scores=scores,
+        engaged=scores["engagement"] >= model.engagement.engaged_at_least,
+        latest_engaged=latest,
+        reengaged=_reengaged(model, scores, stages, activities, contributions, as_of),
+        fit=fit,
+        rule_index=rule_index,
+        contributions=contributions,
+        engagement_points=engagement_points,
+        trigger_times=trigger_times,
+        stages=stages,
+    )
+
+
+def _lookup(table: np.ndarray, keys: np.ndarray, default: int) -> np.ndarray:
+    """table[keys], with `default` for keys beyond the table (kinds created after the table was read)."""
+    inside = keys < len(table)
+    values = np.full(len(keys), default, dtype=table.dtype)
+    values[inside] = table[keys[inside]]
+    return values
+
+
+def _first_trigger_times(kinds: KindTable, activities: ActivityArrays, size: int) -> np.ndarray:
+    """Per activity trigger and contact, the earliest time it fired, or NEVER."""
+    times = np.full((len(kinds.triggers_of_kind), size), np.iinfo(np.int64).max, dtype=np.int64)
+    for row, fires_for_kind in enumerate(kinds.triggers_of_kind):
+        fired = _lookup(fires_for_kind, activities.kind_id, False)
+        np.minimum.at(times[row], activities.contact_index[fired], activities.occurred_at[fired])
+    times[times == np.iinfo(np.int64).max] = NEVER
+    return times
+
+
+def _reengaged(
+    model: ScoringModel,
+    scores: Mapping[str, np.ndarray],
+    stages: StageResult,
+    activities: ActivityArrays,
+    contributions: Contributions,
+    as_of: int,
+) -> np.ndarray:
+    """Customers engaging again (an engaging activity in the window after a quiet gap) above the threshold."""
+    size = len(stages.stage)
+    policy = model.lifecycle.reengaged
+    if policy is None or CUSTOMER_STAGE not in model.stage_names:
+        return np.zeros(size, dtype=bool)
+    is_customer = stages.stage == model.stage_names.index(CUSTOMER_STAGE)
+    engaging = np.flatnonzero((contributions.nominal > 0) & is_customer[activities.contact_index])
+    order = engaging[np.lexsort((activities.occurred_at[engaging], activities.contact_index[engaging]))]
+    contact, moment = activities.contact_index[order], activities.occurred_at[order]
+    gap = np.full(len(order), np.inf)
+    same_contact = contact[1:] == contact[:-1]
+    gap[1:][same_contact] = (moment[1:] - moment[:-1])[same_contact]
+    window = in_window(moment, as_of, model.engagement)
+    returning = window & (gap >= policy.quiet_days * SECONDS_PER_DAY)
+    after_quiet = np.bincount(contact[returning], minlength=size) > 0
+    return is_customer & after_quiet & (scores["engagement"] >= policy.engagement_at_least)

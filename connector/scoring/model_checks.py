@@ -1,0 +1,131 @@
+"""Checks that need the whole model: references to activity types, fields, scores and stages, and orderings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from connector.scoring.fields import (
+    BOOLEAN_FIELDS,
+    DISQUALIFIED,
+    EXTRA_PREFIX,
+    GRADE_LETTERS,
+    NUMERIC_FIELDS,
+    SCORE_NAMES,
+    is_known_field,
+)
+
+if TYPE_CHECKING:
+    from connector.scoring.model import Match, ScoringModel
+
+Problem = tuple[str, str]
+
+
+def cross_reference_problems(model: ScoringModel) -> Iterator[Problem]:
+    """Every (key path, problem) found, in file order; `load_model` reports the first."""
+    yield from _behavior_problems(model)
+    yield from _fit_problems(model)
+    yield from _score_problems(model)
+    yield from _stage_problems(model)
+
+
+def _behavior_problems(model: ScoringModel) -> Iterator[Problem]:
+    known = set(model.activity_types)
+    for index, rule in enumerate(model.behavior.rules):
+        if rule.type not in known:
+            yield f"behavior.rules[{index}].type", _unknown_type(rule.type, model)
+
+
+def _unknown_type(name: str, model: ScoringModel) -> str:
+    return f"unknown activity type {name!r}; declare it in activity_types ({', '.join(model.activity_types)})"
+
+
+def _fit_problems(model: ScoringModel) -> Iterator[Problem]:
+    for field, field_fit in model.fit.fields.items():
+        for index, rule in enumerate(field_fit.rules):
+            problem = _field_problem(field, rule)
+            if problem:
+                yield f"fit.fields.{field}" + ("" if problem.startswith("unknown") else f".rules[{index}]"), problem
+    for index, rule in enumerate(model.fit.disqualifiers):
+        problem = _field_problem(rule.field, rule)
+        if problem:
+            yield f"fit.disqualifiers[{index}].field", problem
+    if model.fit.grades:
+        yield from _grade_problems(model.fit.grades)
+
+
+def _field_problem(field: str, match: Match) -> str | None:
+    if not is_known_field(field):
+        return f"unknown contact field {field!r}; use a normalized field name or extra.<name>"
+    text_test = match.regex is not None or match.in_ is not None
+    if field in NUMERIC_FIELDS and match.regex is not None:
+        return f"{field} is a number: use min/max/equals, not regex"
+    if field in BOOLEAN_FIELDS and (text_test or match.min is not None or match.max is not None):
+        return f"{field} is true/false: use equals"
+    ranged = match.min is not None or match.max is not None
+    if ranged and field not in NUMERIC_FIELDS and not field.startswith(EXTRA_PREFIX):
+        return f"{field} is text: min/max only apply to employees, annual_revenue and extra fields"
+    return None
+
+
+def _grade_problems(grades: dict[str, float]) -> Iterator[Problem]:
+    previous: tuple[str, float] | None = None
+    for letter, threshold in grades.items():
+        if letter not in GRADE_LETTERS:
+            yield f"fit.grades.{letter}", f"grade letters are {', '.join(GRADE_LETTERS)} (F is everything below)"
+            return
+        if previous and (GRADE_LETTERS.index(letter) < GRADE_LETTERS.index(previous[0]) or threshold >= previous[1]):
+            yield f"fit.grades.{letter}", f"grades must go A, B, C... with falling thresholds ({letter} {threshold:g})"
+            return
+        previous = (letter, threshold)
+
+
+def _score_problems(model: ScoringModel) -> Iterator[Problem]:
+    for name in model.scores.floors:
+        if name not in SCORE_NAMES:
+            yield f"scores.floors.{name}", f"unknown score {name!r}; scores are {', '.join(SCORE_NAMES)}"
+    for name in model.scores.combined:
+        if name not in SCORE_NAMES or name == "combined":
+            yield f"scores.combined.{name}", f"unknown part {name!r}; parts are fit, lead, engagement, recency"
+    limits = [band.within_days for band in model.recency.bands]
+    for index in range(1, len(limits)):
+        if limits[index] <= limits[index - 1]:
+            yield f"recency.bands[{index}].within_days", "bands must be listed with rising within_days"
+
+
+def _stage_problems(model: ScoringModel) -> Iterator[Problem]:
+    seen: set[str] = set()
+    highest: dict[str, tuple[str, float]] = {}
+    for stage_index, stage in enumerate(model.stages):
+        key = f"stages[{stage_index}]"
+        if stage.name == DISQUALIFIED:
+            yield f"{key}.name", "'disqualified' is implicit (fit.disqualifiers lead there); do not list it"
+        if stage.name in seen:
+            yield f"{key}.name", f"stage {stage.name!r} is listed twice"
+        seen.add(stage.name)
+        for index, condition in enumerate(stage.when):
+            where = f"{key}.when[{index}]"
+            if condition.activity is not None and condition.activity not in model.activity_types:
+                yield f"{where}.activity", _unknown_type(condition.activity, model)
+            if condition.field is not None and not is_known_field(condition.field):
+                yield f"{where}.field", f"unknown contact field {condition.field!r}"
+            if condition.score is not None:
+                yield from _threshold_problems(condition.score, condition.at_least, stage.name, where, highest)
+
+
+def _threshold_problems(
+    score: str, threshold: float | None, stage: str, where: str, highest: dict[str, tuple[str, float]]
+) -> Iterator[Problem]:
+    if score not in SCORE_NAMES:
+        yield f"{where}.score", f"unknown score {score!r}; scores are {', '.join(SCORE_NAMES)}"
+        return
+    assert threshold is not None
+    earlier = highest.get(score)
+    if earlier and threshold <= earlier[1]:
+        yield (
+            f"{where}.at_least",
+            f"thresholds out of order: {stage} needs {score} >= {threshold:g}, not above the {earlier[1]:g} of "
+            f"the earlier stage {earlier[0]}; a later stage must need more",
+        )
+        return
+    highest[score] = (stage, threshold)

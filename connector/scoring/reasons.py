@@ -1,0 +1,127 @@
+"""Reasons in words: the top contributors of a score (for write-back) and why a contact is in its stage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+
+from connector.scoring.frame import ActivityArrays, ScoreFrame, stage_label
+from connector.scoring.model import ScoringModel
+from connector.scoring.stages import DISQUALIFIED_BY_FIT, HELD, ConditionRef
+
+TOP_REASONS = 3
+
+
+def top_reasons(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays) -> list[list[str]]:
+    """Per contact, up to three largest contributors by size: behavior rules (with repeat counts) and fit rules."""
+    size = len(frame.engaged)
+    contact, label, points, count = _contributors(model, frame, activities)
+    labels = tuple(rule.name for rule in model.behavior.rules) + tuple(ref.label for ref in frame.fit.rules)
+    order = np.lexsort((label, -np.abs(points), contact))
+    contact, label, points, count = contact[order], label[order], points[order], count[order]
+    starts = np.searchsorted(contact, np.arange(size))
+    rank = np.arange(len(contact)) - starts[contact]
+    reasons: list[list[str]] = [[] for _ in range(size)]
+    phrases: dict[tuple[int, float, int], str] = {}  # the same few phrases recur across many contacts
+    keep = np.flatnonzero(rank < TOP_REASONS)
+    rows = zip(contact[keep].tolist(), label[keep].tolist(), points[keep].tolist(), count[keep].tolist(), strict=True)
+    for who, what, much, times in rows:
+        key = (what, much, times)
+        text = phrases.get(key)
+        if text is None:
+            text = phrases[key] = phrase(labels[what], much, times)
+        reasons[who].append(text)
+    return reasons
+
+
+def phrase(label: str, points: float, count: int = 1) -> str:
+    """ "Pricing page x3 +15", "VP title +20"."""
+    times = f" x{count}" if count > 1 else ""
+    return f"{label}{times} {points:+g}"
+
+
+def _contributors(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays):
+    """(contact, label index, points, count) per behavior rule group and per fired fit rule."""
+    contributions = frame.contributions
+    starts = contributions.group_starts
+    sorted_counted = contributions.counted[contributions.order]
+    first = contributions.order[starts]
+    group_points = np.add.reduceat(sorted_counted, starts) if len(starts) else np.zeros(0)
+    group_count = np.diff(np.append(starts, len(sorted_counted)))
+    group_rule = frame.rule_index[first]
+    useful = (group_rule >= 0) & (group_points != 0)
+    fit_rows, fit_contacts = np.nonzero(frame.fit.rule_points)
+    return (
+        np.concatenate([activities.contact_index[first][useful], fit_contacts]),
+        np.concatenate([group_rule[useful], fit_rows + len(model.behavior.rules)]),
+        np.concatenate([group_points[useful], frame.fit.rule_points[fit_rows, fit_contacts]]),
+        np.concatenate([group_count[useful], np.ones(len(fit_rows), dtype=np.int64)]),
+    )
+
+
+def lead_crossings(frame: ScoreFrame, activities: ActivityArrays, threshold: np.ndarray) -> np.ndarray:
+    """Per contact, the activity (index into `activities`) whose points last lifted the running lead score from
+    below its threshold to at or above it; -1 when none did. `threshold` is per contact (NaN: not wanted)."""
+    size = len(threshold)
+    crossing = np.full(size, -1, dtype=np.int64)
+    wanted = np.flatnonzero(~np.isnan(threshold)[activities.contact_index])
+    if not len(wanted):
+        return crossing
+    order = wanted[np.lexsort((activities.occurred_at[wanted], activities.contact_index[wanted]))]
+    contact, points = activities.contact_index[order], frame.contributions.counted[order]
+    totals = np.cumsum(points)
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = contact[1:] != contact[:-1]
+    running = totals - (totals - points)[starts][np.cumsum(starts) - 1]
+    before = running - points
+    limit = threshold[contact]
+    lifted = (running >= limit) & (before < limit)
+    np.maximum.at(crossing, contact[lifted], order[lifted])
+    return crossing
+
+
+def stage_reason(
+    model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays, position: int, crossing: int = -1
+) -> str:
+    """Why contact `position` is in its stage, in one line."""
+    result = frame.stages
+    if result.how[position] == DISQUALIFIED_BY_FIT:
+        rule = model.fit.disqualifiers[int(frame.fit.disqualified_by[position])]
+        return f"disqualified: {rule.label or rule.field + ' ' + rule.describe()}"
+    entered = _entry_reason(model, frame, activities, position, crossing)
+    if result.how[position] == HELD:
+        kept = stage_label(model, int(result.stage[position]))
+        policy = "never_backwards" if model.lifecycle.never_backwards else "quiet period not over"
+        return (
+            f"stays {kept} ({policy}); qualifies now for {stage_label(model, int(result.qualified[position]))}: "
+            f"{entered}"
+        )
+    return entered
+
+
+def _entry_reason(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays, position: int, crossing: int):
+    result = frame.stages
+    flat = int(result.entered_by[position])
+    stage = stage_label(model, int(result.qualified[position]))
+    if flat < 0:
+        return f"no entry condition of a later stage holds ({stage} is the first stage)"
+    ref: ConditionRef = result.conditions[flat]
+    condition = ref.condition
+    if condition.score is not None:
+        value = float(frame.scores[condition.score][position])
+        text = f"{condition.score} score {value:g} >= {condition.at_least:g} ({stage} threshold)"
+        if crossing >= 0:
+            rule = int(frame.rule_index[crossing])
+            name = model.behavior.rules[rule].name if rule >= 0 else "activity"
+            text += f", reached with {name} on {_date(int(activities.occurred_at[crossing]))}"
+        return text
+    if condition.activity is not None:
+        when = _date(int(frame.trigger_times[result.trigger_rows[flat], position]))
+        return f"{condition.label or condition.activity} on {when} ({stage} trigger)"
+    wanted = condition.equals if condition.equals is not None else list(condition.in_ or ())
+    return f"{condition.label or condition.field + ' ' + str(wanted)} ({stage} field rule)"
+
+
+def _date(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).date().isoformat()

@@ -1,0 +1,145 @@
+"""`score_store`: one scoring run over the store, full or incremental, and the summary it reports."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Connection, Engine
+
+from connector.scoring.frame import ContactColumns, score_frame
+from connector.scoring.kinds import KindTable
+from connector.scoring.model import ScoringModel
+from connector.scoring.planning import plan_run, read_checkpoint, write_checkpoint
+from connector.scoring.results import Transition, write_results
+from connector.scoring.snapshot import (
+    count_future_activities,
+    load_targets,
+    read_activities,
+    read_contacts,
+    read_kinds,
+    read_previous,
+)
+from connector.store.types import from_epoch, to_epoch
+
+DEFAULT_SCOPE = "default"
+#: Called with (step name, steps done, steps in all) so the CLI can draw a progress bar.
+Progress = Callable[[str, int, int], None]
+STEPS = ("plan", "read", "score", "write")
+
+
+@dataclass(frozen=True)
+class StageChange:
+    contact_id: int
+    from_stage: str | None
+    to_stage: str
+    at: datetime
+    reason: str
+    notify: bool
+
+
+@dataclass(frozen=True)
+class ScoreRunSummary:
+    as_of: datetime
+    model_version: str
+    full: bool
+    why_full: str | None
+    contacts_scored: int
+    rows_written: int
+    scores_changed: int
+    transitions: tuple[StageChange, ...]
+    #: Customers who started engaging again after a quiet period (the model's lifecycle.reengaged).
+    reengaged: tuple[int, ...]
+    warnings: Mapping[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def notifications(self) -> tuple[StageChange, ...]:
+        """Transitions into a stage the model marks `notify`: the sync turns them into sales tasks."""
+        return tuple(change for change in self.transitions if change.notify)
+
+
+def score_store(
+    engine: Engine,
+    model: ScoringModel,
+    as_of: datetime | None = None,
+    *,
+    full: bool = False,
+    scope: str = DEFAULT_SCOPE,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    progress: Progress | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> ScoreRunSummary:
+    """Score the store as of `as_of` (default now) in one transaction; only what changed is written."""
+    started = clock()
+    report = progress or (lambda _step, _done, _total: None)
+    current = now()
+    moment = to_epoch(as_of or current)
+    with engine.begin() as connection:
+        report("plan", 0, len(STEPS))
+        plan = plan_run(connection, model, read_checkpoint(connection, scope), moment, full)
+        if plan.targets is not None:
+            load_targets(connection, plan.targets)
+        summary = _score_and_write(connection, model, moment, to_epoch(current), plan.targets is not None, report)
+        write_checkpoint(connection, scope, model, moment)
+        report("write", len(STEPS), len(STEPS))
+    return ScoreRunSummary(**summary, full=plan.full, why_full=plan.why_full, seconds=clock() - started)
+
+
+def _score_and_write(
+    connection: Connection, model: ScoringModel, as_of: int, now: int, targeted: bool, report: Progress
+) -> dict:
+    report("read", 1, len(STEPS))
+    kinds = read_kinds(connection, model)
+    contacts = read_contacts(connection, model, targeted, now)
+    activities = read_activities(connection, contacts, as_of, targeted)
+    stored, previous = read_previous(connection, model, contacts, targeted)
+    report("score", 2, len(STEPS))
+    frame = score_frame(model, kinds, contacts, activities, as_of, previous)
+    report("write", 3, len(STEPS))
+    outcome = write_results(connection, model, frame, contacts, activities, stored, as_of)
+    _clear_rescore_flags(connection, contacts, targeted)
+    warnings = dict(contacts.warnings)
+    warnings.update({f"fit rules skipped: {name} empty": count for name, count in frame.fit.skipped.items()})
+    warnings.update(_activity_warnings(connection, kinds, now, targeted))
+    return {
+        "as_of": from_epoch(as_of),
+        "model_version": model.version,
+        "contacts_scored": contacts.size,
+        "rows_written": outcome.rows_written,
+        "scores_changed": outcome.scores_changed,
+        "transitions": _stage_changes(model, outcome.transitions, as_of),
+        "reengaged": outcome.newly_reengaged,
+        "warnings": warnings,
+    }
+
+
+def _activity_warnings(connection: Connection, kinds: KindTable, now: int, targeted: bool) -> dict[str, int]:
+    warnings = {}
+    future = count_future_activities(connection, now, targeted)
+    if future:
+        warnings["activities dated in the future (ignored)"] = future
+    if kinds.unknown_type_kinds:
+        warnings["activity kinds of a type the model does not know"] = kinds.unknown_type_kinds
+    return warnings
+
+
+def _stage_changes(model: ScoringModel, transitions: tuple[Transition, ...], as_of: int) -> tuple[StageChange, ...]:
+    notify = {stage.name for stage in model.stages if stage.notifies}
+    at = from_epoch(as_of)
+    return tuple(
+        StageChange(change.contact_id, change.from_stage, change.to_stage, at, change.reason, change.to_stage in notify)
+        for change in transitions
+    )
+
+
+def _clear_rescore_flags(connection: Connection, contacts: ContactColumns, targeted: bool) -> None:
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    if targeted:
+        sql = f"UPDATE contact SET needs_rescore = {mark} WHERE id IN (SELECT contact_id FROM scoring_target)"
+    else:
+        sql = f"UPDATE contact SET needs_rescore = {mark} WHERE needs_rescore = {mark}"
+    params = (False,) if targeted else (False, True)
+    connection.exec_driver_sql(sql, params)

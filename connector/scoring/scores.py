@@ -1,0 +1,74 @@
+"""From per-activity contributions to per-contact scores: lead, engagement (window, decay), recency, combined."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from connector.scoring.behavior import SECONDS_PER_DAY
+from connector.scoring.model import EngagementModel, RecencyModel, ScoreSettings
+
+NEVER = -1
+
+
+def lead_scores(contact_index: np.ndarray, counted: np.ndarray, size: int) -> np.ndarray:
+    """The all-time sum of counted points per contact."""
+    return np.bincount(contact_index, weights=counted, minlength=size).astype(np.float64)
+
+
+def in_window(occurred_at: np.ndarray, as_of: int, engagement: EngagementModel) -> np.ndarray:
+    """Whether each activity lies in (as_of - window, as_of]."""
+    start = as_of - round(engagement.window_days * SECONDS_PER_DAY)
+    return (occurred_at > start) & (occurred_at <= as_of)
+
+
+def decay_weights(occurred_at: np.ndarray, as_of: int, engagement: EngagementModel) -> np.ndarray:
+    """0.5 ** (age in days / half-life), or 1 without a half-life."""
+    if engagement.half_life_days is None:
+        return np.ones(len(occurred_at), dtype=np.float64)
+    age_days = (as_of - occurred_at) / SECONDS_PER_DAY
+    return np.power(0.5, age_days / engagement.half_life_days)
+
+
+def engagement_contributions(
+    occurred_at: np.ndarray, counted: np.ndarray, as_of: int, engagement: EngagementModel
+) -> np.ndarray:
+    """Each activity's share of the engagement score: its counted points inside the window, decayed."""
+    return np.where(
+        in_window(occurred_at, as_of, engagement), counted * decay_weights(occurred_at, as_of, engagement), 0
+    )
+
+
+def last_engaged(contact_index: np.ndarray, nominal: np.ndarray, occurred_at: np.ndarray, size: int) -> np.ndarray:
+    """Per contact, the time of the latest activity whose rule gives positive points; NEVER when none."""
+    latest = np.full(size, NEVER, dtype=np.int64)
+    engaging = nominal > 0
+    np.maximum.at(latest, contact_index[engaging], occurred_at[engaging])
+    return latest
+
+
+def recency_scores(latest: np.ndarray, as_of: int, recency: RecencyModel) -> np.ndarray:
+    """Points of the first band (narrowest first) that the days since the last engaging activity fall within."""
+    scores = np.zeros(len(latest), dtype=np.float64)
+    age = as_of - latest
+    assigned = latest == NEVER
+    for band in recency.bands:
+        inside = ~assigned & (age <= band.within_days * SECONDS_PER_DAY)
+        scores[inside] = band.points
+        assigned |= inside
+    return scores
+
+
+def apply_floors(scores: dict[str, np.ndarray], settings: ScoreSettings) -> dict[str, np.ndarray]:
+    return {
+        name: np.maximum(values, settings.floors[name]) if name in settings.floors else values
+        for name, values in scores.items()
+    }
+
+
+def combined_score(scores: dict[str, np.ndarray], settings: ScoreSettings, size: int) -> np.ndarray:
+    """The weighted sum of the named parts; without weights, fit + lead."""
+    weights = settings.combined or {"fit": 1.0, "lead": 1.0}
+    total = np.zeros(size, dtype=np.float64)
+    for name, weight in weights.items():
+        total += weight * scores[name]
+    return total

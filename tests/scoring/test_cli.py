@@ -1,0 +1,92 @@
+"""The scoring commands end to end through `scorebridge`'s entry point, on a SQLite file store."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import yaml
+from alembic import command
+from alembic.config import Config
+from sqlmodel import SQLModel, func, select
+
+from connector.cli import main
+from connector.store import make_engine, session_scope
+from connector.store.engine import MIGRATIONS_DIR
+from connector.store.tables import ContactScore
+from tests.conftest import NOW
+from tests.scoring.builders import EXAMPLES, StoreBuilder, days_ago
+
+AS_OF = NOW.isoformat()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A file store at the newest schema (created from the tables, stamped so `upgrade_store` leaves it)."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.stamp(config, "head")
+    builder = StoreBuilder(engine)
+    sarah = builder.contact(crm_id="00Q1", email="sarah@example.com", lead_source="Webinar")
+    builder.activity(sarah, "brochure_download", days_ago(3))
+    builder.activity(sarah, "demo_attended", days_ago(1))
+    builder.activity(sarah, "trial_request", days_ago(1))
+    yield url, engine
+    engine.dispose()
+
+
+def run(monkeypatch, *arguments: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["scorebridge", *arguments])
+    try:
+        main()
+    except SystemExit as done:
+        return done.code or 0
+    return 0
+
+
+def scored(engine) -> int:
+    with session_scope(engine) as session:
+        return session.exec(select(func.count()).select_from(ContactScore)).one()
+
+
+def test_score_explain_index_export_and_validate(store, monkeypatch, capsys, tmp_path):
+    url, engine = store
+    model = str(EXAMPLES / "sarah_walkthrough.yaml")
+    assert run(monkeypatch, "validate", "--model", model) == 0
+    assert "valid" in capsys.readouterr().out
+
+    assert run(monkeypatch, "score", "--model", model, "--as-of", AS_OF, "--database", url) == 0
+    out = capsys.readouterr().out
+    assert "Scored 1 contact(s)" in out and "1 stage transition(s), 1 to notify" in out
+    assert scored(engine) == 1
+
+    assert run(monkeypatch, "explain", "sarah@example.com", "--model", model, "--as-of", AS_OF, "--database", url) == 0
+    out = capsys.readouterr().out
+    assert "Demo attended" in out and "sql" in out
+
+    assert run(monkeypatch, "index", "--by", "lead_source", "--database", url) == 0
+    assert "Webinar" in capsys.readouterr().out
+
+    csv_path = tmp_path / "scores.csv"
+    assert run(monkeypatch, "export", "--output", str(csv_path), "--database", url) == 0
+    assert "00Q1" in csv_path.read_text()
+
+
+def test_a_bad_model_exits_2_with_one_line_and_leaves_the_store_untouched(store, monkeypatch, capsys, tmp_path):
+    url, engine = store
+    broken = yaml.safe_load((EXAMPLES / "sarah_walkthrough.yaml").read_text())
+    broken["behavior"]["rules"][0]["where"]["url"]["regex"] = "/pricing("
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(broken))
+
+    assert run(monkeypatch, "score", "--model", str(path), "--database", url) == 2
+
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0
+    assert error.startswith(f"error: {path}: behavior.rules[0].where.url.regex: not a valid regular expression")
+    assert scored(engine) == 0

@@ -1,0 +1,85 @@
+"""Incremental rescoring: only contacts whose scores can have changed are recomputed, and unchanged ones are not
+written again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import func, select
+
+from connector.scoring import score_store
+from connector.scoring.model import parse_model
+from connector.store import session_scope
+from connector.store.tables import ScoreChange
+from tests.conftest import NOW
+from tests.scoring.builders import StoreBuilder, days_ago, example, stored_score
+
+
+def score_changes(engine) -> int:
+    with session_scope(engine) as session:
+        return session.exec(select(func.count()).select_from(ScoreChange)).one()
+
+
+def populated(engine, contacts: int = 10) -> tuple[StoreBuilder, list[int]]:
+    store = StoreBuilder(engine)
+    ids = [store.contact() for _ in range(contacts)]
+    for index, contact in enumerate(ids):
+        store.activity(contact, "webinar_attended", days_ago(100 + index))
+    return store, ids
+
+
+def test_only_contacts_with_new_activity_are_rescored(engine):
+    model = example("engagement_window")
+    store, ids = populated(engine)
+    first = score_store(engine, model, NOW, now=lambda: NOW)
+    assert (first.full, first.contacts_scored) == (True, 10)
+
+    store.activity(ids[3], "form_submit", NOW)
+    later = NOW + timedelta(hours=1)
+    second = score_store(engine, model, later, now=lambda: later)
+
+    assert (second.full, second.contacts_scored, second.scores_changed) == (False, 1, 1)
+    assert stored_score(engine, ids[3]).engagement == 50
+
+
+def test_rescoring_with_nothing_new_writes_no_score_changes(engine):
+    model = example("engagement_window")
+    populated(engine)
+    score_store(engine, model, NOW, now=lambda: NOW)
+    before = score_changes(engine)
+
+    again = score_store(engine, model, NOW, full=True, now=lambda: NOW)
+
+    assert again.contacts_scored == 10
+    assert (again.rows_written, again.scores_changed, again.transitions) == (0, 0, ())
+    assert score_changes(engine) == before
+
+
+def test_an_activity_leaving_the_window_is_picked_up(engine):
+    model = example("engagement_window")
+    store, ids = populated(engine, contacts=3)
+    store.activity(ids[0], "form_submit", days_ago(25))
+    score_store(engine, model, NOW, now=lambda: NOW)
+    assert stored_score(engine, ids[0]).engagement == 50
+
+    later = NOW + timedelta(days=6)
+    summary = score_store(engine, model, later, now=lambda: later)
+
+    assert stored_score(engine, ids[0]).engagement == 0
+    assert summary.contacts_scored == 1
+    assert not summary.full
+
+
+def test_a_changed_model_rescores_everyone(engine):
+    model = example("engagement_window")
+    populated(engine)
+    score_store(engine, model, NOW, now=lambda: NOW)
+    raw = model.model_dump(by_alias=True)
+    raw["behavior"]["rules"][0]["points"] = 60
+    changed = parse_model(raw)
+
+    summary = score_store(engine, changed, NOW, now=lambda: NOW)
+
+    assert (summary.full, summary.why_full, summary.contacts_scored) == (True, "the model changed", 10)
+    assert summary.scores_changed == 10
+    assert stored_score(engine, 1).model_version == changed.version
