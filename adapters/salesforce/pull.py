@@ -3,6 +3,9 @@
 Each object is queried in ascending (SystemModstamp, Id) order and the objects are merged in that same order, so
 one bookmark covers the whole stream and every page's bookmark is safe to commit once the page is stored.
 Incremental reads use queryAll, so deleted rows arrive in the same call, flagged by IsDeleted.
+The first page of every object of a stream comes from one Composite call (five queries a call), so a sync where
+nothing changed costs one API call per stream; only objects whose first page is not done page on with
+nextRecordsUrl, one call a page. The COUNT() queries that pick Bulk API objects share one Composite call too.
 A first sync of a large object goes through Bulk API 2.0 instead; its order is not guaranteed, so that stream
 commits one bookmark only after its last page (a crash restarts the backfill, it never skips).
 """
@@ -19,6 +22,7 @@ from typing import Any, Generic, TypeVar
 from adapters.salesforce import soql
 from adapters.salesforce.bulk import bulk_query
 from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.composite import Query, QueryResult, first_pages, pages_from
 from adapters.salesforce.mapping import PullOptions
 from adapters.salesforce.normalize import field_value, parse_timestamp
 from connector.crm import ActivityRecord, Bookmark, ContactRecord, Page
@@ -63,24 +67,37 @@ class StreamReader:
             yield from self._ordered_pages(stream, objects, since)
 
     def _bulk_objects(self, objects: Sequence[StreamObject[Any]]) -> set[str]:
-        """Objects big enough for Bulk API 2.0 on a first sync (one COUNT() call each)."""
+        """Objects big enough for Bulk API 2.0 on a first sync (their COUNT() queries share one Composite call)."""
         threshold = self._options.bulk_threshold
         if threshold is None:
             return set()
-        return {
-            item.name for item in objects if self._client.count(item.count(), what=f"count of {item.name}") >= threshold
-        }
+        counts = first_pages(self._client, [Query(item.count(), f"count of {item.name}") for item in objects])
+        return {item.name for item, count in zip(objects, counts, strict=True) if int(count["totalSize"]) >= threshold}
 
     # -- ordered: REST queries merged by (SystemModstamp, Id) ------------------------------------------------------
 
     def _ordered_pages(
         self, stream: str, objects: Sequence[StreamObject[Any]], since: Bookmark | None
     ) -> Iterator[Page]:
-        merged = heapq.merge(*(self._rest_rows(item, since) for item in objects), key=lambda keyed: keyed[0])
+        lookback = timedelta(seconds=self._options.lookback_seconds)
+        queries = [
+            Query(item.select(since, lookback), f"query of {item.name}", include_deleted=since is not None)
+            for item in objects
+        ]
+        firsts = first_pages(self._client, queries, batch_size=self._options.page_size)
+        rows = (self._paged_rows(item, first) for item, first in zip(objects, firsts, strict=True))
+        merged = heapq.merge(*rows, key=lambda keyed: keyed[0])
         for batch in _batches(merged, self._options.page_size):
             (stamp, last_id), _, _ = batch[-1]
             records, skipped = _records(batch)
             yield Page(records=records, bookmark=Bookmark(stream, stamp, last_id), skipped=skipped)
+
+    def _paged_rows(self, item: StreamObject[Any], first: QueryResult) -> Iterator[Keyed]:
+        """Rows of an object from its first page on; later pages are fetched only as the merge reaches them."""
+        pages = pages_from(self._client, first, what=f"query of {item.name}", batch_size=self._options.page_size)
+        for page in pages:
+            for row in page:
+                yield _key(row), row, item
 
     def _rest_rows(self, item: StreamObject[Any], since: Bookmark | None) -> Iterator[Keyed]:
         lookback = timedelta(seconds=self._options.lookback_seconds)

@@ -3,6 +3,7 @@
 import json
 import re
 from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
 
 from adapters.salesforce.adapter import SalesforceAdapter
 from connector.crm import Bookmark
@@ -18,27 +19,44 @@ from tests.salesforce.conftest import (
     soql_of,
 )
 
-QUERY_URL = re.compile(re.escape(API) + r"/(query|queryAll)/")
+#: A first query (sent alone), not a next page: those are mocked one by one.
+QUERY_URL = re.compile(re.escape(API) + r"/(query|queryAll)/(\?.*)?$")
 SINCE = Bookmark("contacts", datetime(2026, 11, 1, 12, 0, tzinfo=UTC), "00Q000000000009")
 
 
 def _serve_queries(org, answers, counts=None):
-    """Answer each SOQL query by the object it reads: answers[object] is a list of pages (the first is served
-    on the query, the rest on nextRecordsUrl); COUNT() queries answer counts[object]."""
+    """Answer each SOQL query by the object it reads, sent alone or as a Composite subrequest: answers[object] is a
+    list of pages (the first is served on the query, the rest on nextRecordsUrl); COUNT() queries answer
+    counts[object]."""
     seen = []
 
-    def reply(request):
-        statement = soql_of(request)
-        seen.append((request.url.split("?")[0].rsplit("/", 2)[-2], statement))
+    def answer(url, statement):
+        seen.append((url.split("?")[0].rsplit("/", 2)[-2], statement))
         object_name = re.search(r" FROM (\w+)", statement).group(1)
         if "COUNT()" in statement:
-            return 200, {}, json.dumps({"totalSize": (counts or {}).get(object_name, 0), "done": True, "records": []})
+            return {"totalSize": (counts or {}).get(object_name, 0), "done": True, "records": []}
         pages = answers[object_name]
         for number, later in enumerate(pages[1:], start=1):
             org.add("GET", f"{INSTANCE}/services/data/v59.0/query/{object_name}-{number}", json=later)
-        return 200, {}, json.dumps(pages[0])
+        return pages[0]
+
+    def reply(request):
+        return 200, {}, json.dumps(answer(request.url, soql_of(request)))
+
+    def reply_composite(request):
+        entries = [
+            {
+                "body": answer(sub["url"], parse_qs(urlsplit(sub["url"]).query)["q"][0]),
+                "httpHeaders": {},
+                "httpStatusCode": 200,
+                "referenceId": sub["referenceId"],
+            }
+            for sub in json_body(request)["compositeRequest"]
+        ]
+        return 200, {}, json.dumps({"compositeResponse": entries})
 
     org.add_callback("GET", QUERY_URL, callback=reply)
+    org.add_callback("POST", f"{API}/composite", callback=reply_composite)
     return seen
 
 

@@ -128,9 +128,10 @@ def test_a_large_first_sync_goes_through_bulk_api_2(sandbox):
 
 def test_bursts_of_503_and_429_and_a_reset_are_retried_until_the_pull_completes(sandbox):
     _leads(sandbox, 10)
-    sandbox.server.faults.add(Fault(kind="status", status=503, count=2, route="sf.query"))
-    sandbox.server.faults.add(Fault(kind="rate_limit", count=1, route="sf.query"))
-    sandbox.server.faults.add(Fault(kind="reset", count=1, route="sf.query"))
+    # Lead and Contact are read by one Composite call, so that call meets the faults.
+    sandbox.server.faults.add(Fault(kind="status", status=503, count=2, route="sf.composite"))
+    sandbox.server.faults.add(Fault(kind="rate_limit", count=1, route="sf.composite"))
+    sandbox.server.faults.add(Fault(kind="reset", count=1, route="sf.composite"))
     sleep = RecordedSleep()
     adapter = _adapter(sandbox, sleep=sleep)
     assert len(_records(adapter.pull_contacts(None))) == 10
@@ -218,3 +219,104 @@ def test_check_and_setup_against_the_org(sandbox):
     assert any(action.startswith("created Lead.ScoreBridge_Fit__c") for action in actions)
     assert adapter.check() == []
     assert all(action.endswith("already exists") for action in adapter.setup())
+
+
+# -- Composite: the first page of every object of a stream in one call ------------------------------------------
+
+THREE_ACTIVITY_OBJECTS = [
+    {"object": "Task", "type": "call", "equals": {"TaskSubtype": "Call"}},
+    {"object": "Event", "type": "meeting", "timestamp": "ActivityDateTime"},
+    {"object": "CampaignMember", "type": "webinar_attended", "equals": {"HasResponded": True}},
+]
+
+
+def _every_object_mapping():
+    pull = {"page_size": 200, "lookback_seconds": 0, "bulk_threshold": None}
+    return small_mapping(activities=THREE_ACTIVITY_OBJECTS, pull=pull)
+
+
+def _org_with_every_object(sandbox) -> dict[str, list[str]]:
+    """Leads, contacts, calls, meetings and webinar responses: five objects, two streams."""
+    app = sandbox.app
+    leads = _leads(sandbox, 3)
+    contacts = [app.insert("Contact", {"LastName": f"Contact {n}", "Email": f"c{n}@acme.io"}) for n in range(3)]
+    calls = [app.insert("Task", {"Subject": "Call", "TaskSubtype": "Call", "WhoId": lead}) for lead in leads]
+    meetings = [
+        app.insert("Event", {"Subject": "Demo", "WhoId": contact, "ActivityDateTime": "2026-11-01T10:00:00Z"})
+        for contact in contacts
+    ]
+    campaign = app.insert("Campaign", {"Name": "Webinar", "Type": "Webinar"})
+    responses = [
+        app.insert("CampaignMember", {"CampaignId": campaign, "LeadId": lead, "Status": "Responded"}) for lead in leads
+    ]
+    return {"Lead": leads, "Contact": contacts, "Task": calls, "Event": meetings, "CampaignMember": responses}
+
+
+def _first_sync(sandbox, mapping) -> tuple[Bookmark, Bookmark]:
+    adapter = _adapter(sandbox, mapping)
+    contacts = [page.bookmark for page in adapter.pull_contacts(None)][-1]
+    activities = [page.bookmark for page in adapter.pull_activities(None)][-1]
+    return contacts, activities
+
+
+def test_a_sync_with_nothing_changed_across_five_objects_costs_two_composite_calls(sandbox):
+    _org_with_every_object(sandbox)
+    mapping = _every_object_mapping()
+    contacts, activities = _first_sync(sandbox, mapping)
+    sandbox.server.stats.reset()
+    used_before = sandbox.app.api_counter.used
+    adapter = _adapter(sandbox, mapping)  # a new run: it logs in again
+    assert _records(adapter.pull_contacts(contacts)) == []
+    assert _records(adapter.pull_activities(activities)) == []
+    assert adapter.usage().calls == 2  # one Composite call per stream; the login is not an API call
+    assert sandbox.server.stats.snapshot()["by_route"] == {"sf.oauth.token": 1, "sf.composite": 2}
+    assert sandbox.app.api_counter.used - used_before == 2
+
+
+def test_incremental_pulls_through_composite_return_exactly_the_changed_records(sandbox, clock):
+    ids = _org_with_every_object(sandbox)
+    mapping = _every_object_mapping()
+    first = _first_sync(sandbox, mapping)
+    assert {r.crm_id for r in _records(_adapter(sandbox, mapping).pull_contacts(None))} == {
+        *ids["Lead"],
+        *ids["Contact"],
+    }
+    clock.advance(hours=1)
+    store = sandbox.app.store
+    store.update("Contact", ids["Contact"][1], {"Title": "CTO"})
+    store.delete("Lead", ids["Lead"][2])
+    store.update("Event", ids["Event"][0], {"Location": "Zoom"})
+    new_call = sandbox.app.insert("Task", {"Subject": "Call", "TaskSubtype": "Call", "WhoId": ids["Lead"][0]})
+
+    adapter = _adapter(sandbox, mapping)
+    changed_people = _records(adapter.pull_contacts(first[0]))
+    changed_activities = _records(adapter.pull_activities(first[1]))
+
+    assert {(r.crm_id, r.deleted) for r in changed_people} == {(ids["Contact"][1], False), (ids["Lead"][2], True)}
+    assert {a.source_id for a in changed_activities} == {ids["Event"][0], new_call}
+    assert adapter.usage().calls == 2
+
+
+def test_objects_with_more_than_a_page_page_on_alone_after_the_composite_call(sandbox):
+    leads = _leads(sandbox, 450)
+    sandbox.app.insert("Contact", {"LastName": "Only one"})
+    adapter = _adapter(sandbox, _every_object_mapping())
+    pages = list(adapter.pull_contacts(None))
+    assert len({r.crm_id for r in _records(pages)}) == 451 and set(leads) <= {r.crm_id for r in _records(pages)}
+    routes = sandbox.server.stats.snapshot()["by_route"]
+    assert routes["sf.composite"] == 1 and routes["sf.query.more"] == 2  # Lead's pages 2 and 3 only
+
+
+def test_a_mapping_naming_an_unknown_field_fails_the_composite_pull_as_a_direct_query_would(sandbox):
+    _leads(sandbox, 1)
+    mapping = small_mapping(
+        objects={
+            "Lead": {"fields": {"email": "Email", "rating": "Nope__c"}},
+            "Contact": {"fields": {"email": "Email"}},
+        },
+        pull={"bulk_threshold": None},
+    )
+    sleep = RecordedSleep()
+    with pytest.raises(FatalCrmError, match=r"(?s)INVALID_FIELD.*Nope__c"):
+        list(_adapter(sandbox, mapping, sleep).pull_contacts(None))
+    assert sleep.waits == []

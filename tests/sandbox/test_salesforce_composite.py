@@ -7,7 +7,7 @@ from urllib.parse import quote_plus
 
 import pytest
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceMalformedRequest
+from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceMalformedRequest
 
 API = "/services/data/v59.0"
 
@@ -87,7 +87,7 @@ def test_more_than_twenty_five_subrequests_is_refused_whole_with_limit_exceeded(
     with pytest.raises(SalesforceMalformedRequest) as refused:
         composite(sf, reads)
     assert refused.value.status == 400 and refused.value.content[0]["errorCode"] == "LIMIT_EXCEEDED"
-    assert salesforce_sandbox.app.api_counter.used == used_before + 1  # Salesforce counts a refused call too
+    assert salesforce_sandbox.app.api_counter.used == used_before + 1  # the sandbox counts every refused call
     assert len(composite(sf, reads[:25])) == 25
 
 
@@ -124,6 +124,6 @@ def test_all_or_none_rolls_back_the_writes_when_a_subrequest_fails(salesforce_sa
 def test_an_expired_session_refuses_the_whole_composite_request(salesforce_sandbox, sf_clock):
     sf = client(salesforce_sandbox)
     sf_clock.advance(minutes=31)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(SalesforceExpiredSession) as refused:
         composite(sf, [query("lead", "SELECT Id FROM Lead")])
-    assert refused.value.status == 401
+    assert refused.value.content[0]["errorCode"] == "INVALID_SESSION_ID"

@@ -15,6 +15,7 @@ from adapters.sandbox.http import Fault, Request, Response, Route
 from adapters.sandbox.salesforce.api_errors import ApiError, RecordError
 from adapters.sandbox.salesforce.bulk import BulkQueryJobs
 from adapters.sandbox.salesforce.collections_api import RejectionPlan
+from adapters.sandbox.salesforce.composite import CompositeApi
 from adapters.sandbox.salesforce.endpoints import Endpoints
 from adapters.sandbox.salesforce.ids import IdFactory
 from adapters.sandbox.salesforce.population_import import PopulationImporter
@@ -113,33 +114,43 @@ class SalesforceApp:
     # -- CrmApp -------------------------------------------------------------------------------------------
 
     def routes(self) -> Sequence[Route]:
-        api, e = self._api, self.endpoints
+        api_routes = self._api_routes()
+        # Composite subrequests go to the unwrapped handlers: the composite request is checked and counted once.
+        composite = CompositeApi(api_routes, self.store)
+        api_routes.append(Route("POST", rf"{API}/composite/?", composite.serve, "sf.composite"))
+        return [
+            Route("POST", r"/services/oauth2/token/?", self._token, "sf.oauth.token"),
+            Route("GET", r"/services/data/?", self._versions, "sf.versions"),
+            *(Route(route.method, route.pattern, self._api(route.handler), route.name) for route in api_routes),
+        ]
+
+    def _api_routes(self) -> list[Route]:
+        """The ``/services/data/vNN.N`` routes with their bare handlers (no session check, no API count)."""
+        e = self.endpoints
         table = [
-            ("POST", r"/services/oauth2/token/?", self._token, "sf.oauth.token"),
-            ("GET", r"/services/data/?", self._versions, "sf.versions"),
-            ("GET", rf"{API}/limits/?", api(e.limits), "sf.limits"),
-            ("GET", rf"{API}/{QUERY}/?", api(e.query), "sf.query"),
+            ("GET", rf"{API}/limits/?", e.limits, "sf.limits"),
+            ("GET", rf"{API}/{QUERY}/?", e.query, "sf.query"),
             (
                 "GET",
                 rf"{API}/{QUERY}/(?P<locator>01g[A-Za-z0-9]{{12,15}})-(?P<offset>\d+)/?",
-                api(e.query_more),
+                e.query_more,
                 "sf.query.more",
             ),
-            ("GET", rf"{API}/sobjects/?", api(e.describe_global), "sf.describe.global"),
-            ("GET", rf"{API}/sobjects/{SOBJECT}/describe/?", api(e.describe), "sf.describe"),
-            ("GET", rf"{API}/sobjects/{SOBJECT}/?", api(e.sobject_info), "sf.sobject.info"),
-            ("POST", rf"{API}/sobjects/{SOBJECT}/?", api(e.create), "sf.sobject.create"),
-            ("GET", rf"{API}/sobjects/{SOBJECT}/{RECORD_ID}/?", api(e.read), "sf.sobject.read"),
-            ("PATCH", rf"{API}/sobjects/{SOBJECT}/{RECORD_ID}/?", api(e.update), "sf.sobject.update"),
-            ("DELETE", rf"{API}/sobjects/{SOBJECT}/{RECORD_ID}/?", api(e.delete), "sf.sobject.delete"),
-            ("POST", rf"{API}/composite/sobjects/?", api(e.collection_create), "sf.composite.create"),
-            ("PATCH", rf"{API}/composite/sobjects/?", api(e.collection_update), "sf.composite.update"),
-            ("GET", rf"{API}/composite/sobjects/{SOBJECT}/?", api(e.collection_read), "sf.composite.read"),
-            ("POST", rf"{API}/jobs/query/?", api(e.create_query_job), "sf.bulk2.create"),
-            ("GET", rf"{API}/jobs/query/(?P<job_id>750\w+)/?", api(e.get_query_job), "sf.bulk2.poll"),
-            ("DELETE", rf"{API}/jobs/query/(?P<job_id>750\w+)/?", api(e.delete_query_job), "sf.bulk2.delete"),
-            ("GET", rf"{API}/jobs/query/(?P<job_id>750\w+)/results/?", api(e.query_job_results), "sf.bulk2.results"),
-            ("POST", rf"{API}/tooling/sobjects/CustomField/?", api(e.tooling_custom_field), "sf.tooling.customfield"),
+            ("GET", rf"{API}/sobjects/?", e.describe_global, "sf.describe.global"),
+            ("GET", rf"{API}/sobjects/{SOBJECT}/describe/?", e.describe, "sf.describe"),
+            ("GET", rf"{API}/sobjects/{SOBJECT}/?", e.sobject_info, "sf.sobject.info"),
+            ("POST", rf"{API}/sobjects/{SOBJECT}/?", e.create, "sf.sobject.create"),
+            ("GET", rf"{API}/sobjects/{SOBJECT}/{RECORD_ID}/?", e.read, "sf.sobject.read"),
+            ("PATCH", rf"{API}/sobjects/{SOBJECT}/{RECORD_ID}/?", e.update, "sf.sobject.update"),
+            ("DELETE", rf"{API}/sobjects/{SOBJECT}/{RECORD_ID}/?", e.delete, "sf.sobject.delete"),
+            ("POST", rf"{API}/composite/sobjects/?", e.collection_create, "sf.composite.create"),
+            ("PATCH", rf"{API}/composite/sobjects/?", e.collection_update, "sf.composite.update"),
+            ("GET", rf"{API}/composite/sobjects/{SOBJECT}/?", e.collection_read, "sf.composite.read"),
+            ("POST", rf"{API}/jobs/query/?", e.create_query_job, "sf.bulk2.create"),
+            ("GET", rf"{API}/jobs/query/(?P<job_id>750\w+)/?", e.get_query_job, "sf.bulk2.poll"),
+            ("DELETE", rf"{API}/jobs/query/(?P<job_id>750\w+)/?", e.delete_query_job, "sf.bulk2.delete"),
+            ("GET", rf"{API}/jobs/query/(?P<job_id>750\w+)/results/?", e.query_job_results, "sf.bulk2.results"),
+            ("POST", rf"{API}/tooling/sobjects/CustomField/?", e.tooling_custom_field, "sf.tooling.customfield"),
         ]
         return [Route(method, pattern, handler, name) for method, pattern, handler, name in table]
 
