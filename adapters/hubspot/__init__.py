@@ -1,0 +1,1 @@
+"""The HubSpot adapter: pulls contacts and engagement, writes scores and follow-up tasks, paced under the limits."""

@@ -1,0 +1,150 @@
+"""`HubSpotAdapter`: the CrmAdapter port implemented for one HubSpot portal."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from adapters.hubspot import tasks as task_calls
+from adapters.hubspot.activities import ActivityReader
+from adapters.hubspot.client import HubSpotClient
+from adapters.hubspot.contacts import ContactReader
+from adapters.hubspot.limiter import Clock, RateLimiter, Sleep
+from adapters.hubspot.mapping import HubSpotMapping, load_mapping
+from adapters.hubspot.portal import PortalMemory, PortalRegistry
+from adapters.hubspot.settings import Credentials, HubSpotSettings, read_credentials
+from adapters.hubspot.setup import check_mapping, ensure_schema
+from adapters.hubspot.write import write_scores
+from connector.crm import (
+    ActivityRecord,
+    ApiUsage,
+    Bookmark,
+    ContactRecord,
+    Page,
+    ScoreWrite,
+    TaskRequest,
+    TaskResult,
+    WriteResult,
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_limiter(
+    settings: HubSpotSettings, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
+) -> RateLimiter:
+    """The limiter for one portal; share it between adapters that talk to the same portal in one process."""
+    return RateLimiter(
+        burst_limit=settings.burst_limit,
+        burst_seconds=settings.burst_window_seconds,
+        search_per_second=settings.search_per_second,
+        daily_limit=settings.daily_limit,
+        daily_share=settings.daily_share,
+        clock=clock,
+        sleep=sleep,
+    )
+
+
+#: What this process remembers per portal and app across runs (rate windows, our own writes); see portal.py.
+PROCESS_PORTALS = PortalRegistry()
+
+
+def portal_key(settings: HubSpotSettings, credentials: Credentials) -> str:
+    """Which portal and app a connection speaks for: the host and a fingerprint of its credentials."""
+    secret = credentials.oauth.client_id if credentials.oauth else credentials.access_token
+    text = secret if isinstance(secret, str) else (secret.get_secret_value() if secret else "")
+    return f"{settings.host}#{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+class HubSpotAdapter:
+    """Pulls contacts and engagement from a portal, writes scores and tasks back, within its API limits."""
+
+    def __init__(
+        self,
+        settings: HubSpotSettings,
+        mapping: HubSpotMapping,
+        *,
+        credentials: Credentials | None = None,
+        memory: PortalMemory | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.mapping = mapping
+        self.memory = memory or PortalMemory(build_limiter(settings, clock=clock, sleep=sleep))
+        self.limiter = self.memory.limiter
+        self.client = HubSpotClient(
+            host=settings.host,
+            credentials=credentials or read_credentials(settings),
+            limiter=self.limiter,
+            sleep=sleep,
+            max_attempts=settings.max_attempts,
+            timeout=settings.timeout_seconds,
+            ca_bundle=str(settings.ca_bundle) if settings.ca_bundle else None,
+        )
+        lookback = timedelta(seconds=settings.lookback_seconds)
+        self._contacts = ContactReader(self.client, mapping, lookback=lookback, now=now, echoes=self.memory.echoes)
+        self._activities = ActivityReader(self.client, mapping, lookback=lookback, now=now)
+        self._activities.contacts_verdict = self._contacts.take_verdict
+
+    @classmethod
+    def from_connection(
+        cls,
+        settings: Mapping[str, object],
+        mapping_path: Path,
+        *,
+        environ: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> HubSpotAdapter:
+        """Build from a connection's ``settings:`` block and its mapping file; both are validated here."""
+        hubspot_settings = HubSpotSettings.from_config(settings)
+        credentials = read_credentials(hubspot_settings, environ)
+        if "memory" not in kwargs and "clock" not in kwargs:
+            key = portal_key(hubspot_settings, credentials)
+            kwargs["memory"] = PROCESS_PORTALS.get(key, lambda: PortalMemory(build_limiter(hubspot_settings)))
+        return cls(hubspot_settings, load_mapping(mapping_path), credentials=credentials, **kwargs)
+
+    def check(self) -> list[str]:
+        return check_mapping(self.client, self.mapping)
+
+    def setup(self) -> list[str]:
+        return ensure_schema(self.client, self.mapping)
+
+    def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
+        emails = self._activities.emails
+        for page in self._contacts.pull(since):
+            for record in page.records:
+                # Email events and form submissions name people by address: remember who has which.
+                if record.deleted:
+                    emails.forget(record.email)
+                else:
+                    emails.remember(record.email, record.crm_id)
+            yield page
+
+    def pull_activities(self, since: Bookmark | None) -> Iterator[Page[ActivityRecord]]:
+        return self._activities.pull(since)
+
+    def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
+        return write_scores(self.client, self.mapping.write_back, writes, self.memory.echoes)
+
+    def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
+        return task_calls.find_tasks(self.client, self.mapping.tasks, idempotency_keys)
+
+    def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
+        return task_calls.create_tasks(self.client, self.mapping.tasks, tasks)
+
+    def usage(self) -> ApiUsage:
+        used, limit = self.limiter.daily_snapshot()
+        return ApiUsage(
+            calls=self.client.counts.calls,
+            daily_used=used,
+            daily_limit=limit,
+            rate_limited=self.client.counts.rate_limited,
+        )

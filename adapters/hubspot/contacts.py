@@ -1,0 +1,192 @@
+"""HubSpot contacts as ScoreBridge `ContactRecord`s: the first backfill, increments, archived contacts, companies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from adapters.hubspot.client import HubSpotClient
+from adapters.hubspot.mapping import HubSpotMapping
+from adapters.hubspot.portal import WriteEchoes
+from adapters.hubspot.pull import (
+    LIST_PAGE_SIZE,
+    MODIFIED,
+    aware,
+    list_pages,
+    modified_at,
+    parse_timestamp,
+    read_associations,
+    search_modified_since,
+)
+from connector.crm import Bookmark, ContactRecord, Page
+
+STREAM = "contacts"
+OBJECT_TYPE = "contacts"
+INTEGER_FIELDS = frozenset({"employees"})
+NUMBER_FIELDS = frozenset({"annual_revenue"})
+BOOLEAN_FIELDS = frozenset({"is_customer", "email_opt_out"})
+BOOKMARK_PRECISION = timedelta(seconds=1)
+
+
+class ContactReader:
+    """Pulls contacts for one portal with one mapping.
+
+    After an increment has been read to its end, `changed_since_bookmark` says whether any contact changed after
+    the bookmark it started from (records inside the lookback, already seen last time, do not count); the
+    activity reader consumes that verdict to skip a quiet portal's activity sources.
+    """
+
+    def __init__(
+        self,
+        client: HubSpotClient,
+        mapping: HubSpotMapping,
+        *,
+        lookback: timedelta,
+        now: Callable[[], datetime],
+        echoes: WriteEchoes,
+    ) -> None:
+        self.client = client
+        self.mapping = mapping
+        self.lookback = lookback
+        self.now = now
+        self.echoes = echoes
+        self.changed_since_bookmark: bool | None = None
+
+    def pull(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
+        run_start = self.now()
+        self.changed_since_bookmark = None
+        if since is None:
+            yield from self._backfill(run_start)
+            return
+        changed = False
+        for page in self._increment(since.modified_at - self.lookback, run_start):
+            news = [record for record in page.records if _newer(record, since.modified_at)]
+            changed = changed or any(not self.echoes.is_echo(r.crm_id, r.modified_at) for r in news)
+            yield page
+        self.changed_since_bookmark = changed
+
+    def take_verdict(self) -> bool | None:
+        """Whether the last complete increment saw a change; None when unknown or already taken."""
+        verdict, self.changed_since_bookmark = self.changed_since_bookmark, None
+        return verdict
+
+    def _backfill(self, run_start: datetime) -> Iterator[Page[ContactRecord]]:
+        # The list endpoint sees records the search index has not caught up with, and archived ones.
+        seen: list[datetime] = []
+        for archived in (False, True):
+            for objects in list_pages(self.client, OBJECT_TYPE, self.mapping.contact_properties(), archived=archived):
+                records = self._records(objects, archived=archived)
+                seen.extend(record.modified_at for record in records if record.modified_at)
+                yield Page(records, None)
+                seen = [max(seen)] if seen else []
+        # List order is by id, so only the whole pass is a safe checkpoint.
+        yield Page([], Bookmark(STREAM, min(seen[0] if seen else run_start, run_start)))
+
+    def _increment(self, start: datetime, run_start: datetime) -> Iterator[Page[ContactRecord]]:
+        for objects, checkpoint in search_modified_since(
+            self.client, OBJECT_TYPE, start, self.mapping.contact_properties()
+        ):
+            bookmark = Bookmark(STREAM, min(checkpoint.modified_at, run_start), checkpoint.last_id)
+            yield Page(self._records(objects, archived=False), bookmark)
+        if self.mapping.contact.archived == "every_run":
+            yield from self._archived_since(start)
+
+    def _archived_since(self, start: datetime) -> Iterator[Page[ContactRecord]]:
+        # Search never returns archived records, and the archived list cannot be filtered: read it and keep
+        # those archived since the start of this increment.
+        for objects in list_pages(self.client, OBJECT_TYPE, ["hs_object_id", "email", MODIFIED], archived=True):
+            recent = [obj for obj in objects if (_archived_at(obj) or start) >= start]
+            if recent:
+                yield Page(self._records(recent, archived=True), None)
+
+    def _records(self, objects: list[Any], *, archived: bool) -> list[ContactRecord]:
+        companies = self._companies_of(objects) if self.mapping.contact.company_properties and not archived else {}
+        return [contact_record(obj, self.mapping, companies.get(str(obj.id)), deleted=archived) for obj in objects]
+
+    def _companies_of(self, objects: list[Any]) -> dict[str, Mapping[str, str | None]]:
+        """Each contact's first associated company's properties (two calls per page of contacts)."""
+        links = read_associations(self.client, "contacts", "companies", [str(obj.id) for obj in objects])
+        first = {contact: ids[0] for contact, ids in links.items() if ids}
+        wanted = sorted(set(self.mapping.contact.company_properties.values()))
+        company_ids = sorted(set(first.values()))
+        found: dict[str, Mapping[str, str | None]] = {}
+        api = self.client.sdk.crm.objects.batch_api
+        for start in range(0, len(company_ids), LIST_PAGE_SIZE):
+            body = {
+                "inputs": [{"id": cid} for cid in company_ids[start : start + LIST_PAGE_SIZE]],
+                "properties": wanted,
+            }
+            answer = self.client.call("read companies", api.read, "companies", body)
+            found.update({str(company.id): company.properties or {} for company in answer.results or []})
+        return {contact: found[company] for contact, company in first.items() if company in found}
+
+
+def _newer(record: ContactRecord, bookmark: datetime) -> bool:
+    """Changed after the bookmark; the store keeps bookmarks to the second, so the same second is not newer."""
+    return record.deleted or record.modified_at is None or record.modified_at >= bookmark + BOOKMARK_PRECISION
+
+
+def contact_record(
+    obj: Any, mapping: HubSpotMapping, company: Mapping[str, str | None] | None, *, deleted: bool = False
+) -> ContactRecord:
+    """One HubSpot contact in ScoreBridge's shape; unparsable values are left empty and named in warnings."""
+    properties: Mapping[str, str | None] = obj.properties or {}
+    values: dict[str, object] = {}
+    warnings: dict[str, str] = {}
+    sources = [(mapping.contact.properties, properties), (mapping.contact.company_properties, company or {})]
+    for fields, source in sources:
+        for field_name, property_name in fields.items():
+            raw = source.get(property_name)
+            if raw is None or raw == "":
+                continue
+            parsed, problem = _parse(field_name, raw)
+            if problem:
+                warnings[field_name] = f"{property_name}={raw!r}: {problem}"
+            elif parsed is not None:
+                values[field_name] = parsed
+    stage = properties.get(mapping.contact.properties.get("lifecycle", "lifecyclestage"))
+    if stage:
+        values["lifecycle"] = mapping.contact.lifecycle_stages.get(stage, stage)
+        values["is_customer"] = values.get("is_customer") or stage in mapping.contact.customer_stages
+    extra = {name: properties.get(name) for name in mapping.contact.extra if properties.get(name) not in (None, "")}
+    status = properties.get("hs_lead_status")
+    if status and mapping.contact.lead_statuses:
+        extra["lead_status"] = mapping.contact.lead_statuses.get(status, status)
+    return ContactRecord(
+        object_type="contact",
+        crm_id=str(obj.id),
+        created_at=parse_timestamp(properties.get("createdate")) or aware(obj.created_at),
+        modified_at=modified_at(obj),
+        extra=extra,
+        deleted=deleted or bool(getattr(obj, "archived", False)),
+        warnings=warnings,
+        **values,
+    )
+
+
+def _parse(field_name: str, raw: str) -> tuple[object, str | None]:
+    try:
+        if field_name in INTEGER_FIELDS:
+            return _count(raw), None
+        if field_name in NUMBER_FIELDS:
+            return float(raw), None
+    except ValueError:
+        return None, "not a number"
+    if field_name in BOOLEAN_FIELDS:
+        lowered = raw.strip().lower()
+        if lowered not in ("true", "false"):
+            return None, "not true/false"
+        return lowered == "true", None
+    return raw, None
+
+
+def _count(raw: str) -> int:
+    """A count, or the lower bound of HubSpot's range options for contacts' numemployees ("25-50", "1000+")."""
+    text = raw.strip().rstrip("+")
+    low, _, _ = text.partition("-") if "-" in text[1:] else (text, "", "")
+    return int(float(low))
+
+
+def _archived_at(obj: Any) -> datetime | None:
+    return aware(getattr(obj, "archived_at", None))

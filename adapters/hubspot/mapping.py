@@ -1,0 +1,191 @@
+"""The schema of ``mappings/hubspot.yaml``: which HubSpot properties and activity sources feed ScoreBridge,
+and which properties the scores are written to. Validated once, at start, into frozen objects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connector.crm import CONTACT_FIELDS
+from connector.errors import ConfigError
+
+ENGAGEMENT_OBJECTS = ("calls", "meetings", "emails", "notes", "tasks")
+#: Legacy email event types HubSpot reports for marketing emails (GET /email/public/v1/events).
+EMAIL_EVENT_TYPES = ("OPEN", "CLICK", "BOUNCE", "UNSUBSCRIBE", "STATUSCHANGE", "SPAMREPORT", "DELIVERED", "SENT")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TypeRule(_Frozen):
+    """Classify a record as another activity type when every named value matches its pattern.
+
+    Patterns are case-insensitive shell-style globs: ``COMPLETED`` matches exactly, ``demo*`` a prefix,
+    ``*not interested*`` anywhere.
+    """
+
+    type: str
+    when: dict[str, str] = Field(min_length=1)
+
+    def matches(self, values: Mapping[str, str | None]) -> bool:
+        return all(
+            fnmatchcase((values.get(name) or "").lower(), pattern.lower()) for name, pattern in self.when.items()
+        )
+
+
+def classify(default: str, rules: tuple[TypeRule, ...], values: Mapping[str, str | None]) -> str:
+    """The first matching rule's type, else the default."""
+    return next((rule.type for rule in rules if rule.matches(values)), default)
+
+
+class EngagementSource(_Frozen):
+    """A CRM engagement object (calls, meetings, ...) read through its associations to contacts."""
+
+    type: str
+    #: Activity attribute name -> engagement property whose value it carries.
+    attributes: dict[str, str] = Field(default_factory=dict)
+    overrides: tuple[TypeRule, ...] = ()
+
+    def classify(self, properties: Mapping[str, str | None]) -> str:
+        return classify(self.type, self.overrides, properties)
+
+    def properties(self) -> list[str]:
+        ruled = {name for rule in self.overrides for name in rule.when}
+        return sorted({*self.attributes.values(), *ruled, "hs_timestamp"})
+
+
+class FormSource(_Frozen):
+    """Form submissions; rules may test ``form`` (the form's name) and ``url`` (the page it was sent from)."""
+
+    type: str = "form_fill"
+    overrides: tuple[TypeRule, ...] = ()
+
+    def classify(self, form: str, url: str) -> str:
+        return classify(self.type, self.overrides, {"form": form, "url": url})
+
+
+class ContactMapping(_Frozen):
+    #: Normalized contact field -> HubSpot contact property.
+    properties: dict[str, str]
+    #: Normalized contact field -> property of the contact's primary company (read through the association).
+    company_properties: dict[str, str] = Field(default_factory=dict)
+    #: More contact properties carried along in ContactRecord.extra (e.g. hs_lead_status).
+    extra: tuple[str, ...] = ()
+    #: HubSpot lifecycle stage internal value -> ScoreBridge stage; checked against the portal's own options.
+    lifecycle_stages: dict[str, str] = Field(default_factory=dict)
+    #: Lifecycle stage values (HubSpot's) that make a contact a customer.
+    customer_stages: tuple[str, ...] = ("customer", "evangelist")
+    #: hs_lead_status value -> the value carried as extra["lead_status"].
+    lead_statuses: dict[str, str] = Field(default_factory=dict)
+    #: Read archived contacts every incremental run (costs at least one call) or only at the first backfill.
+    archived: Literal["every_run", "backfill"] = "every_run"
+
+    @field_validator("properties", "company_properties")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(CONTACT_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown ScoreBridge contact fields {unknown}; known: {', '.join(CONTACT_FIELDS)}")
+        return value
+
+
+class ActivityMapping(_Frozen):
+    engagements: dict[str, EngagementSource] = Field(default_factory=dict)
+    #: Legacy email event type (OPEN, CLICK, BOUNCE, ...) -> activity type.
+    marketing_email: dict[str, str] = Field(default_factory=dict)
+    #: Form submissions of every form, or None to skip forms.
+    form_submissions: FormSource | None = None
+    #: Skip every activity source in an increment when no contact changed since its start. Sound when each
+    #: source also updates a contact property (HubSpot's own do: last open/click dates, notes_last_updated,
+    #: recent_conversion_date, analytics counters), and it makes a quiet sync cost one search.
+    skip_unless_contacts_changed: bool = False
+    #: Behavioral event type (e_visited_page, pe123_signup; globs allowed: pe*_signup) -> activity type.
+    web_events: dict[str, str] = Field(default_factory=dict)
+
+    def web_event_type(self, event_type: str) -> str | None:
+        if event_type in self.web_events:
+            return self.web_events[event_type]
+        return next((kind for pattern, kind in self.web_events.items() if fnmatchcase(event_type, pattern)), None)
+
+    @field_validator("engagements")
+    @classmethod
+    def _known_objects(cls, value: dict[str, EngagementSource]) -> dict[str, EngagementSource]:
+        unknown = sorted(set(value) - set(ENGAGEMENT_OBJECTS))
+        if unknown:
+            raise ValueError(f"unknown engagement objects {unknown}; known: {', '.join(ENGAGEMENT_OBJECTS)}")
+        return value
+
+    @field_validator("marketing_email")
+    @classmethod
+    def _known_events(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(EMAIL_EVENT_TYPES))
+        if unknown:
+            raise ValueError(f"unknown email event types {unknown}; known: {', '.join(EMAIL_EVENT_TYPES)}")
+        return value
+
+
+class WriteProperty(_Frozen):
+    """A contact property ScoreBridge writes; `setup` creates it in the group when it is missing."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,99}$")
+    label: str
+    type: Literal["number", "string", "enumeration", "datetime"] = "number"
+    field_type: Literal["number", "text", "textarea", "select", "date"] = "number"
+    description: str = ""
+    #: For enumerations: the allowed values.
+    options: tuple[str, ...] = ()
+
+
+class WriteBack(_Frozen):
+    group_name: str = Field(default="scorebridge", pattern=r"^[a-z][a-z0-9_]{0,99}$")
+    group_label: str = "ScoreBridge"
+    #: Logical target (fit, lead, engagement, combined, stage, grade, reasons) -> property.
+    properties: dict[str, WriteProperty]
+
+
+class TaskMapping(_Frozen):
+    #: The task property holding ScoreBridge's idempotency key; `setup` creates it, find_tasks searches it.
+    key_property: str = Field(default="scorebridge_task_key", pattern=r"^[a-z][a-z0-9_]{0,99}$")
+    task_type: Literal["TODO", "CALL", "EMAIL"] = "TODO"
+    priority: Literal["LOW", "MEDIUM", "HIGH"] = "MEDIUM"
+
+
+class HubSpotMapping(_Frozen):
+    contact: ContactMapping
+    activities: ActivityMapping = ActivityMapping()
+    write_back: WriteBack
+    tasks: TaskMapping = TaskMapping()
+
+    def contact_properties(self) -> list[str]:
+        """Every contact property a pull asks for."""
+        wanted = {
+            *self.contact.properties.values(),
+            *self.contact.extra,
+            "hs_lastmodifieddate",
+            "createdate",
+            "hs_object_id",
+        }
+        if self.contact.lead_statuses:
+            wanted.add("hs_lead_status")
+        return sorted(wanted)
+
+
+def load_mapping(path: Path) -> HubSpotMapping:
+    """Read and validate the mapping file; any problem is a ConfigError naming the file and the key."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot read the mapping: {error.strerror}", source=str(path)) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"not valid YAML: {error}", source=str(path)) from None
+    try:
+        return HubSpotMapping.model_validate(raw or {})
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise ConfigError(first["msg"], source=str(path), key=".".join(str(p) for p in first["loc"])) from None

@@ -1,0 +1,108 @@
+"""Writing scores onto HubSpot contacts: batch update in chunks of 100, one result per input, whatever happened.
+
+A 207 answer lists per-input errors; a 400 for a whole batch (one bad value spoils the lot) is split in halves
+until the bad input is alone, so the others still land. Unknown values are left out of the request: an empty
+string would blank the property in HubSpot.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from adapters.hubspot.client import HubSpotClient
+from adapters.hubspot.errors import HubSpotFatalError
+from adapters.hubspot.mapping import WriteBack
+from adapters.hubspot.portal import WriteEchoes
+from adapters.hubspot.pull import modified_at
+from connector.crm import ScoreWrite, WriteResult
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 100  # HubSpot batch endpoints take at most 100 inputs
+OBJECT_TYPE = "contacts"
+
+
+def property_values(write: ScoreWrite, write_back: WriteBack) -> dict[str, str]:
+    """The HubSpot properties for one write; None and "" are left out, never sent as blanks."""
+    values: dict[str, str] = {}
+    for target, value in write.values.items():
+        spec = write_back.properties.get(target)
+        if spec is None or value is None or value == "":
+            continue
+        values[spec.name] = _format(value)
+    return values
+
+
+def write_scores(
+    client: HubSpotClient, write_back: WriteBack, writes: Sequence[ScoreWrite], echoes: WriteEchoes | None = None
+) -> list[WriteResult]:
+    """One WriteResult per write, in order; ``echoes`` learns the modification time each write left."""
+    results: dict[int, WriteResult] = {}
+    pending: list[tuple[int, dict[str, Any]]] = []
+    for index, write in enumerate(writes):
+        values = property_values(write, write_back)
+        if values:
+            pending.append((index, {"id": write.crm_id, "properties": values, "objectWriteTraceId": str(index)}))
+        else:
+            results[index] = WriteResult(write.crm_id, True)  # nothing known to write: nothing to do
+    for start in range(0, len(pending), BATCH_SIZE):
+        results.update(_write_batch(client, pending[start : start + BATCH_SIZE], echoes or WriteEchoes()))
+    return [results[index] for index in range(len(writes))]
+
+
+def _write_batch(
+    client: HubSpotClient, batch: list[tuple[int, dict[str, Any]]], echoes: WriteEchoes
+) -> dict[int, WriteResult]:
+    api = client.sdk.crm.objects.batch_api
+    try:
+        answer = client.call("batch update contacts", api.update, OBJECT_TYPE, {"inputs": [i for _, i in batch]})
+    except HubSpotFatalError as error:
+        if error.status != 400:
+            raise
+        if len(batch) == 1:
+            index, item = batch[0]
+            return {index: WriteResult(item["id"], False, error.category or "VALIDATION_ERROR", str(error))}
+        middle = len(batch) // 2
+        log.info("batch of %d refused with 400; splitting it to find the bad input", len(batch))
+        return _write_batch(client, batch[:middle], echoes) | _write_batch(client, batch[middle:], echoes)
+    for obj in answer.results or []:
+        echoes.record(str(obj.id), modified_at(obj))
+    return _results_of(batch, answer)
+
+
+def _results_of(batch: list[tuple[int, dict[str, Any]]], answer: Any) -> dict[int, WriteResult]:
+    written = {str(obj.id) for obj in answer.results or []}
+    written_traces = {str(obj.object_write_trace_id) for obj in answer.results or [] if obj.object_write_trace_id}
+    failures = _failures_by_key(getattr(answer, "errors", None) or [])
+    results: dict[int, WriteResult] = {}
+    for index, item in batch:
+        crm_id, trace = item["id"], item["objectWriteTraceId"]
+        failure = failures.get(trace) or failures.get(crm_id)
+        if failure is not None:
+            results[index] = WriteResult(crm_id, False, failure[0], failure[1])
+        elif crm_id in written or trace in written_traces:
+            results[index] = WriteResult(crm_id, True)
+        else:
+            results[index] = WriteResult(crm_id, False, "NOT_CONFIRMED", "HubSpot's answer did not mention it")
+    return results
+
+
+def _failures_by_key(errors: Sequence[Any]) -> dict[str, tuple[str, str]]:
+    """Batch errors by the trace ids or object ids their context names (HubSpot uses both)."""
+    failures: dict[str, tuple[str, str]] = {}
+    for error in errors:
+        context: Mapping[str, Sequence[str]] = getattr(error, "context", None) or {}
+        code = getattr(error, "category", None) or "ERROR"
+        message = getattr(error, "message", None) or ""
+        for key in ("objectWriteTraceId", "ids", "id"):
+            for value in context.get(key, ()):
+                failures[str(value)] = (str(code), str(message))
+    return failures
+
+
+def _format(value: str | float | int) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    return str(value)
