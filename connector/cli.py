@@ -100,7 +100,7 @@ def _print_json_or_table(output) -> None:
 # --- end of service section -----------------------------------------------------------------------------------
 
 
-# --- import section: `import contacts`, `import activities` (connector/importer.py) ------------------------------
+# --- import section: `import contacts`, `import activities` (connector/importer/) -------------------------------
 
 import_app = typer.Typer(
     help="Load contacts or activities from CSV or JSON Lines files into the store (safe to repeat).",
@@ -217,13 +217,47 @@ AS_OF_HELP = "Score as of this moment (ISO 8601; UTC when no offset); default no
 
 
 @app.command()
-def validate(model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP)) -> None:
-    """Check a scoring model file; prints its version, or one error line naming file, key and problem."""
+def validate(
+    model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Also check this connector file, each connection's model and mapping."
+    ),
+    online: bool = typer.Option(False, "--online", help="With --config: also check the mappings against each CRM."),
+) -> None:
+    """Check the scoring model (and with --config the connector file and mappings); one error line per problem."""
+    from connector.config import mapping_problems
+    from connector.errors import ConfigError
     from connector.scoring import load_model
 
-    loaded = load_model(model)
-    typer.echo(f"{model}: valid ({len(loaded.behavior.rules)} behavior rules, {len(loaded.stages)} stages), "
-               f"version {loaded.version[:12]}")  # fmt: skip
+    if config is None:
+        loaded = load_model(model)
+        typer.echo(f"{model}: valid ({len(loaded.behavior.rules)} behavior rules, {len(loaded.stages)} stages), "
+                   f"version {loaded.version[:12]}")  # fmt: skip
+        return
+    connector_config = load_config(config)
+    problems = []
+    for each in connector_config.connections:
+        each_model = load_model(connector_config.model_path(each))
+        produced = _mapping_activity_types(connector_config, each)
+        problems += mapping_problems(each, produced, each_model.activity_types)
+        if online:
+            problems += [f"{each.name}: {problem}" for problem in build_adapter(connector_config, each).check()]
+        typer.echo(f"{each.name}: model {each_model.version[:12]}, mapping {connector_config.resolve(each.mapping)}")
+    if problems:
+        raise ConfigError("; ".join(problems), source=str(config))
+    typer.echo(f"{config}: valid ({len(connector_config.connections)} connection(s){', checked online' * online})")
+
+
+def _mapping_activity_types(config: ConnectorConfig, connection: ConnectionConfig) -> frozenset[str]:
+    """What a connection's mapping file can produce, read offline (no credentials needed)."""
+    path = config.resolve(connection.mapping)
+    if connection.crm == "salesforce":
+        from adapters.salesforce.mapping import load_mapping
+
+        return load_mapping(path).activity_types()
+    from adapters.hubspot.mapping import load_mapping as load_hubspot_mapping
+
+    return load_hubspot_mapping(path).activities.activity_types()
 
 
 @app.command()

@@ -141,3 +141,14 @@ def config_error_from(error: ValidationError, *, source: str) -> ConfigError:
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
     extra = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
     return ConfigError(f"{first['msg']}{extra}", source=source, key=key or None)
+
+
+def mapping_problems(connection: ConnectionConfig, produced: frozenset[str], vocabulary: tuple[str, ...]) -> list[str]:
+    """Activity types a connection's mapping produces that its scoring model does not know."""
+    unknown = sorted(produced - set(vocabulary))
+    if not unknown:
+        return []
+    return [
+        f"{connection.name}: mapping {connection.mapping} produces activity type(s) {', '.join(unknown)} "
+        f"that the scoring model does not list in activity_types"
+    ]

@@ -151,6 +151,10 @@ class ApiUsage:
 class CrmAdapter(Protocol):
     """What the sync needs from a CRM. Each method's contract is in its docstring."""
 
+    def activity_types(self) -> frozenset[str]:
+        """The activity types the mapping can produce (checked against the scoring model's vocabulary); no I/O."""
+        ...
+
     def check(self) -> list[str]:
         """Validate the mapping against the CRM's own schema; return problems, empty when all is well."""
         ...

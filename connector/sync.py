@@ -17,11 +17,11 @@ from typing import Protocol
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
-from connector.config import ConnectionConfig, ConnectorConfig
+from connector.config import ConnectionConfig, ConnectorConfig, mapping_problems
 from connector.crm import ActivityRecord, ContactRecord, CrmAdapter, Page
-from connector.errors import LimitReachedError, ScoreBridgeError, StoreBusyError
+from connector.errors import ConfigError, LimitReachedError, ScoreBridgeError, StoreBusyError
 from connector.outbox import deliver_tasks, enqueue_tasks, pending_tasks
-from connector.scoring import ScoringModel, load_model, score_store
+from connector.scoring import ContactScope, ScoringModel, load_model, score_store
 from connector.store.bookmarks import clear_bookmarks, load_bookmark, save_bookmark
 from connector.store.engine import session_scope
 from connector.store.lock import connection_lock
@@ -109,6 +109,9 @@ def run_sync(
     """Run one connection once; a second run started meanwhile returns status "locked" and touches nothing."""
     started_at = clock()
     model = load_model(config.model_path(connection))
+    problems = mapping_problems(connection, adapter.activity_types(), model.activity_types)
+    if problems:
+        raise ConfigError("; ".join(problems), source=str(config.source_path or "connector config"))
     try:
         with connection_lock(engine, connection.name):
             run = _Run(engine, connection, adapter, model, started_at, dry_run, stop or threading.Event(), progress)
@@ -209,10 +212,12 @@ def _pull(run: _Run, stream: str, pull: Callable, upsert: Callable) -> None:
 def _score(run: _Run) -> None:
     run.check_stop()
     run.phase("score")
+    # only this connection's contacts, with this connection's model and checkpoint (a config may hold several)
     summary = score_store(
         run.engine,
         run.model,
         as_of=run.started_at,
+        contacts=ContactScope(run.connection.crm, run.connection.name),
     )
     run.counts["scored"] += summary.contacts_scored
     run.counts["stage_changes"] += len(summary.transitions)

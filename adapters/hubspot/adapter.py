@@ -111,6 +111,9 @@ class HubSpotAdapter:
             kwargs["memory"] = PROCESS_PORTALS.get(key, lambda: PortalMemory(build_limiter(hubspot_settings)))
         return cls(hubspot_settings, load_mapping(mapping_path), credentials=credentials, **kwargs)
 
+    def activity_types(self) -> frozenset[str]:
+        return self.mapping.activities.activity_types()
+
     def check(self) -> list[str]:
         return check_mapping(self.client, self.mapping)
 

@@ -108,6 +108,13 @@ class ActivityMapping(_Frozen):
     #: Behavioral event type (e_visited_page, pe123_signup; globs allowed: pe*_signup) -> activity type.
     web_events: dict[str, str] = Field(default_factory=dict)
 
+    def activity_types(self) -> frozenset[str]:
+        """Every activity type this mapping can produce, overrides included."""
+        types = {*self.marketing_email.values(), *self.web_events.values()}
+        for source in (*self.engagements.values(), *([self.form_submissions] if self.form_submissions else [])):
+            types |= {source.type, *(rule.type for rule in source.overrides)}
+        return frozenset(types)
+
     def web_event_type(self, event_type: str) -> str | None:
         if event_type in self.web_events:
             return self.web_events[event_type]

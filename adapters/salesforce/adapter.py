@@ -62,6 +62,9 @@ class SalesforceAdapter:
         """Build from a connection's `settings:` block and its mapping file; both are validated here."""
         return cls(load_settings(settings), load_mapping(mapping_path), **kwargs)
 
+    def activity_types(self) -> frozenset[str]:
+        return self.mapping.activity_types()
+
     def check(self) -> list[str]:
         return mapping_problems(self._schema, self.mapping)
 

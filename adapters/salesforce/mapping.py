@@ -115,6 +115,10 @@ class SalesforceMapping(_Strict):
             raise ValueError("map at least one of Lead or Contact")
         return value
 
+    def activity_types(self) -> frozenset[str]:
+        """Every activity type this mapping can produce."""
+        return frozenset(rule.type for rule in self.activities)
+
     def activity_objects(self) -> dict[str, list[ActivityRule]]:
         """Rules grouped by object, in file order: one query per object, the first matching rule wins."""
         grouped: dict[str, list[ActivityRule]] = {}

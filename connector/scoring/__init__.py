@@ -2,5 +2,6 @@
 
 from connector.scoring.model import ScoringModel, load_model
 from connector.scoring.run import ScoreRunSummary, StageChange, score_store
+from connector.scoring.scope import ContactScope
 
-__all__ = ["ScoreRunSummary", "ScoringModel", "StageChange", "load_model", "score_store"]
+__all__ = ["ContactScope", "ScoreRunSummary", "ScoringModel", "StageChange", "load_model", "score_store"]

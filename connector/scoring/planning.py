@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from connector.scoring.behavior import SECONDS_PER_DAY
 from connector.scoring.model import ScoringModel
+from connector.scoring.scope import ContactScope, contact_in_scope, owner_in_scope
 from connector.scoring.snapshot import raw_rows
 
 
@@ -30,28 +31,34 @@ class RunPlan:
         return self.targets is None
 
 
-def read_checkpoint(connection: Connection, scope: str) -> Checkpoint | None:
+def read_checkpoint(connection: Connection, name: str) -> Checkpoint | None:
     sql = "SELECT model_version, as_of FROM scoring_checkpoint WHERE scope = ?"
-    rows = [row for batch in raw_rows(connection, sql, (scope,)) for row in batch]
+    rows = [row for batch in raw_rows(connection, sql, (name,)) for row in batch]
     return Checkpoint(rows[0][0], int(rows[0][1])) if rows else None
 
 
-def write_checkpoint(connection: Connection, scope: str, model: ScoringModel, as_of: int) -> None:
+def write_checkpoint(connection: Connection, name: str, model: ScoringModel, as_of: int) -> None:
     cursor = connection.connection.dbapi_connection.cursor()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     try:
         cursor.execute(
             f"INSERT INTO scoring_checkpoint (scope, model_version, as_of) VALUES ({mark}, {mark}, {mark}) "
             "ON CONFLICT (scope) DO UPDATE SET model_version = excluded.model_version, as_of = excluded.as_of",
-            (scope, model.version, as_of),
+            (name, model.version, as_of),
         )
     finally:
         cursor.close()
 
 
 def plan_run(
-    connection: Connection, model: ScoringModel, checkpoint: Checkpoint | None, as_of: int, full: bool
+    connection: Connection,
+    model: ScoringModel,
+    checkpoint: Checkpoint | None,
+    as_of: int,
+    full: bool,
+    scope: ContactScope | None = None,
 ) -> RunPlan:
+    """The plan of a run over `scope` (None: the whole store), whose own checkpoint is `checkpoint`."""
     if full:
         return RunPlan(None, "--full asked")
     if checkpoint is None:
@@ -60,30 +67,41 @@ def plan_run(
         return RunPlan(None, "the model changed")
     if as_of < checkpoint.as_of:
         return RunPlan(None, "as-of is before the last run (replaying history)")
-    return RunPlan(_changed_contacts(connection, model, checkpoint.as_of, as_of))
+    return RunPlan(_changed_contacts(connection, model, checkpoint.as_of, as_of, scope))
 
 
-def _changed_contacts(connection: Connection, model: ScoringModel, last: int, as_of: int) -> np.ndarray:
-    """Contacts flagged by the importer, never scored, or crossing a time boundary between the two as-of times."""
+def _changed_contacts(
+    connection: Connection, model: ScoringModel, last: int, as_of: int, scope: ContactScope | None
+) -> np.ndarray:
+    """Contacts of the scope flagged by the importer, not scored with this model, or crossing a time boundary
+    between the two as-of times."""
     window = round(model.engagement.window_days * SECONDS_PER_DAY)
+    contact, activity, score = (
+        contact_in_scope(scope),
+        owner_in_scope(scope, "a.contact_id"),
+        owner_in_scope(scope, "s.contact_id"),
+    )
+    active = f"SELECT a.contact_id FROM activity a WHERE a.occurred_at > ? AND a.occurred_at <= ?{activity.and_clause}"
     parts = [
-        ("SELECT id FROM contact WHERE needs_rescore = ? AND deleted = ?", (True, False)),
+        (f"SELECT c.id FROM contact c WHERE c.needs_rescore = ? AND c.deleted = ?{contact.and_clause}",
+         (True, False, *contact.params)),
+        # never scored, or last scored by another model (a run over the whole store with a different model file)
         ("SELECT c.id FROM contact c LEFT JOIN contact_score s ON s.contact_id = c.id "
-         "WHERE s.contact_id IS NULL AND c.deleted = ?", (False,)),
+         f"WHERE (s.contact_id IS NULL OR s.model_version <> ?) AND c.deleted = ?{contact.and_clause}",
+         (model.version, False, *contact.params)),
         # activities dated after the last as-of that are now in the past (future-dated, or a replay moving forward)
-        ("SELECT contact_id FROM activity WHERE occurred_at > ? AND occurred_at <= ?", (last, as_of)),
+        (active, (last, as_of, *activity.params)),
         # activities that were inside the engagement window last time and have left it since
-        ("SELECT contact_id FROM activity WHERE occurred_at > ? AND occurred_at <= ?", (last - window, as_of - window)),
+        (active, (last - window, as_of - window, *activity.params)),
     ]  # fmt: skip
     if model.engagement.half_life_days is not None:  # decay moves every score with an activity in the window
-        parts.append(
-            ("SELECT contact_id FROM activity WHERE occurred_at > ? AND occurred_at <= ?", (as_of - window, as_of))
-        )
+        parts.append((active, (as_of - window, as_of, *activity.params)))
     for days in _engagement_boundaries(model):
         span = round(days * SECONDS_PER_DAY)
         parts.append(
-            ("SELECT contact_id FROM contact_score WHERE last_engaged_at >= ? AND last_engaged_at < ?",
-             (last - span, as_of - span))
+            ("SELECT s.contact_id FROM contact_score s "
+             f"WHERE s.last_engaged_at >= ? AND s.last_engaged_at < ?{score.and_clause}",
+             (last - span, as_of - span, *score.params))
         )  # fmt: skip
     ids: set[int] = set()
     for sql, params in parts:

@@ -9,14 +9,17 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection, Engine
 
-from connector.scoring.frame import ContactColumns, score_frame
+from connector.scoring.frame import score_frame
 from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
 from connector.scoring.planning import plan_run, read_checkpoint, write_checkpoint
 from connector.scoring.results import Transition, write_results
+from connector.scoring.run_lock import scoring_lock
+from connector.scoring.scope import ContactScope, checkpoint_name, contact_in_scope
 from connector.scoring.snapshot import (
     count_future_activities,
     load_targets,
+    placeholder,
     read_activities,
     read_contacts,
     read_kinds,
@@ -24,7 +27,6 @@ from connector.scoring.snapshot import (
 )
 from connector.store.types import from_epoch, to_epoch
 
-DEFAULT_SCOPE = "default"
 #: Called with (step name, steps done, steps in all) so the CLI can draw a progress bar.
 Progress = Callable[[str, int, int], None]
 STEPS = ("plan", "read", "score", "write")
@@ -67,43 +69,58 @@ def score_store(
     as_of: datetime | None = None,
     *,
     full: bool = False,
-    scope: str = DEFAULT_SCOPE,
+    contacts: ContactScope | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     progress: Progress | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> ScoreRunSummary:
-    """Score the store as of `as_of` (default now) in one transaction; only what changed is written."""
+    """Score the store as of `as_of` (default now) in one transaction; only what changed is written.
+
+    With `contacts`, only that connection's contacts are read, planned, scored and written, under a checkpoint of
+    their own. Raises StoreBusyError, touching nothing, while an overlapping run holds the scoring lock.
+    """
     started = clock()
     report = progress or (lambda _step, _done, _total: None)
     current = now()
     moment = to_epoch(as_of or current)
-    with engine.begin() as connection:
+    checkpoint = checkpoint_name(contacts)
+    with scoring_lock(engine, contacts), engine.begin() as connection:
         report("plan", 0, len(STEPS))
-        plan = plan_run(connection, model, read_checkpoint(connection, scope), moment, full)
+        plan = plan_run(connection, model, read_checkpoint(connection, checkpoint), moment, full, contacts)
         if plan.targets is not None:
             load_targets(connection, plan.targets)
-        summary = _score_and_write(connection, model, moment, to_epoch(current), plan.targets is not None, report)
-        write_checkpoint(connection, scope, model, moment)
+        run = _RunSelection(plan.targets is not None, contacts)
+        summary = _score_and_write(connection, model, moment, to_epoch(current), run, report)
+        write_checkpoint(connection, checkpoint, model, moment)
         report("write", len(STEPS), len(STEPS))
     return ScoreRunSummary(**summary, full=plan.full, why_full=plan.why_full, seconds=clock() - started)
 
 
+@dataclass(frozen=True)
+class _RunSelection:
+    """The contacts a run reads: its planned targets (incremental) or all of its scope (full)."""
+
+    targeted: bool
+    scope: ContactScope | None
+
+
 def _score_and_write(
-    connection: Connection, model: ScoringModel, as_of: int, now: int, targeted: bool, report: Progress
+    connection: Connection, model: ScoringModel, as_of: int, now: int, run: _RunSelection, report: Progress
 ) -> dict:
     report("read", 1, len(STEPS))
+    targeted, scope = run.targeted, run.scope
     kinds = read_kinds(connection, model)
-    contacts = read_contacts(connection, model, targeted, now)
-    activities = read_activities(connection, contacts, as_of, targeted)
-    stored, previous = read_previous(connection, model, contacts, targeted)
+    contacts = read_contacts(connection, model, targeted, now, scope)
+    activities = read_activities(connection, contacts, as_of, targeted, scope)
+    stored, previous = read_previous(connection, model, contacts, targeted, scope)
     report("score", 2, len(STEPS))
     frame = score_frame(model, kinds, contacts, activities, as_of, previous)
     report("write", 3, len(STEPS))
     outcome = write_results(connection, model, frame, contacts, activities, stored, as_of)
-    _clear_rescore_flags(connection, contacts, targeted)
+    _clear_rescore_flags(connection, run)
     warnings = dict(contacts.warnings)
     warnings.update({f"fit rules skipped: {name} empty": count for name, count in frame.fit.skipped.items()})
-    warnings.update(_activity_warnings(connection, kinds, now, targeted))
+    warnings.update(_activity_warnings(connection, kinds, now, run))
     return {
         "as_of": from_epoch(as_of),
         "model_version": model.version,
@@ -116,9 +133,9 @@ def _score_and_write(
     }
 
 
-def _activity_warnings(connection: Connection, kinds: KindTable, now: int, targeted: bool) -> dict[str, int]:
+def _activity_warnings(connection: Connection, kinds: KindTable, now: int, run: _RunSelection) -> dict[str, int]:
     warnings = {}
-    future = count_future_activities(connection, now, targeted)
+    future = count_future_activities(connection, now, run.targeted, run.scope)
     if future:
         warnings["activities dated in the future (ignored)"] = future
     if kinds.unknown_type_kinds:
@@ -135,11 +152,11 @@ def _stage_changes(model: ScoringModel, transitions: tuple[Transition, ...], as_
     )
 
 
-def _clear_rescore_flags(connection: Connection, contacts: ContactColumns, targeted: bool) -> None:
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    if targeted:
-        sql = f"UPDATE contact SET needs_rescore = {mark} WHERE id IN (SELECT contact_id FROM scoring_target)"
+def _clear_rescore_flags(connection: Connection, run: _RunSelection) -> None:
+    if run.targeted:
+        sql, params = "UPDATE contact SET needs_rescore = ? WHERE id IN (SELECT contact_id FROM scoring_target)", ()
     else:
-        sql = f"UPDATE contact SET needs_rescore = {mark} WHERE needs_rescore = {mark}"
-    params = (False,) if targeted else (False, True)
-    connection.exec_driver_sql(sql, params)
+        in_scope = contact_in_scope(run.scope, "contact")
+        sql = f"UPDATE contact SET needs_rescore = ? WHERE needs_rescore = ?{in_scope.and_clause}"
+        params = (True, *in_scope.params)
+    connection.exec_driver_sql(sql.replace("?", placeholder(connection)), (False, *params))

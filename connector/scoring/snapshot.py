@@ -14,6 +14,7 @@ from connector.scoring.fields import BOOLEAN_FIELDS, EXTRA_PREFIX, NUMERIC_FIELD
 from connector.scoring.frame import ActivityArrays, ContactColumns, PreviousState
 from connector.scoring.kinds import KindRow, KindTable, classify_kinds
 from connector.scoring.model import ScoringModel
+from connector.scoring.scope import Condition, ContactScope, contact_in_scope, owner_in_scope
 from connector.scoring.stages import NO_STAGE
 
 FETCH_ROWS = 500_000
@@ -54,22 +55,30 @@ def _target_join(targeted: bool, column: str) -> str:
     return f" JOIN {TARGET_TABLE} t ON t.contact_id = {column}" if targeted else ""
 
 
+def _untargeted(targeted: bool, scope: ContactScope | None, contact_column: str) -> Condition:
+    """The scope's condition for a full read; an incremental read is already limited by its (scoped) targets."""
+    return Condition() if targeted else owner_in_scope(scope, contact_column)
+
+
 def model_fields(model: ScoringModel) -> set[str]:
     fields = set(model.fit.fields) | {rule.field for rule in model.fit.disqualifiers}
     fields |= {c.field for stage in model.stages for c in stage.when if c.field is not None}
     return fields
 
 
-def read_contacts(connection: Connection, model: ScoringModel, targeted: bool, now: int) -> ContactColumns:
-    """The live (not deleted, not merged) contacts, with the columns the model reads."""
+def read_contacts(
+    connection: Connection, model: ScoringModel, targeted: bool, now: int, scope: ContactScope | None = None
+) -> ContactColumns:
+    """The live (not deleted, not merged) contacts of the scope, with the columns the model reads."""
     fields = sorted(model_fields(model))
     stored = sorted({_stored_column(name) for name in fields})
     select = ", ".join(["c.id", "c.created_at", *[f"c.{name}" for name in stored]])
+    in_scope = contact_in_scope(scope)
     sql = (
         f"SELECT {select} FROM contact c{_target_join(targeted, 'c.id')} "
-        "WHERE c.deleted = ? AND c.merged_into_id IS NULL ORDER BY c.id"
+        f"WHERE c.deleted = ? AND c.merged_into_id IS NULL{in_scope.and_clause} ORDER BY c.id"
     )
-    rows = [row for batch in raw_rows(connection, sql, (False,)) for row in batch]
+    rows = [row for batch in raw_rows(connection, sql, (False, *in_scope.params)) for row in batch]
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     created = [row[1] for row in rows]
     raw = {name: [row[2 + index] for row in rows] for index, name in enumerate(stored)}
@@ -134,8 +143,11 @@ def kind_attributes(stored: object) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def read_activities(connection: Connection, contacts: ContactColumns, as_of: int, targeted: bool) -> ActivityArrays:
+def read_activities(
+    connection: Connection, contacts: ContactColumns, as_of: int, targeted: bool, scope: ContactScope | None = None
+) -> ActivityArrays:
     """The activities of the scored contacts at or before as_of, as integer arrays."""
+    owned = _untargeted(targeted, scope, "a.contact_id")
     if targeted:
         # CROSS JOIN fixes SQLite's join order: walk the few targets, then the (contact_id, occurred_at) index
         sql = (
@@ -144,8 +156,9 @@ def read_activities(connection: Connection, contacts: ContactColumns, as_of: int
         )
     else:
         # unary + keeps SQLite off the occurred_at index: a full read is a table scan, not 2M index lookups
-        sql = "SELECT a.contact_id, a.kind_id, a.occurred_at FROM activity a WHERE +a.occurred_at <= ?"
-    table = _int_table(raw_rows(connection, sql, (as_of,)), 3)
+        columns = "a.contact_id, a.kind_id, a.occurred_at"
+        sql = f"SELECT {columns} FROM activity a WHERE +a.occurred_at <= ?{owned.and_clause}"
+    table = _int_table(raw_rows(connection, sql, (as_of, *owned.params)), 3)
     position = contact_positions(contacts.ids, table[:, 0])
     live = position >= 0
     return ActivityArrays(position[live], table[live, 1], table[live, 2])
@@ -173,9 +186,13 @@ def _int_table(batches: Iterable[list[tuple]], width: int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
 
 
-def count_future_activities(connection: Connection, now: int, targeted: bool) -> int:
-    sql = f"SELECT COUNT(*) FROM activity a{_target_join(targeted, 'a.contact_id')} WHERE a.occurred_at > ?"
-    return int(next(raw_rows(connection, sql, (now,)))[0][0])
+def count_future_activities(connection: Connection, now: int, targeted: bool, scope: ContactScope | None = None) -> int:
+    owned = _untargeted(targeted, scope, "a.contact_id")
+    sql = (
+        f"SELECT COUNT(*) FROM activity a{_target_join(targeted, 'a.contact_id')} "
+        f"WHERE a.occurred_at > ?{owned.and_clause}"
+    )
+    return int(next(raw_rows(connection, sql, (now, *owned.params)))[0][0])
 
 
 PREVIOUS_COLUMNS = (
@@ -184,11 +201,18 @@ PREVIOUS_COLUMNS = (
 )  # fmt: skip
 
 
-def read_previous(connection: Connection, model: ScoringModel, contacts: ContactColumns, targeted: bool):
+def read_previous(
+    connection: Connection,
+    model: ScoringModel,
+    contacts: ContactColumns,
+    targeted: bool,
+    scope: ContactScope | None = None,
+):
     """The stored score rows of the scored contacts, aligned with `contacts.ids` (None where unscored)."""
     select = ", ".join(f"s.{name}" for name in PREVIOUS_COLUMNS)
+    owned = _untargeted(targeted, scope, "s.contact_id")
     sql = f"SELECT s.contact_id, {select} FROM contact_score s{_target_join(targeted, 's.contact_id')}"
-    rows = [row for batch in raw_rows(connection, sql) for row in batch]
+    rows = [row for batch in raw_rows(connection, sql + owned.where_clause, owned.params) for row in batch]
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     positions = np.minimum(np.searchsorted(contacts.ids, ids), max(contacts.size - 1, 0))
     stored: list[tuple | None] = [None] * contacts.size

@@ -21,30 +21,36 @@ from connector.errors import StoreBusyError
 
 
 @contextmanager
-def connection_lock(engine: Engine, connection: str) -> Iterator[None]:
-    """Hold the run lock of ``connection`` for the block; raise StoreBusyError if another run holds it."""
+def connection_lock(engine: Engine, connection: str, *, shared: bool = False) -> Iterator[None]:
+    """Hold the run lock of ``connection`` for the block; raise StoreBusyError if another run holds it.
+
+    A ``shared`` hold admits other shared holds and refuses an exclusive one (and the other way round).
+    """
     if engine.dialect.name == "postgresql":
-        with _advisory_lock(engine, connection):
+        with _advisory_lock(engine, connection, shared):
             yield
     else:
-        with _file_lock(_lock_path(engine, connection), connection):
+        with _file_lock(_lock_path(engine, connection), connection, shared):
             yield
 
 
-def _lock_key(connection: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"scorebridge:{connection}".encode()).digest()[:8], "big", signed=True)
+def _lock_key(connection: str, schema: str | None = None) -> int:
+    # Advisory locks are per database, and a store is a schema: two stores in one database must not share locks.
+    name = f"scorebridge:{connection}" if schema in (None, "public") else f"scorebridge:{schema}:{connection}"
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 @contextmanager
-def _advisory_lock(engine: Engine, connection: str) -> Iterator[None]:
-    key = _lock_key(connection)
+def _advisory_lock(engine: Engine, connection: str, shared: bool = False) -> Iterator[None]:
+    kind = "_shared" if shared else ""
     with engine.connect() as holder:
-        if not holder.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+        key = _lock_key(connection, holder.execute(text("SELECT current_schema()")).scalar())
+        if not holder.execute(text(f"SELECT pg_try_advisory_lock{kind}(:key)"), {"key": key}).scalar():
             raise StoreBusyError(f"another run of connection {connection!r} is in progress; nothing was done")
         try:
             yield
         finally:
-            holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            holder.execute(text(f"SELECT pg_advisory_unlock{kind}(:key)"), {"key": key})
             holder.commit()
 
 
@@ -56,10 +62,10 @@ def _lock_path(engine: Engine, connection: str) -> Path:
 
 
 @contextmanager
-def _file_lock(path: Path, connection: str) -> Iterator[None]:
+def _file_lock(path: Path, connection: str, shared: bool = False) -> Iterator[None]:
     with open(path, "a+") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             raise StoreBusyError(f"another run of connection {connection!r} is in progress; nothing was done") from None
         try:

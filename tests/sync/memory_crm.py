@@ -35,6 +35,9 @@ class MemoryCrm:
     crash_after_create: bool = False
     calls: int = 0
 
+    def activity_types(self) -> frozenset[str]:
+        return frozenset(activity.type for activity in self.activities)
+
     def check(self) -> list[str]:
         return []
 
