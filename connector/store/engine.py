@@ -57,13 +57,30 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def upgrade_store(engine: Engine) -> None:
-    """Bring the schema to the newest migration; a store already there is left as it is."""
+def upgrade_store(engine: Engine, *, migrations: Path = MIGRATIONS_DIR) -> None:
+    """Bring the schema to the newest migration; a store already there is left as it is.
+
+    ``migrations`` is another scripts folder, for tests that add a revision of their own.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    config.set_main_option("script_location", str(migrations))
+    with engine.connect() as connection:
+        # SQLite alters a table by copying it and dropping the old one ("batch" migrations); with foreign keys
+        # enforced it refuses to drop a table others point at, so enforcement is off while migrating
+        # (https://alembic.sqlalchemy.org/en/latest/batch.html#dealing-with-referencing-foreign-keys).
+        # The pragma is ignored inside a transaction, hence the commits around it.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()

@@ -36,6 +36,9 @@ class GatedCrm:
         self.calls = 0
         self.written: list[ScoreWrite] = []
 
+    def activity_types(self) -> frozenset[str]:
+        return frozenset()
+
     def check(self) -> list[str]:
         return []
 

@@ -1,0 +1,214 @@
+"""Import and scoring figures for the issue's performance goals, on SQLite and PostgreSQL.
+
+    python benchmarks/scoring_benchmark.py [--contacts 100000] [--activities 2000000] [--no-postgres]
+
+Generates the data set (benchmarks/dataset.py), imports it with `scorebridge import` (a separate process, timed
+from outside), scores it in a separate process (wall time and peak memory of that process), then imports new
+activity for 1% of the contacts and times the incremental rescore. Prints each figure beside its goal. The
+machine should be otherwise idle: "wall" and "cpu" differ when something else competes for the two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.dataset import DATASET_END, DEFAULT_MODEL, write_dataset, write_increment  # noqa: E402
+
+POSTGRES_URL = os.environ.get("SCOREBRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+#: The incremental run happens an hour after the full one, when the new activities have arrived.
+INCREMENT_HOURS = 1
+GOALS = {
+    "import": "≥ 100,000 activities/s (SQLite)",
+    "full": "≤ 5 s wall, ≤ 1 GB peak (SQLite)",
+    "incremental": "≤ 10% of the full rescore",
+}
+
+
+@dataclass(frozen=True)
+class Timed:
+    wall: float
+    cpu: float
+    peak_mb: float = 0.0
+
+
+@dataclass(frozen=True)
+class StoreFigures:
+    contacts_import: Timed
+    activities_import: Timed
+    first_score: Timed
+    full_rescore: Timed
+    incremental: Timed
+    incremental_contacts: int
+
+
+def run_timed(command: list[str]) -> tuple[Timed, str]:
+    """Run a child process; wall time from outside, CPU from the children's resource usage."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timed(wall, cpu), done.stdout
+
+
+def import_file(url: str, what: str, path: Path) -> Timed:
+    timed, _ = run_timed([sys.executable, "-m", "connector.cli", "import", what, str(path), "--database", url])
+    return timed
+
+
+def score(url: str, model: Path, hours_after_end: int, full: bool) -> tuple[Timed, int]:
+    """Score in a fresh process, which reports its own wall time (without start-up) and peak memory."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--measure-score", url, "--model", str(model),
+               "--hours-after-end", str(hours_after_end)] + (["--full"] if full else [])  # fmt: skip
+    _, output = run_timed(command)
+    measured = json.loads(output.strip().splitlines()[-1])
+    return Timed(measured["seconds"], measured["cpu"], measured["peak_mb"]), measured["contacts_scored"]
+
+
+def measure_score(url: str, model_path: Path, hours_after_end: int, full: bool) -> None:
+    """Child side of `score`: one scoring run, then a JSON line of figures."""
+    from connector.scoring import load_model, score_store
+    from connector.store import make_engine
+
+    engine, model = make_engine(url), load_model(model_path)
+    as_of = DATASET_END + timedelta(hours=hours_after_end)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    summary = score_store(engine, model, as_of=as_of, full=full)
+    figures = {
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu_started,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux reports KiB
+        "contacts_scored": summary.contacts_scored,
+    }
+    print(json.dumps(figures))
+
+
+def measure_store(url: str, files, increment: Path, model: Path) -> StoreFigures:
+    from connector.store import make_engine, upgrade_store
+
+    upgrade_store(make_engine(url))
+    contacts_import = import_file(url, "contacts", files.contacts)
+    activities_import = import_file(url, "activities", files.activities)
+    first, _ = score(url, model, 0, full=True)
+    full, _ = score(url, model, 0, full=True)
+    import_file(url, "activities", increment)
+    incremental, rescored = score(url, model, INCREMENT_HOURS, full=False)
+    return StoreFigures(contacts_import, activities_import, first, full, incremental, rescored)
+
+
+@dataclass
+class PostgresSchema:
+    """A schema of its own for one benchmark run, dropped afterwards."""
+
+    base_url: str
+    name: str = f"sb_bench_{uuid.uuid4().hex[:8]}"
+
+    @property
+    def url(self) -> str:
+        separator = "&" if "?" in self.base_url else "?"
+        return f"{self.base_url}{separator}options={quote(f'-csearch_path={self.name}')}"
+
+    def execute(self, sql: str) -> None:
+        from sqlalchemy import text
+
+        from connector.store import make_engine
+
+        engine = make_engine(self.base_url)
+        with engine.begin() as connection:
+            connection.execute(text(sql))
+        engine.dispose()
+
+
+def describe(name: str, figures: StoreFigures, activities: int) -> list[tuple[str, str]]:
+    rate = activities / figures.activities_import.wall
+    cpu_rate = activities / figures.activities_import.cpu
+    ratio = figures.incremental.wall / figures.full_rescore.wall
+    return [
+        (f"{name}: import {activities:,} activities",
+         f"{figures.activities_import.wall:.1f} s wall = {rate:,.0f}/s ({cpu_rate:,.0f}/s of CPU)"),
+        (f"{name}: import contacts", f"{figures.contacts_import.wall:.1f} s wall"),
+        (f"{name}: first score (no scores yet)",
+         f"{figures.first_score.wall:.2f} s wall, {figures.first_score.peak_mb:,.0f} MB peak"),
+        (f"{name}: full rescore",
+         f"{figures.full_rescore.wall:.2f} s wall ({figures.full_rescore.cpu:.2f} s CPU), "
+         f"{figures.full_rescore.peak_mb:,.0f} MB peak"),
+        (f"{name}: incremental rescore, 1% new activity",
+         f"{figures.incremental.wall:.2f} s wall, {figures.incremental_contacts:,} contacts = {ratio:.1%} of full"),
+    ]  # fmt: skip
+
+
+def print_table(rows: list[tuple[str, str]]) -> None:
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    print()
+    for goal in GOALS.values():
+        print(f"goal: {goal}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--activities", type=int, default=2_000_000)
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--work", type=Path, help="folder for the data set and the SQLite store (default: a temp dir)")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--measure-score", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--hours-after-end", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.measure_score:
+        measure_score(options.measure_score, options.model, options.hours_after_end, options.full)
+        return
+    with tempfile.TemporaryDirectory(prefix="scorebridge-bench-") as temporary:
+        run(options, options.work or Path(temporary))
+
+
+def run(options: argparse.Namespace, work: Path) -> None:
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"generating {options.contacts:,} contacts and {options.activities:,} activities in {work} ...")
+    files = write_dataset(work, contacts=options.contacts, activities=options.activities, model_path=options.model)
+    increment = write_increment(work, contacts=options.contacts, hours=INCREMENT_HOURS, model_path=options.model)
+    database = work / "benchmark.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    rows = describe(
+        "SQLite", measure_store(f"sqlite:///{database}", files, increment, options.model), files.activity_count
+    )
+    if not options.no_postgres:
+        schema = PostgresSchema(options.postgres_url)
+        try:
+            schema.execute(f'CREATE SCHEMA "{schema.name}"')
+        except Exception as error:  # no server here: the SQLite figures still stand
+            skipped = f"skipped: {options.postgres_url} does not answer ({type(error).__name__})"
+            print_table([*rows, ("PostgreSQL", skipped)])
+            return
+        try:
+            figures = measure_store(schema.url, files, increment, options.model)
+            rows += describe("PostgreSQL", figures, files.activity_count)
+        finally:
+            schema.execute(f'DROP SCHEMA "{schema.name}" CASCADE')
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""`scorebridge import`: loading contacts and activities from CSV or JSON Lines files, with a per-row problem report.
+
+A file is checked as a whole first (readable, required columns present) and rejected before anything is written.
+Then each row is parsed on its own: a value that cannot be used for an optional field leaves the field empty and
+counts a warning; a row without a usable required value is skipped. Both are reported as file:line, column,
+value and problem. Times must carry a UTC offset (``2026-03-01T09:30:00Z``): a naive time could be any time zone
+and would silently move activities in and out of scoring windows, so it is rejected unless ``assume_utc``.
+Importing the same file again changes nothing: contacts are compared field by field, activities are keyed by
+their source id.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from connector.importer.activities import ActivityRules, activity_chunks
+from connector.importer.background import KindIndexes, resolved_chunks_in_background
+from connector.importer.contacts import REQUIRED_CONTACT_COLUMNS, contact_record
+from connector.importer.files import ProblemLog, RowProblem, table_rows
+from connector.store.records import ActivityWriter, UpsertCounts, bulk_page_cache, upsert_contacts
+
+__all__ = ["ImportReport", "RowProblem", "import_activities", "import_contacts", "write_problem_report"]
+
+#: Activity files above this size (about 100,000 rows) are parsed in a second process while this one writes.
+BACKGROUND_PARSE_BYTES = 8_000_000
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What one import did: rows read, what the store did with them, and the problems found."""
+
+    path: str
+    what: str
+    rows_read: int
+    stored: UpsertCounts
+    rejected_rows: int
+    warnings: int
+    #: The first problems, in file order (see `files.KEPT_PROBLEMS`); `problems_total` counts them all.
+    problems: tuple[RowProblem, ...]
+
+    @property
+    def skipped(self) -> int:
+        """Rows not stored: rejected while parsing, or refused by the store (activities of unknown contacts)."""
+        return self.rejected_rows + self.stored.skipped
+
+    @property
+    def problems_total(self) -> int:
+        return self.rejected_rows + self.warnings
+
+
+def import_contacts(
+    engine: Engine,
+    path: Path,
+    *,
+    source: str = "import",
+    instance: str = "default",
+    file_format: str | None = None,
+    assume_utc: bool = False,
+) -> ImportReport:
+    """Upsert the contacts of a CSV or JSON Lines file, in one transaction."""
+    log = ProblemLog(str(path))
+    with table_rows(path, file_format, REQUIRED_CONTACT_COLUMNS, log) as rows:
+        records = (contact_record(line, row, log, assume_utc) for line, row in rows)
+        counts = upsert_contacts(engine, source, instance, (record for record in records if record is not None))
+    return _report(path, "contacts", counts, log)
+
+
+def import_activities(
+    engine: Engine,
+    path: Path,
+    *,
+    source: str = "import",
+    instance: str = "default",
+    file_format: str | None = None,
+    assume_utc: bool = False,
+    activity_types: frozenset[str] | None = None,
+    parse_in_background: bool | None = None,
+) -> ImportReport:
+    """Add the activities of a CSV or JSON Lines file not stored yet, in one transaction.
+
+    With ``activity_types`` (a scoring model's vocabulary), rows of any other type are rejected. Files larger
+    than `BACKGROUND_PARSE_BYTES` are parsed in a second process unless ``parse_in_background`` says otherwise.
+    """
+    log = ProblemLog(str(path))
+    rules = ActivityRules(assume_utc, activity_types)
+    if parse_in_background is None:
+        parse_in_background = path.is_file() and path.stat().st_size > BACKGROUND_PARSE_BYTES
+    counts = UpsertCounts()
+    with engine.begin() as connection, bulk_page_cache(connection):
+        writer = ActivityWriter(connection, source, instance)
+        if parse_in_background:
+            kind_indexes = KindIndexes(writer)
+            contact_ids = writer.contacts.load_all()
+            with resolved_chunks_in_background(path, file_format, log, rules, contact_ids) as chunks:
+                for resolved in chunks:
+                    counts += kind_indexes.write(resolved)
+        else:
+            with activity_chunks(path, file_format, log, rules) as chunks:
+                for chunk in chunks:
+                    counts += writer.write(chunk)
+    return _report(path, "activities", counts, log)
+
+
+def _report(path: Path, what: str, counts: UpsertCounts, log: ProblemLog) -> ImportReport:
+    return ImportReport(
+        path=str(path),
+        what=what,
+        rows_read=counts.read + log.rejected_rows,
+        stored=counts,
+        rejected_rows=log.rejected_rows,
+        warnings=log.warnings,
+        problems=tuple(log.kept),
+    )
+
+
+def write_problem_report(report: ImportReport, path: Path) -> None:
+    """The problems kept for an import, as CSV: file, line, column, value, problem, outcome."""
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["file", "line", "column", "value", "problem", "outcome"])
+        for problem in report.problems:
+            outcome = "row skipped" if problem.row_skipped else "field left empty"
+            writer.writerow([problem.path, problem.line, problem.column, problem.value, problem.problem, outcome])

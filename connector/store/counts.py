@@ -1,0 +1,22 @@
+"""What an upsert did with the records it was given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """What an upsert did with the records it was given."""
+
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    #: Records that arrived flagged deleted and changed the store (contact flagged, activity removed).
+    deleted: int = 0
+    #: Records that could not be stored: activities of contacts not in the store, deletions of unknown contacts.
+    skipped: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))

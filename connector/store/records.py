@@ -1,0 +1,98 @@
+"""Writing contacts and activities into the store: the set-based upserts shared by `scorebridge import` and the sync.
+
+Contacts are keyed by where they live (source, instance, object type, CRM id). An activity is attached to its
+contact through (object type, CRM id), points at the `ActivityKind` for its (type, attributes) pair, and is keyed
+by (contact, source id), so pulling or importing it again never adds a row. Work goes to the database in chunks
+through executemany; the only per-row Python work is building parameter tuples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from connector.crm import ActivityRecord, ContactRecord
+from connector.store.activity_writer import (
+    ActivityRow,
+    ActivityWriter,
+    KindKey,
+    bulk_page_cache,
+    kind_fingerprint,
+    kind_key,
+)
+from connector.store.contact_ids import LOOKUP_KEYS, PRELOAD_AFTER_KEYS, ContactKey, chunked
+from connector.store.contact_writer import ContactWriter
+from connector.store.counts import UpsertCounts
+from connector.store.types import to_epoch
+
+__all__ = [
+    "CHUNK_ROWS",
+    "PRELOAD_AFTER_KEYS",
+    "ActivityRow",
+    "ActivityWriter",
+    "ContactKey",
+    "KindKey",
+    "UpsertCounts",
+    "bulk_page_cache",
+    "chunked",
+    "kind_fingerprint",
+    "kind_key",
+    "upsert_activities",
+    "upsert_contacts",
+]
+
+#: Activity rows per executemany: big enough to amortize round trips, small enough to keep memory flat.
+CHUNK_ROWS = 20_000
+
+StoreTarget = Engine | Connection | Session
+
+
+def upsert_contacts(target: StoreTarget, source: str, instance: str, records: Iterable[ContactRecord]) -> UpsertCounts:
+    """Insert new contacts, update changed ones, flag deleted ones; changed contacts get ``needs_rescore``.
+
+    Runs in one transaction when given an engine; in the caller's transaction for a connection or session.
+    """
+    counts = UpsertCounts()
+    with _connection(target) as connection:
+        writer = ContactWriter(connection, source, instance)
+        for chunk in chunked(records, LOOKUP_KEYS):
+            counts += writer.write(chunk)
+        writer.link_merged()
+    return counts
+
+
+def upsert_activities(
+    target: StoreTarget, source: str, instance: str, records: Iterable[ActivityRecord]
+) -> UpsertCounts:
+    """Add activities not stored yet and remove deleted ones; their contacts get ``needs_rescore``.
+
+    Activities whose contact is not in the store are skipped and counted: pull or import contacts first.
+    """
+    counts = UpsertCounts()
+    with _connection(target) as connection:
+        writer = ActivityWriter(connection, source, instance)
+        for chunk in chunked(records, CHUNK_ROWS):
+            removed = [record for record in chunk if record.deleted]
+            counts += writer.write([_activity_row(record) for record in chunk if not record.deleted])
+            if removed:
+                counts += writer.remove([((r.contact_object_type, r.contact_crm_id), r.source_id) for r in removed])
+    return counts
+
+
+def _activity_row(record: ActivityRecord) -> ActivityRow:
+    contact = (record.contact_object_type, record.contact_crm_id)
+    return contact, kind_key(record.type, record.attributes.items()), to_epoch(record.occurred_at), record.source_id
+
+
+@contextmanager
+def _connection(target: StoreTarget) -> Iterator[Connection]:
+    if isinstance(target, Engine):
+        with target.begin() as connection:
+            yield connection
+    elif isinstance(target, Session):
+        yield target.connection()
+    else:
+        yield target
