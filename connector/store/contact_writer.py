@@ -12,8 +12,11 @@ from connector.store.contact_ids import CONTACT_TABLE, LOOKUP_KEYS, ContactIds, 
 from connector.store.counts import UpsertCounts
 from connector.store.types import from_epoch, to_epoch
 
-#: Contact columns an upsert writes and compares; a difference in any of them marks the contact for rescoring.
+#: Contact columns an upsert writes and compares.
 CONTACT_VALUE_COLUMNS = (*CONTACT_FIELDS, "created_at", "modified_at", "extra", "deleted")
+#: Columns that only record when the CRM last touched a record: a change here alone (our own write-back coming
+#: back on the next pull, say) is stored but never makes the contact worth rescoring.
+BOOKKEEPING_COLUMNS = frozenset({"modified_at"})
 
 
 class ContactWriter:
@@ -44,7 +47,8 @@ class ContactWriter:
             elif before is None:
                 new.append({"object_type": key[0], "crm_id": key[1], **values})
             elif values != before[1]:
-                changed.append({"contact_id": before[0], **values})
+                rescore = any(values[name] != before[1][name] for name in values if name not in BOOKKEEPING_COLUMNS)
+                changed.append({"contact_id": before[0], **values, "needs_rescore": rescore})
                 flagged_deleted += record.deleted and not before[1]["deleted"]
         self._insert(new)
         self._update(changed)
@@ -96,10 +100,14 @@ class ContactWriter:
             self.ids.forget((row["object_type"], row["crm_id"]) for row in rows)
 
     def _update(self, rows: list[dict]) -> None:
-        if rows:
-            # The SET clause comes from the parameter keys: every value column, plus the rescoring flag.
-            statement = update(CONTACT_TABLE).where(CONTACT_TABLE.c.id == bindparam("contact_id"))
-            self._connection.execute(statement, [{**row, "needs_rescore": True} for row in rows])
+        # The SET clause comes from the parameter keys: every value column, plus the rescoring flag when it is
+        # raised (a flag raised earlier and not yet served by a scoring run must never be lowered here).
+        statement = update(CONTACT_TABLE).where(CONTACT_TABLE.c.id == bindparam("contact_id"))
+        flagged = [row for row in rows if row["needs_rescore"]]
+        unflagged = [{k: v for k, v in row.items() if k != "needs_rescore"} for row in rows if not row["needs_rescore"]]
+        for group in (flagged, unflagged):
+            if group:
+                self._connection.execute(statement, group)
 
 
 def _contact_values(record: ContactRecord, before: tuple[int, dict] | None) -> dict:

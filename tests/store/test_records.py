@@ -96,6 +96,24 @@ def test_a_changed_field_updates_the_contact_and_flags_only_it(engine):
     assert stored_contact(engine, "L1").title == "Student"
 
 
+def test_our_own_write_back_coming_back_is_stored_but_not_rescored(engine):
+    store_contacts(engine, lead("L1", title="CTO", modified_at=datetime(2026, 1, 5, tzinfo=UTC)))
+    mark_all_scored(engine)
+
+    counts = store_contacts(engine, lead("L1", title="CTO", modified_at=datetime(2026, 1, 6, tzinfo=UTC)))
+
+    assert counts == UpsertCounts(read=1, updated=1)
+    assert flagged(engine) == set()
+    assert stored_contact(engine, "L1").modified_at == datetime(2026, 1, 6, tzinfo=UTC)
+
+
+def test_a_pending_rescore_flag_is_never_lowered_by_a_later_echo(engine):
+    store_contacts(engine, lead("L1", title="CTO", modified_at=datetime(2026, 1, 5, tzinfo=UTC)))
+    store_contacts(engine, lead("L1", title="CTO", modified_at=datetime(2026, 1, 6, tzinfo=UTC)))
+
+    assert flagged(engine) == {"L1"}
+
+
 def test_contacts_are_told_apart_by_instance_and_object_type(engine):
     store_contacts(engine, lead("X1"), ContactRecord(object_type="Contact", crm_id="X1"))
     store_contacts(engine, lead("X1"), instance="org2")
