@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from connector.scoring.behavior import SECONDS_PER_DAY
 from connector.scoring.model import ScoringModel
-from connector.scoring.scope import ContactScope, contact_in_scope, owner_in_scope
+from connector.scoring.scope import Condition, ContactScope, contact_in_scope
 from connector.scoring.snapshot import raw_rows
 
 
@@ -74,40 +74,45 @@ def _changed_contacts(
     connection: Connection, model: ScoringModel, last: int, as_of: int, scope: ContactScope | None
 ) -> np.ndarray:
     """Contacts of the scope flagged by the importer, not scored with this model, or crossing a time boundary
-    between the two as-of times."""
+    between the two as-of times: one UNION of the reasons, limited to the scope by one join at the end."""
+    in_scope = contact_in_scope(scope)
+    parts = _change_queries(model, last, as_of, in_scope)
+    sql = " UNION ".join(part for part, _ in parts)
+    params = [value for _, values in parts for value in values]
+    if in_scope.sql:
+        # the time-boundary parts yield a few ids each: look those up by key, once, rather than building the
+        # connection's whole id list for every part
+        owner = contact_in_scope(scope, "owner")
+        sql = f"SELECT changed.id FROM ({sql}) changed JOIN contact owner ON owner.id = changed.id WHERE {owner.sql}"
+        params.extend(owner.params)
+    ids = [row[0] for batch in raw_rows(connection, sql, params) for row in batch]
+    return np.array(sorted(ids), dtype=np.int64)
+
+
+def _change_queries(model: ScoringModel, last: int, as_of: int, in_scope: Condition) -> list[tuple[str, tuple]]:
     window = round(model.engagement.window_days * SECONDS_PER_DAY)
-    contact, activity, score = (
-        contact_in_scope(scope),
-        owner_in_scope(scope, "a.contact_id"),
-        owner_in_scope(scope, "s.contact_id"),
-    )
-    active = f"SELECT a.contact_id FROM activity a WHERE a.occurred_at > ? AND a.occurred_at <= ?{activity.and_clause}"
+    active = "SELECT a.contact_id AS id FROM activity a WHERE a.occurred_at > ? AND a.occurred_at <= ?"
     parts = [
-        (f"SELECT c.id FROM contact c WHERE c.needs_rescore = ? AND c.deleted = ?{contact.and_clause}",
-         (True, False, *contact.params)),
+        (f"SELECT c.id AS id FROM contact c WHERE c.needs_rescore = ? AND c.deleted = ?{in_scope.and_clause}",
+         (True, False, *in_scope.params)),
         # never scored, or last scored by another model (a run over the whole store with a different model file)
-        ("SELECT c.id FROM contact c LEFT JOIN contact_score s ON s.contact_id = c.id "
-         f"WHERE (s.contact_id IS NULL OR s.model_version <> ?) AND c.deleted = ?{contact.and_clause}",
-         (model.version, False, *contact.params)),
+        ("SELECT c.id AS id FROM contact c LEFT JOIN contact_score s ON s.contact_id = c.id "
+         f"WHERE (s.contact_id IS NULL OR s.model_version <> ?) AND c.deleted = ?{in_scope.and_clause}",
+         (model.version, False, *in_scope.params)),
         # activities dated after the last as-of that are now in the past (future-dated, or a replay moving forward)
-        (active, (last, as_of, *activity.params)),
+        (active, (last, as_of)),
         # activities that were inside the engagement window last time and have left it since
-        (active, (last - window, as_of - window, *activity.params)),
+        (active, (last - window, as_of - window)),
     ]  # fmt: skip
     if model.engagement.half_life_days is not None:  # decay moves every score with an activity in the window
-        parts.append((active, (as_of - window, as_of, *activity.params)))
+        parts.append((active, (as_of - window, as_of)))
     for days in _engagement_boundaries(model):
         span = round(days * SECONDS_PER_DAY)
         parts.append(
-            ("SELECT s.contact_id FROM contact_score s "
-             f"WHERE s.last_engaged_at >= ? AND s.last_engaged_at < ?{score.and_clause}",
-             (last - span, as_of - span, *score.params))
+            ("SELECT s.contact_id AS id FROM contact_score s WHERE s.last_engaged_at >= ? AND s.last_engaged_at < ?",
+             (last - span, as_of - span))
         )  # fmt: skip
-    ids: set[int] = set()
-    for sql, params in parts:
-        for batch in raw_rows(connection, sql, params):
-            ids.update(row[0] for row in batch)
-    return np.array(sorted(ids), dtype=np.int64)
+    return parts
 
 
 def _engagement_boundaries(model: ScoringModel) -> list[float]:

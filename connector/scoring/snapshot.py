@@ -73,7 +73,7 @@ def read_contacts(
     fields = sorted(model_fields(model))
     stored = sorted({_stored_column(name) for name in fields})
     select = ", ".join(["c.id", "c.created_at", *[f"c.{name}" for name in stored]])
-    in_scope = contact_in_scope(scope)
+    in_scope = Condition() if targeted else contact_in_scope(scope)  # targets are the scope's already
     sql = (
         f"SELECT {select} FROM contact c{_target_join(targeted, 'c.id')} "
         f"WHERE c.deleted = ? AND c.merged_into_id IS NULL{in_scope.and_clause} ORDER BY c.id"
