@@ -26,7 +26,7 @@ app = typer.Typer(
 SERVICE_CONFIG_HELP = "The connector file (connections, schedules, store, service settings)."
 
 
-@app.command()
+@app.command(rich_help_panel="Run")
 def serve(
     config: Path = typer.Option(Path("connector.yaml"), "--config", "-c", help=SERVICE_CONFIG_HELP),
     port: int | None = typer.Option(None, "--port", help="Port of /healthz /readyz /metrics (default: service.port)."),
@@ -47,7 +47,7 @@ def serve(
     SyncService(loaded, config, engine, adapter_factory_ref=adapter_factory, port=port).run_until_stopped()
 
 
-@app.command()
+@app.command(rich_help_panel="Operate")
 def runs(
     config: Path | None = typer.Option(None, "--config", "-c", help=f"{SERVICE_CONFIG_HELP} Only its store is used."),
     connection: str | None = typer.Option(None, "--connection", help="Only the runs of this connection."),
@@ -62,7 +62,7 @@ def runs(
     _print_json_or_table([run_as_dict(run) for run in found] if as_json else runs_table(found))
 
 
-@app.command()
+@app.command(rich_help_panel="Operate")
 def status(
     config: Path = typer.Option(Path("connector.yaml"), "--config", "-c", help=SERVICE_CONFIG_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -106,7 +106,7 @@ import_app = typer.Typer(
     help="Load contacts or activities from CSV or JSON Lines files into the store (safe to repeat).",
     no_args_is_help=True,
 )
-app.add_typer(import_app, name="import")
+app.add_typer(import_app, name="import", rich_help_panel="Score")
 
 IMPORT_FILE_HELP = "A .csv (header row) or .jsonl/.ndjson (one JSON object per line) file."
 IMPORT_FORMAT_HELP = "csv or jsonl; by default taken from the file's extension."
@@ -216,7 +216,7 @@ DATABASE_HELP = "Store URL (default: SCOREBRIDGE_DATABASE_URL, else sqlite:///sc
 AS_OF_HELP = "Score as of this moment (ISO 8601; UTC when no offset); default now."
 
 
-@app.command()
+@app.command(rich_help_panel="Configure")
 def validate(
     model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
     config: Path | None = typer.Option(
@@ -260,7 +260,7 @@ def _mapping_activity_types(config: ConnectorConfig, connection: ConnectionConfi
     return load_hubspot_mapping(path).activities.activity_types()
 
 
-@app.command()
+@app.command(rich_help_panel="Score")
 def score(
     model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
     full: bool = typer.Option(False, "--full", help="Rescore every contact, not only those that changed."),
@@ -282,7 +282,7 @@ def score(
     print_summary(console, summary)
 
 
-@app.command()
+@app.command(rich_help_panel="Score")
 def explain(
     contact: str = typer.Argument(..., help="Store id, CRM id or email of the contact."),
     model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
@@ -300,7 +300,7 @@ def explain(
     print_explanation(Console(), explain_contact(_scoring_store(database), loaded, contact, _as_of(as_of)))
 
 
-@app.command()
+@app.command(rich_help_panel="Score")
 def index(
     by: str | None = typer.Option(None, "--by", help="Group by a contact field: lead_source, owner_id, ..."),
     model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
@@ -320,7 +320,7 @@ def index(
     Console().print(index_table(engagement_index(engine, by)))
 
 
-@app.command()
+@app.command(rich_help_panel="Score")
 def export(
     output: Path = typer.Option(Path("scores.csv"), "--output", "-o", help="CSV file to write."),
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
@@ -374,7 +374,7 @@ def build_adapter(config: ConnectorConfig, connection: ConnectionConfig) -> CrmA
     return HubSpotAdapter.from_connection(connection.settings, mapping)
 
 
-@app.command()
+@app.command(rich_help_panel="Run")
 def sync(
     config: Path = typer.Option(Path("connector.yaml"), "--config", "-c", help=SERVICE_CONFIG_HELP),
     connection: list[str] = typer.Option([], "--connection", help=CONNECTION_HELP),
@@ -412,7 +412,7 @@ def sync(
     raise typer.Exit(exit_code)
 
 
-@app.command()
+@app.command(rich_help_panel="Configure")
 def setup(
     config: Path = typer.Option(Path("connector.yaml"), "--config", "-c", help=SERVICE_CONFIG_HELP),
     connection: list[str] = typer.Option([], "--connection", help=CONNECTION_HELP),
@@ -430,7 +430,7 @@ def setup(
 # --- demo section: `demo` (connector/demo.py, adapters/sandbox/demo.py) -----------------------------------------
 
 
-@app.command()
+@app.command(rich_help_panel="Run")
 def demo(
     contacts: int = typer.Option(2000, "--contacts", min=10, help="People generated in each stand-in."),
     seed: int = typer.Option(7, "--seed", help="Seed of the generated data (same seed, same data)."),
@@ -491,7 +491,7 @@ def _register_subcommands() -> None:
     # Sub-apps live beside what they drive; the CLI only mounts them.
     from adapters.sandbox.cli import sandbox_app
 
-    app.add_typer(sandbox_app, name="sandbox")
+    app.add_typer(sandbox_app, name="sandbox", rich_help_panel="Try")
 
 
 def main() -> None:

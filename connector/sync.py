@@ -142,6 +142,8 @@ def _locked_run(run: _Run, *, full: bool, clock: Callable[[], datetime]) -> Sync
         status, message = "stopped", "stopped on request; the next run carries on from the last checkpoint"
     except LimitReachedError as limit:
         status, message = "limit_reached", str(limit)
+    except StoreBusyError as busy:  # a whole-store `scorebridge score` holds the scoring lock
+        status, message = "locked", f"{busy}; the contacts stay flagged and the next run scores them"
     except ScoreBridgeError as error:
         status, message = "failed", str(error)
     except Exception as error:  # an unforeseen failure still closes the run record truthfully
