@@ -229,17 +229,22 @@ def _tasks(run: _Run) -> None:
     run.check_stop()
     run.phase("tasks")
     with session_scope(run.engine) as session:
-        run.counts["tasks_queued"] += enqueue_tasks(
-            session,
-            connection=run.connection.name,
-            source=run.connection.crm,
-            notify_stages=notify_stages(run.model),
-            policy=run.connection.tasks,
-            now=run.started_at,
-        )
+        run.counts["tasks_queued"] += _enqueue(run, session)
     created, failed = deliver_tasks(run.engine, run.adapter, run.connection.name)
     run.counts["tasks_created"] += created
     run.counts["tasks_failed"] += failed
+
+
+def _enqueue(run: _Run, session) -> int:
+    """Queue the tasks this connection's new stage transitions call for, in the caller's transaction."""
+    return enqueue_tasks(
+        session,
+        connection=run.connection.name,
+        source=run.connection.crm,
+        notify_stages=notify_stages(run.model),
+        policy=run.connection.tasks,
+        now=run.started_at,
+    )
 
 
 def notify_stages(model: ScoringModel) -> frozenset[str]:
@@ -278,14 +283,7 @@ def _warn_first_failed_write(run: _Run, results: list) -> None:
 def _dry_run_plan(run: _Run) -> tuple[tuple, tuple]:
     """What a real run would send, computed in a transaction that is rolled back."""
     with session_scope(run.engine) as session:
-        enqueue_tasks(
-            session,
-            connection=run.connection.name,
-            source=run.connection.crm,
-            notify_stages=notify_stages(run.model),
-            policy=run.connection.tasks,
-            now=run.started_at,
-        )
+        _enqueue(run, session)
         session.flush()
         tasks = tuple(row.payload for row in pending_tasks(session, run.connection.name))
         writes = tuple(

@@ -14,39 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from adapters.secrets import SecretSource
 from connector.errors import ConfigError
 
 DEFAULT_HOST = "https://api.hubapi.com"
-
-
-class SecretSource(BaseModel):
-    """Where one secret lives: an environment variable, or a file (a mounted Kubernetes/Docker secret)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    env: str | None = None
-    file: Path | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SecretSource:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of env or file")
-        return self
-
-    def read(self, environ: Mapping[str, str], key: str) -> SecretStr:
-        if self.env is not None:
-            value = environ.get(self.env, "").strip()
-            if not value:
-                raise ConfigError(f"environment variable {self.env} is empty or unset", key=key)
-            return SecretStr(value)
-        assert self.file is not None
-        try:
-            value = self.file.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise ConfigError(f"cannot read secret file {self.file}: {error.strerror}", key=key) from None
-        if not value:
-            raise ConfigError(f"secret file {self.file} is empty", key=key)
-        return SecretStr(value)
 
 
 class HubSpotSettings(BaseModel):
@@ -114,13 +85,13 @@ class Credentials:
 def read_credentials(settings: HubSpotSettings, environ: Mapping[str, str] | None = None) -> Credentials:
     """Read every secret the settings name; a missing one is a ConfigError naming the variable or file."""
     env = os.environ if environ is None else environ
-    token = settings.access_token.read(env, "settings.access_token") if settings.access_token else None
+    token = settings.access_token.read(env, key="settings.access_token") if settings.access_token else None
     if settings.auth == "private_app":
         return Credentials(access_token=token)
     assert settings.refresh_token and settings.client_secret and settings.client_id
     app = OAuthApp(
         client_id=settings.client_id,
-        client_secret=settings.client_secret.read(env, "settings.client_secret"),
-        refresh_token=settings.refresh_token.read(env, "settings.refresh_token"),
+        client_secret=settings.client_secret.read(env, key="settings.client_secret"),
+        refresh_token=settings.refresh_token.read(env, key="settings.refresh_token"),
     )
     return Credentials(access_token=token, oauth=app)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from adapters.salesforce.retry import RetrySettings
+from adapters.secrets import SecretSource
 from connector.errors import ConfigError
 
 AuthMode = Literal["jwt_bearer", "password", "session"]
@@ -24,33 +25,6 @@ REQUIRED_BY_MODE: Mapping[str, tuple[str, ...]] = {
     "password": ("username", "consumer_key", "consumer_secret", "password"),
     "session": ("instance_url", "session_id"),
 }
-
-
-class SecretSource(BaseModel):
-    """Where a secret lives: an environment variable or a file (its content, stripped of the final newline)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    env: str | None = None
-    file: Path | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SecretSource:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of `env` or `file`")
-        return self
-
-    def read(self, environ: Mapping[str, str], *, key: str) -> SecretStr:
-        if self.env is not None:
-            value = environ.get(self.env)
-            if not value:
-                raise ConfigError(f"environment variable {self.env} is not set", key=key)
-            return SecretStr(value)
-        assert self.file is not None
-        try:
-            return SecretStr(self.file.read_text().rstrip("\n"))
-        except OSError as error:
-            raise ConfigError(f"cannot read secret file {self.file}: {error.strerror}", key=key) from None
 
 
 class SalesforceSettings(BaseModel):

@@ -107,7 +107,7 @@ def test_a_key_that_is_not_pem_is_a_config_error_that_does_not_echo_it(tmp_path)
 
 
 def test_a_missing_secret_variable_is_named():
-    with pytest.raises(ConfigError, match="SF_PASSWORD is not set"):
+    with pytest.raises(ConfigError, match="SF_PASSWORD is empty or unset"):
         Authenticator(_password_settings(), requests.Session(), environ={}).login()
 
 
