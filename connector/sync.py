@@ -156,6 +156,14 @@ def _locked_run(run: _Run, *, full: bool, clock: Callable[[], datetime]) -> Sync
         run.warnings.append(f"daily API usage {usage.daily_used}/{usage.daily_limit}")
     ended_at = clock()
     _close_run_record(run, run_id, status, message, ended_at)
+    log.info(
+        "run %s of %s ended %s",
+        run_id,
+        run.connection.name,
+        status,
+        extra={"connection": run.connection.name, "run_id": run_id, "status": status, "counts": dict(run.counts),
+               "seconds": round((ended_at - run.started_at).total_seconds(), 3), "detail": message},
+    )  # fmt: skip
     return SyncReport(
         run.connection.name,
         run_id,
