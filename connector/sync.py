@@ -129,6 +129,7 @@ def _locked_run(run: _Run, *, full: bool, clock: Callable[[], datetime]) -> Sync
         if full:
             with session_scope(run.engine) as session:
                 clear_bookmarks(session, run.connection.name, PULLED_STREAMS)
+        _check_mapping_on_first_pull(run)
         _pull(run, "contacts", run.adapter.pull_contacts, upsert_contacts)
         _pull(run, "activities", run.adapter.pull_activities, upsert_activities)
         _score(run)
@@ -199,6 +200,18 @@ def _close_run_record(run: _Run, run_id: int, status: str, message: str, ended_a
         record.counts = dict(run.counts)
         record.warnings = [*run.warnings, message] if message else list(run.warnings)
         session.add(record)
+
+
+def _check_mapping_on_first_pull(run: _Run) -> None:
+    """Before a first (or --full) pull, compare the mapping with the CRM's own schema: nothing is pulled or written
+    when an object or field is missing. Later runs skip the check (it costs calls); `validate --online` runs it."""
+    with session_scope(run.engine) as session:
+        if load_bookmark(session, run.connection.name, PULLED_STREAMS[0]) is not None:
+            return
+    run.phase("check mapping")
+    problems = run.adapter.check()
+    if problems:
+        raise ConfigError("; ".join(problems), source=str(run.connection.mapping))
 
 
 def _pull(run: _Run, stream: str, pull: Callable, upsert: Callable) -> None:

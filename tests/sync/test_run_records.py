@@ -47,3 +47,17 @@ def test_run_writes_scores_once_and_counts_what_it_did(engine):
     assert crm.values["00Q1"]["stage"]
     second = run_sync(engine, config, connection, crm, clock=lambda: NOW)
     assert second.counts.get("written", 0) == 0
+
+
+class _CrmMissingAField(MemoryCrm):
+    def check(self) -> list[str]:
+        return ["Lead.ScoreBridge_Fit__c does not exist (Lead fields: Email, Title, ...)"]
+
+
+def test_first_sync_with_a_mapping_the_crm_contradicts_pulls_and_writes_nothing(engine):
+    config, connection = _config(engine)
+    crm = _CrmMissingAField(contacts=_crm().contacts, activities=_crm().activities)
+    report = run_sync(engine, config, connection, crm, clock=lambda: NOW)
+    assert report.status == "failed"
+    assert "ScoreBridge_Fit__c" in report.message
+    assert crm.calls == 0 and crm.values == {}
