@@ -1,0 +1,115 @@
+"""`sync`, `setup`, `demo`: runs against CRMs, real or stand-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from connector.commands.options import CONFIG_HELP, CONNECTION_HELP, DEFAULT_MODEL_PATH, LOG_FORMAT_HELP, MODEL_HELP
+from connector.config import load_config
+
+
+def sync(
+    config: Path = typer.Option(Path("connector.yaml"), "--config", "-c", help=CONFIG_HELP),
+    connection: list[str] = typer.Option([], "--connection", help=CONNECTION_HELP),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Compute everything, print what would be written, write nothing."
+    ),
+    full: bool = typer.Option(False, "--full", help="Ignore the bookmarks and pull everything again."),
+    log_format: str = typer.Option("auto", "--log-format", help=LOG_FORMAT_HELP),
+) -> None:
+    """Pull, score, stage, create tasks and write back, once, for each connection.
+
+    Exit code: 0 all succeeded, 1 a run failed or was stopped, 4 a CRM daily limit was reached, 6 another run of
+    the connection was in progress."""
+    from rich.console import Console
+
+    from connector.cli import build_adapter
+    from connector.logs import configure_logging
+    from connector.store import make_engine, upgrade_store
+    from connector.sync import EXIT_CODES, run_sync
+    from connector.sync_console import print_report, sync_progress
+
+    configure_logging(log_format)
+    loaded = load_config(config)
+    chosen = [loaded.connection(name) for name in connection] or loaded.connections
+    engine = make_engine(loaded.database_url)
+    upgrade_store(engine)
+    console = Console()
+    exit_code = 0
+    for each in chosen:
+        with sync_progress(Console(stderr=True)) as progress:
+            report = run_sync(
+                engine, loaded, each, build_adapter(loaded, each), dry_run=dry_run, full=full, progress=progress
+            )
+        print_report(console, report)
+        exit_code = max(exit_code, EXIT_CODES.get(report.status, 1))
+    raise typer.Exit(exit_code)
+
+
+def setup(
+    config: Path = typer.Option(Path("connector.yaml"), "--config", "-c", help=CONFIG_HELP),
+    connection: list[str] = typer.Option([], "--connection", help=CONNECTION_HELP),
+) -> None:
+    """Create the write-back fields or properties each CRM is missing (safe to repeat) and say what was done."""
+    from connector.cli import build_adapter
+
+    loaded = load_config(config)
+    for each in [loaded.connection(name) for name in connection] or loaded.connections:
+        actions = build_adapter(loaded, each).setup()
+        typer.echo(f"{each.name}: " + ("; ".join(actions) if actions else "nothing to do, every field exists"))
+
+
+def demo(
+    contacts: int = typer.Option(2000, "--contacts", min=10, help="People generated in each stand-in."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the generated data (same seed, same data)."),
+    workdir: Path = typer.Option(Path("scorebridge-demo"), "--workdir", help="Folder for the demo's store and files."),
+    model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
+) -> None:
+    """Try ScoreBridge with no CRM and no credentials: built-in Salesforce and HubSpot stand-ins, two syncs."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+
+    from adapters.sandbox.demo import start_demo_sandbox
+    from connector.cli import build_adapter
+    from connector.config import ConnectionConfig, ConnectorConfig
+    from connector.demo import DemoCrm, run_demo
+    from connector.store import make_engine, upgrade_store
+
+    shutil.rmtree(workdir, ignore_errors=True)  # a demo always starts from scratch
+    workdir.mkdir(parents=True)
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 150)  # a log file or pipe: keep the tables' rows on one line
+    now = datetime.now(UTC)
+    mappings = Path(model).parent
+    sandboxes = [
+        start_demo_sandbox(crm, workdir / crm, contacts=contacts, seed=seed + offset, now=now)
+        for offset, crm in enumerate(("salesforce", "hubspot"))
+    ]
+    try:
+        connections = [
+            ConnectionConfig(
+                name=f"demo-{box.crm}", crm=box.crm, mapping=mappings / f"{box.crm}.yaml", settings=box.settings
+            )
+            for box in sandboxes
+        ]
+        config = ConnectorConfig(database_url=f"sqlite:///{workdir / 'store.db'}", model=model, connections=connections)
+        engine = make_engine(config.database_url)
+        upgrade_store(engine)
+        crms = [
+            DemoCrm(
+                connection,
+                lambda connection=connection: build_adapter(config, connection),
+                lambda box=box: box.users_keep_working(datetime.now(UTC)),
+            )
+            for connection, box in zip(connections, sandboxes, strict=True)
+        ]
+        console.print(f"Stand-ins started with {contacts:,} generated people each; store: {workdir / 'store.db'}")
+        run_demo(console, engine, config, crms)
+    finally:
+        for box in sandboxes:
+            box.stop()
