@@ -1,0 +1,302 @@
+"""Sync benchmark against the HubSpot sandbox with its default limit of 100 calls per 10 s: calls, time, 429s.
+
+    .venv/bin/python benchmarks/hubspot_sync_benchmark.py [--contacts 10000] [--activities N] [--seed 1]
+
+Phases as in the Salesforce benchmark: the first sync; a no-change sync right after it (our write-back moved
+hs_lastmodifieddate, so the written contacts come back: the "echo"); a no-change sync after it; a sync after
+--changed of the contacts changed (half get a C-level job title or lose it, half a completed meeting, which
+HubSpot rolls up onto the contact); its echo; and one more.
+The minimum is what the data requires of the endpoints the adapter uses: list pages of 100 (contacts and
+engagements with their associations inline) and one archived-contacts listing on a first sync; on later syncs a
+search page per 200 changed contacts plus the archived listing, and, once any contact changed, one read of each
+activity source (a search per engagement type, email events, the forms and each form's submissions, web events);
+a batch update per 100 contacts written and a batch create per 100 tasks.
+Issue 5's goals: calls ratio <= 1.05, wall time <= 1.15 x the time the rate limit alone imposes (calls / 10 per
+second), no 429, and a no-change sync of <= 3 calls that writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sync_phases import (  # the script's own folder is on sys.path
+    CALLS_GOAL,
+    COMMON_COLUMNS,
+    REPOSITORY,
+    Column,
+    PhaseFigures,
+    SyncBench,
+    batches,
+    pages,
+    population_of,
+    print_routes,
+    print_table,
+    ratio_text,
+    utc_now,
+    write_check,
+)
+
+from adapters.sandbox.launch import RunningSandbox, ServeOptions, start_sandbox
+from connector.config import ConnectionConfig
+from connector.sync import SyncReport
+
+MAPPING = REPOSITORY / "mappings" / "hubspot.yaml"
+RATE_LIMIT = 100  # calls per 10-second window: the sandbox's default, HubSpot's private-app burst limit
+CALLS_PER_SECOND = RATE_LIMIT / 10
+LIST_PAGE = 100
+SEARCH_PAGE = 200
+ASSOCIATION_BATCH = 1000
+EMAIL_EVENTS_PAGE = 1000
+WEB_EVENTS_PAGE = 1000
+FORMS_PAGE = 50
+SUBMISSIONS_PAGE = 50
+WRITE_BATCH = 100
+TIME_GOAL = 1.15
+SEARCHES_PER_SECOND = 5  # HubSpot's search limit per account, which the sandbox applies too
+SEARCH_ROUTE = "hubspot.search"
+#: Runs follow each other at once by default: the adapter keeps each portal's rate windows for the process's life,
+#: as the service does between scheduled runs. A new process (one CLI run after another) starts with empty windows.
+GAP_SECONDS = 0.0
+NO_CHANGE_GOAL = 3
+SCORE_PROPERTY_PREFIX = "scorebridge_"  # the write-back properties `scorebridge setup` creates
+ENGAGEMENT_TYPES = ("calls", "meetings", "emails", "notes", "tasks")
+C_LEVEL = r"\b(ceo|cto|cfo|coo|cmo|chief|founder|co-founder|owner|president)\b"  # as in mappings/scoring.yaml
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What the benchmark changed before a sync: contacts, and new engagements by type."""
+
+    contacts: frozenset[str]
+    engagements: Mapping[str, int]
+
+
+NO_CHANGES = Changes(frozenset(), {})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = _arguments(argv)
+    with tempfile.TemporaryDirectory(prefix="hs-sync-bench-") as folder:
+        workdir = Path(folder)
+        print(f"generating {options.contacts} people (seed {options.seed}) ...", flush=True)
+        population = population_of(options.contacts, options.activities, seed=options.seed, now=utc_now())
+        sandbox = start_sandbox(ServeOptions(crm="hubspot", workdir=workdir, rate_limit=RATE_LIMIT))
+        try:
+            sandbox.app.load_population(population)
+            print(f"portal: {len(population.people)} contacts, {len(population.touches)} generated touches ->",
+                  _listing(_portal_counts(sandbox.app)), flush=True)  # fmt: skip
+            return _benchmark(workdir, sandbox, options)
+        finally:
+            sandbox.server.stop()
+
+
+def _benchmark(workdir: Path, sandbox: RunningSandbox, options: argparse.Namespace) -> int:
+    share, gap, seed = options.changed, options.gap, options.seed
+    bench = SyncBench(workdir, _connection(sandbox.info, options.lookback), sandbox.server)
+    print("setup:", len(bench.adapter().setup()), "properties and groups created")
+    app = sandbox.app
+    steps: list[tuple[str, Callable[[], Changes] | None]] = [
+        ("first sync", None),
+        ("no change, right after (echo)", lambda: NO_CHANGES),
+        ("no change, again", lambda: NO_CHANGES),
+        (f"{share:.0%} changed", lambda: _change_contacts(app, share, seed)),
+        ("no change, right after (echo)", lambda: NO_CHANGES),
+        ("no change, again", lambda: NO_CHANGES),
+    ]
+    rows: list[PhaseFigures] = []
+    checks: list[str] = []
+    for name, planned in steps:
+        if rows and gap:
+            time.sleep(gap)
+        if planned is None:
+            counts = _portal_counts(app)  # before the sync, which adds its follow-up tasks to the portal
+            figures, report = bench.run(name, lambda report, c=counts: _first_minimum(app, c, report))
+        else:
+            changes = planned()
+            before = _scores(app)
+            figures, report = bench.run(name, lambda report, c=changes: _increment_minimum(app, c, report))
+            confirmed = report.counts.get("written", 0)
+            checks.append(write_check(name, changes.contacts, before, _scores(app), confirmed))
+        rows.append(figures)
+        calls = f"{figures.api_calls} calls in {figures.seconds:.1f} s"
+        print(f"  {name}: {calls}, {figures.rate_limited} x 429", flush=True)
+    print()
+    print_table(rows, [*COMMON_COLUMNS, *TIME_COLUMNS])
+    print_routes(rows)
+    _summary(rows, checks)
+    return 0
+
+
+def rate_limit_seconds(row: PhaseFigures) -> float:
+    """The time the 10-per-second rate limit alone imposes on this many calls."""
+    return row.api_calls / CALLS_PER_SECOND
+
+
+def time_ratio(row: PhaseFigures) -> float:
+    imposed = rate_limit_seconds(row)
+    return row.seconds / imposed if imposed else float("inf")
+
+
+def limits_seconds(row: PhaseFigures) -> float:
+    """The time both limits impose: the 10-per-second burst window and HubSpot's 5 searches a second."""
+    return max(rate_limit_seconds(row), row.routes.get(SEARCH_ROUTE, 0) / SEARCHES_PER_SECOND)
+
+
+TIME_COLUMNS = (
+    Column("limit s", lambda r: f"{rate_limit_seconds(r):.1f}"),
+    Column("time ratio", lambda r: f"{time_ratio(r):.2f}"),
+    Column("limits s", lambda r: f"{limits_seconds(r):.1f}"),
+    Column("vs limits", lambda r: ratio_text(r.seconds / limits_seconds(r) if limits_seconds(r) else float("inf"))),
+    Column("429s", lambda r: str(r.rate_limited)),
+)
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=10_000)
+    parser.add_argument(
+        "--activities", type=int, default=None, help="generated touches (default: the generator's ~10 a person)"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--changed", type=float, default=0.01, help="share of contacts changed (0.01)")
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=GAP_SECONDS,
+        help="seconds to wait between phases (default 0: back to back)",
+    )
+    parser.add_argument(
+        "--lookback", type=int, default=None, help="settings.lookback_seconds for this run (default: the adapter's 300)"
+    )
+    return parser.parse_args(argv)
+
+
+def _connection(info: Mapping[str, Any], lookback: int | None = None) -> ConnectionConfig:
+    os.environ["HS_BENCH_TOKEN"] = info["access_token"]
+    settings = {"auth": "private_app", "host": info["base_url"], "access_token": {"env": "HS_BENCH_TOKEN"}}
+    if lookback is not None:
+        settings["lookback_seconds"] = lookback
+        print(f"connection: settings.lookback_seconds = {lookback}")
+    return ConnectionConfig(name="bench-hubspot", crm="hubspot", mapping=MAPPING, settings=settings)
+
+
+def _portal_counts(app: Any) -> dict[str, int]:
+    portal = app.portal
+    marketing = portal.marketing
+    with portal.lock:
+        counts = {name: portal.objects.count(name) for name in ("contacts", *ENGAGEMENT_TYPES)}
+        counts["email events"] = len(marketing.email_events)
+        counts["forms"] = len(marketing.forms)
+        counts["form submissions"] = sum(len(listed) for listed in marketing.submissions.values())
+        counts["web events"] = sum(1 for event in marketing.web_events if event.object_type == "contact")
+    return counts
+
+
+def _first_minimum(app: Any, counts: Mapping[str, int], report: SyncReport) -> int:
+    """List pages of everything (associations inline), the archived listing, one pass of each marketing source."""
+    reads = pages(counts["contacts"], LIST_PAGE) + 1  # + the archived contacts
+    reads += sum(pages(counts[name], LIST_PAGE) for name in ENGAGEMENT_TYPES)
+    reads += pages(counts["email events"], EMAIL_EVENTS_PAGE) + pages(counts["web events"], WEB_EVENTS_PAGE)
+    reads += _forms_minimum(app, lambda listed: len(listed))
+    return reads + _write_minimum(report)
+
+
+def _increment_minimum(app: Any, changes: Changes, report: SyncReport) -> int:
+    """The changed contacts and the archived listing; with any change, one read of every activity source."""
+    reads = pages(len(changes.contacts), SEARCH_PAGE) + 1
+    if changes.contacts:
+        for name in ENGAGEMENT_TYPES:
+            created = changes.engagements.get(name, 0)
+            reads += pages(created, SEARCH_PAGE) + batches(created, ASSOCIATION_BATCH)
+        reads += 2 + _forms_minimum(app, lambda listed: 0)  # email events, web events, forms
+    return reads + _write_minimum(report)
+
+
+def _forms_minimum(app: Any, submissions: Callable[[list[Any]], int]) -> int:
+    listed = app.portal.marketing.submissions
+    return pages(len(listed), FORMS_PAGE) + sum(
+        pages(submissions(items), SUBMISSIONS_PAGE) for items in listed.values()
+    )
+
+
+def _write_minimum(report: SyncReport) -> int:
+    return batches(report.counts.get("writes_changed", 0), WRITE_BATCH) + batches(
+        report.counts.get("tasks_created", 0), WRITE_BATCH
+    )
+
+
+def _change_contacts(app: Any, share: float, seed: int) -> Changes:
+    """Even picks get a job title that moves their fit (C-level <-> Analyst); odd picks a completed meeting,
+    associated to them; HubSpot then updates the contact's activity roll-ups, which moves hs_lastmodifieddate."""
+    portal = app.portal
+    with portal.lock:
+        contacts = list(portal.objects.active("contacts"))
+        picked = random.Random(seed).sample(contacts, max(1, round(len(contacts) * share)))
+        now = utc_now()
+        meetings = 0
+        for number, contact in enumerate(picked):
+            if number % 2 == 0:
+                title = contact.properties.get("jobtitle") or ""
+                new = "Analyst" if re.search(C_LEVEL, title.lower()) else "Chief Revenue Officer"
+                portal.objects.update(contact, {"jobtitle": new}, now)
+            else:
+                portal.insert("meetings", _meeting(now), {"contacts": [contact.id]})
+                portal.objects.update(contact, {}, now)  # the roll-up HubSpot makes
+                meetings += 1
+    return Changes(frozenset(str(contact.id) for contact in picked), {"meetings": meetings})
+
+
+def _meeting(now: Any) -> dict[str, str]:
+    start = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return {
+        "hs_meeting_title": "Meeting (video)",
+        "hs_meeting_outcome": "COMPLETED",
+        "hs_timestamp": start,
+        "hs_meeting_start_time": start,
+        "hs_meeting_end_time": (now + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+    }
+
+
+def _scores(app: Any) -> dict[str, dict[str, object]]:
+    """The score properties ScoreBridge wrote on each contact, as the portal holds them."""
+    with app.portal.lock:
+        contacts = list(app.portal.objects.active("contacts"))
+        return {
+            str(contact.id): {k: v for k, v in contact.properties.items() if k.startswith(SCORE_PROPERTY_PREFIX)}
+            for contact in contacts
+        }
+
+
+def _summary(rows: Sequence[PhaseFigures], checks: Sequence[str]) -> None:
+    print()
+    for line in checks:
+        print("write check:", line)
+    for row in rows:
+        goals = [
+            f"calls ratio {row.ratio:.2f} {'<=' if row.ratio <= CALLS_GOAL else '>'} {CALLS_GOAL}",
+            f"time ratio {time_ratio(row):.2f} {'<=' if time_ratio(row) <= TIME_GOAL else '>'} {TIME_GOAL}",
+            f"429s {row.rate_limited}",
+        ]
+        if row.name.startswith("no change"):
+            goals.append(f"{row.api_calls} calls {'<=' if row.api_calls <= NO_CHANGE_GOAL else '>'} {NO_CHANGE_GOAL}")
+            goals.append(f"written {row.written}")
+        print(f"{row.name}: " + "; ".join(goals))
+
+
+def _listing(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items() if count)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

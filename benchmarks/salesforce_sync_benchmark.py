@@ -1,0 +1,263 @@
+"""Sync benchmark against the Salesforce sandbox (limits off): API calls per phase beside the minimum, and times.
+
+    .venv/bin/python benchmarks/salesforce_sync_benchmark.py [--contacts 100000] [--activities N] [--seed 1]
+
+Phases: the first sync; a sync with no change right after it (our own write-back moved SystemModstamp, so the
+written records come back: the "echo"); another no-change sync; a sync after --changed of the scored leads and
+contacts changed (half get a C-level title or lose it, half a new meeting); its echo; one more no-change sync.
+The minimum is what the changes alone require: per stream one Composite call for the first pages of its objects,
+plus a page per further 2,000 changed rows of an object; a collection call per 200 changed records of each type
+written, and per 200 follow-up tasks created.
+Issue 4's goals: a ratio <= 1.05, and a no-change sync of <= 3 calls that writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import re
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sync_phases import (  # the script's own folder is on sys.path
+    CALLS_GOAL,
+    COMMON_COLUMNS,
+    REPOSITORY,
+    PhaseFigures,
+    SyncBench,
+    batches,
+    pages,
+    population_of,
+    print_routes,
+    print_table,
+    utc_now,
+    write_check,
+)
+
+from adapters.salesforce import soql
+from adapters.salesforce.adapter import rule_condition
+from adapters.sandbox.launch import RunningSandbox, ServeOptions, start_sandbox
+from adapters.sandbox.salesforce.values import format_datetime
+from connector.config import ConnectionConfig
+from connector.sync import SyncReport
+
+MAPPING = REPOSITORY / "mappings" / "salesforce.yaml"
+READ_PAGE = 2000  # REST query batch, the mapping's page_size
+WRITE_BATCH = 200  # sObject Collections
+NO_CHANGE_GOAL = 3
+#: A Composite call holds up to five query subrequests and counts as one API call (Salesforce REST API guide,
+#: "Send Multiple Requests Using Composite").
+COMPOSITE_QUERIES = 5
+CONTACT_OBJECTS = ("Lead", "Contact")
+SCORE_FIELD_PREFIX = "ScoreBridge_"  # the write-back fields `scorebridge setup` creates
+C_LEVEL = r"\b(ceo|cto|cfo|coo|cmo|chief|founder|co-founder|owner|president)\b"  # as in mappings/scoring.yaml
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What the benchmark changed in the org before a sync: rows per object, and the people whose scores move."""
+
+    rows_by_object: Mapping[str, int]
+    #: Records whose scores must be written, by type (Lead, Contact).
+    writes_by_object: Mapping[str, int]
+    #: Their ids, for checking what the sync wrote.
+    people: frozenset[str] = frozenset()
+
+
+NO_CHANGES = Changes({}, {})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = _arguments(argv)
+    with tempfile.TemporaryDirectory(prefix="sf-sync-bench-") as folder:
+        workdir = Path(folder)
+        print(f"generating {options.contacts} people (seed {options.seed}) ...", flush=True)
+        population = population_of(options.contacts, options.activities, seed=options.seed, now=utc_now())
+        sandbox = start_sandbox(ServeOptions(crm="salesforce", workdir=workdir, rate_limit=None))
+        try:
+            loaded = sandbox.app.load_population(population)
+            print(f"org: {len(population.touches)} generated touches ->", _listing(loaded), flush=True)
+            mapping = _mapping_with_lookback(workdir, options.lookback)
+            return _benchmark(workdir, sandbox, mapping, options.changed, options.seed)
+        finally:
+            sandbox.server.stop()
+
+
+def _benchmark(workdir: Path, sandbox: RunningSandbox, mapping: Path, share: float, seed: int) -> int:
+    bench = SyncBench(workdir, _connection(sandbox.info, mapping), sandbox.server)
+    print("setup:", len(bench.adapter().setup()), "fields created")
+    streams = _stream_counts(bench.adapter())
+    counts = {name: count for objects in streams.values() for name, count in objects.items()}
+    print("rows the first sync must read:", _listing(counts), flush=True)
+    people = sum(streams["contacts"].values())
+    first = Changes(counts, streams["contacts"])
+    rows: list[PhaseFigures] = []
+    steps: list[tuple[str, Changes | Callable[[], Changes]]] = [
+        ("first sync", first),
+        ("no change, right after (echo)", NO_CHANGES),
+        ("no change, again", NO_CHANGES),
+        (f"{share:.0%} changed", lambda: _change_people(sandbox.app, share, people, seed)),
+        ("no change, right after (echo)", NO_CHANGES),
+        ("no change, again", NO_CHANGES),
+    ]
+    checks: list[str] = []
+    for name, planned in steps:
+        changes = planned() if callable(planned) else planned
+        before = _scores(sandbox.app) if rows else {}
+        figures, report = bench.run(name, lambda report, c=changes: _minimum(c, streams, report))
+        if rows:
+            confirmed = report.counts.get("written", 0)
+            checks.append(write_check(name, changes.people, before, _scores(sandbox.app), confirmed))
+        rows.append(figures)
+        print(f"  {name}: {figures.api_calls} calls in {figures.seconds:.1f} s", flush=True)
+    print()
+    print_table(rows, COMMON_COLUMNS)
+    print_routes(rows)
+    _summary(rows, checks)
+    return 0
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=100_000, help="people in the org (Leads, some converted)")
+    parser.add_argument(
+        "--activities", type=int, default=None, help="generated touches (default: the generator's ~10 a person)"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--changed", type=float, default=0.01, help="share of scored people changed (0.01)")
+    parser.add_argument(
+        "--lookback", type=int, default=None, help="pull.lookback_seconds for this run (default: the mapping's 600)"
+    )
+    return parser.parse_args(argv)
+
+
+def _mapping_with_lookback(workdir: Path, lookback: int | None) -> Path:
+    """The project's mapping, or a copy of it with another lookback window."""
+    if lookback is None:
+        return MAPPING
+    document = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
+    document["pull"]["lookback_seconds"] = lookback
+    copy = workdir / "salesforce.yaml"
+    copy.write_text(yaml.safe_dump(document), encoding="utf-8")
+    print(f"mapping: {MAPPING.name} with pull.lookback_seconds = {lookback}")
+    return copy
+
+
+def _connection(info: Mapping[str, Any], mapping: Path) -> ConnectionConfig:
+    os.environ["SF_BENCH_PASSWORD"] = info["password"]
+    os.environ["SF_BENCH_SECRET"] = info["client_secret"]
+    settings = {
+        "auth": "password",
+        "login_url": info["base_url"],
+        "username": info["username"],
+        "consumer_key": info["client_id"],
+        "consumer_secret": {"env": "SF_BENCH_SECRET"},
+        "password": {"env": "SF_BENCH_PASSWORD"},
+        "ca_bundle": info["ca_file"],
+    }
+    return ConnectionConfig(name="bench-salesforce", crm="salesforce", mapping=mapping, settings=settings)
+
+
+def _stream_counts(adapter: Any) -> dict[str, dict[str, int]]:
+    """Per stream, the rows of each object the first sync must read, counted with the mapping's own filters."""
+    mapping = adapter.mapping
+    where: dict[str, list[str]] = {name: [] for name in mapping.objects}
+    if "Lead" in where and not mapping.leads.include_converted:
+        where["Lead"].append("IsConverted = false")
+    for name, rules in mapping.activity_objects().items():
+        conditions = [rule_condition(rule) for rule in rules]
+        where[name] = [] if None in conditions else [" OR ".join(f"({c})" for c in conditions)]
+    counted = {name: adapter.client.count(soql.count(name, rows), what=f"count {name}") for name, rows in where.items()}
+    streams = {"contacts": list(mapping.objects), "activities": list(mapping.activity_objects())}
+    return {stream: {name: counted[name] for name in names} for stream, names in streams.items()}
+
+
+def _minimum(changes: Changes, streams: Mapping[str, Mapping[str, int]], report: SyncReport) -> int:
+    """Reads: a page per 2,000 changed rows of each object, where the first pages of a stream's objects (up to five)
+    share one Composite call and an object with nothing changed costs no page of its own. Writes: a collection
+    call per 200 changed records of each type, and per 200 follow-up tasks created."""
+    reads = 0
+    for objects in streams.values():
+        reads += math.ceil(len(objects) / COMPOSITE_QUERIES)
+        reads += sum(pages(changes.rows_by_object.get(name, 0), READ_PAGE) - 1 for name in objects)
+    writes = sum(batches(count, WRITE_BATCH) for count in changes.writes_by_object.values())
+    return reads + writes + batches(report.counts.get("tasks_created", 0), WRITE_BATCH)
+
+
+def _scored_rows(app: Any) -> dict[str, list[dict[str, Any]]]:
+    leads = [row for row in app.store.rows("Lead") if not row.get("IsConverted")]
+    return {"Lead": leads, "Contact": app.store.rows("Contact")}
+
+
+def _change_people(app: Any, share: float, people: int, seed: int) -> Changes:
+    """Change ``share`` of the scored people through the sandbox app: even picks get a title that moves their fit
+    (C-level <-> Analyst), odd picks a new completed meeting (an Event, 30 points in the model)."""
+    rows = [(name, row) for name, listed in _scored_rows(app).items() for row in listed]
+    picked = random.Random(seed).sample(rows, max(1, round(people * share)))
+    touched: Counter[str] = Counter()
+    who: dict[str, set[str]] = {name: set() for name in CONTACT_OBJECTS}
+    now = utc_now()
+    for number, (name, row) in enumerate(picked):
+        who[name].add(row["Id"])
+        if number % 2 == 0:
+            title = "Analyst" if re.search(C_LEVEL, (row.get("Title") or "").lower()) else "Chief Revenue Officer"
+            app.store.update(name, row["Id"], {"Title": title}, trusted=True)
+            touched[name] += 1
+        else:
+            app.insert("Event", _meeting(row, now))
+            touched["Event"] += 1
+    return Changes(dict(touched), {name: len(ids) for name, ids in who.items()}, frozenset().union(*who.values()))
+
+
+def _meeting(row: Mapping[str, Any], now: Any) -> dict[str, Any]:
+    start = format_datetime(now)
+    return {
+        "Subject": "Meeting",
+        "WhoId": row["Id"],
+        "Type": "Meeting",
+        "OwnerId": row["OwnerId"],
+        "ActivityDate": now.date().isoformat(),
+        "ActivityDateTime": start,
+        "StartDateTime": start,
+        "DurationInMinutes": 30,
+        "EndDateTime": format_datetime(now + timedelta(minutes=30)),
+        "EventSubtype": "Event",
+    }
+
+
+def _scores(app: Any) -> dict[str, dict[str, object]]:
+    """The score values ScoreBridge wrote on each scored record, as the org holds them."""
+    return {
+        row["Id"]: {name: value for name, value in row.items() if name.startswith(SCORE_FIELD_PREFIX)}
+        for listed in _scored_rows(app).values()
+        for row in listed
+    }
+
+
+def _summary(rows: Sequence[PhaseFigures], checks: Sequence[str]) -> None:
+    print()
+    for line in checks:
+        print("write check:", line)
+    for row in rows:
+        goals = [f"calls ratio {row.ratio:.2f} {'<=' if row.ratio <= CALLS_GOAL else '>'} {CALLS_GOAL}"]
+        if row.name.startswith("no change"):
+            goals.append(f"{row.api_calls} calls {'<=' if row.api_calls <= NO_CHANGE_GOAL else '>'} {NO_CHANGE_GOAL}")
+            goals.append(f"written {row.written}")
+        print(f"{row.name}: " + "; ".join(goals))
+
+
+def _listing(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items() if count)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
