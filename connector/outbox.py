@@ -22,7 +22,7 @@ from connector.store.tables import Activity, ActivityKind, Contact, ContactScore
 
 TRANSITIONS_STREAM = "stage_transitions"
 TOUCHPOINTS_LISTED = 10
-TASK_BATCH = 50
+TASK_BATCH = 200  # the adapters split further to their CRM's own limit (200 Salesforce, 100 HubSpot)
 
 
 def enqueue_tasks(

@@ -50,7 +50,7 @@ def plan_writes(session: Session, *, connection: str, source: str) -> list[Plann
         .outerjoin(WriteLedger, (WriteLedger.contact_id == Contact.id) & (WriteLedger.connection == connection))
         .where(Contact.source == source, Contact.instance == connection)
         .where(Contact.deleted.is_(False), Contact.merged_into_id.is_(None))
-        .order_by(Contact.id)
+        .order_by(Contact.object_type, Contact.id)  # one object type per batch where possible: fewer CRM calls
     )
     planned = []
     for contact_id, object_type, crm_id, score, confirmed in rows:
