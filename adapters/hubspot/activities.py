@@ -17,6 +17,7 @@ from adapters.hubspot.marketing import EmailIndex, email_events, form_submission
 from adapters.hubspot.pull import (
     any_modified_since,
     aware,
+    lacks_property,
     list_pages,
     parse_timestamp,
     read_associations,
@@ -76,13 +77,16 @@ class ActivityReader:
         self, object_type: str, source: EngagementSource, start: datetime | None
     ) -> Iterator[Page[ActivityRecord]]:
         properties = source.properties()
+        where: list[dict[str, str]] = []
         if object_type == "tasks":
             properties = sorted({*properties, self.mapping.tasks.key_property})
+            # Our own follow-up tasks carry the key; search leaves them out rather than reading and dropping them.
+            where.append(lacks_property(self.mapping.tasks.key_property))
         if start is None:
             for objects in list_pages(self.client, object_type, properties, associations=["contacts"]):
                 yield Page(self._records(object_type, source, objects, _inline_contacts(objects)), None)
             return
-        for objects, _ in search_modified_since(self.client, object_type, start, properties):
+        for objects, _ in search_modified_since(self.client, object_type, start, properties, where=where):
             links = read_associations(self.client, object_type, "contacts", [str(obj.id) for obj in objects])
             yield Page(self._records(object_type, source, objects, links), None)
 
@@ -93,7 +97,7 @@ class ActivityReader:
         for obj in objects:
             properties = obj.properties or {}
             if object_type == "tasks" and properties.get(self.mapping.tasks.key_property):
-                continue  # our own follow-up tasks are not the contact's engagement
+                continue  # our own follow-up tasks are not the contact's engagement (the list endpoint cannot filter)
             occurred = _occurred_at(obj)
             attributes = {
                 attr: str(properties[prop]) for attr, prop in source.attributes.items() if properties.get(prop)

@@ -34,7 +34,8 @@ class ContactReader:
 
     After an increment has been read to its end, `changed_since_bookmark` says whether any contact changed after
     the bookmark it started from (records inside the lookback, already seen last time, do not count); the
-    activity reader consumes that verdict to skip a quiet portal's activity sources.
+    activity reader consumes that verdict to skip a quiet portal's activity sources. Its last page, without
+    records, moves the bookmark to the moment the read started.
     """
 
     def __init__(
@@ -59,12 +60,14 @@ class ContactReader:
         if since is None:
             yield from self._backfill(run_start)
             return
-        changed = False
+        changed, last = False, since
         for page in self._increment(since.modified_at - self.lookback, run_start):
             news = [record for record in page.records if _newer(record, since.modified_at)]
             changed = changed or any(not self.echoes.is_echo(r.crm_id, r.modified_at) for r in news)
+            last = page.bookmark or last
             yield page
         self.changed_since_bookmark = changed
+        yield Page([], _read_start(last, run_start))
 
     def take_verdict(self) -> bool | None:
         """Whether the last complete increment saw a change; None when unknown or already taken."""
@@ -120,6 +123,17 @@ class ContactReader:
             answer = self.client.call("read companies", api.read, "companies", body)
             found.update({str(company.id): company.properties or {} for company in answer.results or []})
         return {contact: found[company] for contact, company in first.items() if company in found}
+
+
+def _read_start(last: Bookmark, run_start: datetime) -> Bookmark:
+    """Where an increment read to its end may leave the bookmark: at the read's start, never behind ``last``.
+
+    Without this a quiet portal's bookmark stays at the last contact read (often our own write-back), and every
+    later run re-reads everything modified in the lookback before it. Anything committed before the read started
+    but not yet searchable (index lag, clock skew) is still re-read next time, as long as it lags by less than the
+    lookback.
+    """
+    return Bookmark(STREAM, run_start) if run_start > last.modified_at else last
 
 
 def _newer(record: ContactRecord, bookmark: datetime) -> bool:

@@ -57,14 +57,20 @@ def list_pages(
 
 
 def search_modified_since(
-    client: HubSpotClient, object_type: str, start: datetime, properties: Sequence[str]
+    client: HubSpotClient,
+    object_type: str,
+    start: datetime,
+    properties: Sequence[str],
+    *,
+    where: Sequence[dict[str, str]] = (),
 ) -> Iterator[tuple[list[Any], Checkpoint]]:
-    """Objects modified at or after ``start``, oldest first, in pages with the checkpoint each one ends at."""
+    """Objects modified at or after ``start`` (and matching the ``where`` filters), oldest first, in pages with the
+    checkpoint each one ends at."""
     wanted = sorted({*properties, MODIFIED, OBJECT_ID})
     operator, floor = "GTE", start
     while True:
         reached_cap, last = False, None
-        filters = [_filter(MODIFIED, operator, _epoch_ms(floor))]
+        filters = [_filter(MODIFIED, operator, _epoch_ms(floor)), *where]
         for page, capped in _search_pages(client, object_type, filters, MODIFIED, wanted):
             reached_cap = capped
             if page:
@@ -72,17 +78,21 @@ def search_modified_since(
                 yield page, last
         if not reached_cap or last is None:
             return
-        yield from _drain_timestamp(client, object_type, last, wanted)
+        yield from _drain_timestamp(client, object_type, last, wanted, where)
         operator, floor = "GT", last.modified_at
 
 
 def _drain_timestamp(
-    client: HubSpotClient, object_type: str, cut: Checkpoint, properties: Sequence[str]
+    client: HubSpotClient,
+    object_type: str,
+    cut: Checkpoint,
+    properties: Sequence[str],
+    where: Sequence[dict[str, str]] = (),
 ) -> Iterator[tuple[list[Any], Checkpoint]]:
     """Every object modified exactly at ``cut.modified_at``, by id, restarting past the last id at each cap."""
     last_id = "0"
     while True:
-        filters = [_filter(MODIFIED, "EQ", _epoch_ms(cut.modified_at)), _filter(OBJECT_ID, "GT", last_id)]
+        filters = [_filter(MODIFIED, "EQ", _epoch_ms(cut.modified_at)), _filter(OBJECT_ID, "GT", last_id), *where]
         reached_cap = False
         for page, capped in _search_pages(client, object_type, filters, OBJECT_ID, properties):
             reached_cap = capped
@@ -180,6 +190,11 @@ def _next_after(page: Any) -> str | None:
 
 def _filter(name: str, operator: str, value: str) -> dict[str, str]:
     return {"propertyName": name, "operator": operator, "value": value}
+
+
+def lacks_property(name: str) -> dict[str, str]:
+    """A search filter for objects without a value for ``name`` (NOT_HAS_PROPERTY takes no ``value``)."""
+    return {"propertyName": name, "operator": "NOT_HAS_PROPERTY"}
 
 
 def _epoch_ms(moment: datetime) -> str:
