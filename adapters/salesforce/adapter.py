@@ -55,7 +55,7 @@ class SalesforceAdapter:
         self.mapping = mapping
         self.client = SalesforceClient(settings, http=http, sleep=sleep, environ=environ, clock=clock)
         self._schema = OrgSchema(self.client)
-        self._reader = StreamReader(self.client, mapping.pull)
+        self._reader = StreamReader(self.client, mapping.pull, now=clock)
 
     @classmethod
     def from_connection(cls, settings: Mapping[str, Any], mapping_path: Path, **kwargs: Any) -> SalesforceAdapter:

@@ -6,6 +6,9 @@ Incremental reads use queryAll, so deleted rows arrive in the same call, flagged
 The first page of every object of a stream comes from one Composite call (five queries a call), so a sync where
 nothing changed costs one API call per stream; only objects whose first page is not done page on with
 nextRecordsUrl, one call a page. The COUNT() queries that pick Bulk API objects share one Composite call too.
+An incremental read that reaches the end of every object ends with an empty page bookmarked at the moment the read
+began (with a lookback only), so a quiet org's next read starts from there minus the lookback instead of from the
+last record it ever saw: without it, every sync re-reads the lookback before our own last write-back.
 A first sync of a large object goes through Bulk API 2.0 instead; its order is not guaranteed, so that stream
 commits one bookmark only after its last page (a crash restarts the backfill, it never skips).
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, Generic, TypeVar
 
@@ -55,9 +58,16 @@ class StreamObject(Generic[RecordT]):
 
 
 class StreamReader:
-    def __init__(self, client: SalesforceClient, options: PullOptions) -> None:
+    def __init__(
+        self,
+        client: SalesforceClient,
+        options: PullOptions,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._client = client
         self._options = options
+        self._now = now
 
     def pages(self, stream: str, objects: Sequence[StreamObject[RecordT]], since: Bookmark | None) -> Iterator[Page]:
         bulk = self._bulk_objects(objects) if since is None else set()
@@ -79,6 +89,7 @@ class StreamReader:
     def _ordered_pages(
         self, stream: str, objects: Sequence[StreamObject[Any]], since: Bookmark | None
     ) -> Iterator[Page]:
+        started_at = self._now().replace(microsecond=0)  # bookmarks hold whole seconds; earlier is the safe side
         lookback = timedelta(seconds=self._options.lookback_seconds)
         queries = [
             Query(item.select(since, lookback), f"query of {item.name}", include_deleted=since is not None)
@@ -87,10 +98,14 @@ class StreamReader:
         firsts = first_pages(self._client, queries, batch_size=self._options.page_size)
         rows = (self._paged_rows(item, first) for item, first in zip(objects, firsts, strict=True))
         merged = heapq.merge(*rows, key=lambda keyed: keyed[0])
+        last = since
         for batch in _batches(merged, self._options.page_size):
             (stamp, last_id), _, _ = batch[-1]
             records, skipped = _records(batch)
-            yield Page(records=records, bookmark=Bookmark(stream, stamp, last_id), skipped=skipped)
+            last = Bookmark(stream, stamp, last_id)
+            yield Page(records=records, bookmark=last, skipped=skipped)
+        if since is not None and last is not None and lookback > timedelta(0):
+            yield from _read_to_the_end(Bookmark(stream, started_at), last)
 
     def _paged_rows(self, item: StreamObject[Any], first: QueryResult) -> Iterator[Keyed]:
         """Rows of an object from its first page on; later pages are fetched only as the merge reaches them."""
@@ -136,6 +151,19 @@ class StreamReader:
         )
         for row in rows:
             yield _key(row), row, item
+
+
+def _read_to_the_end(anchor: Bookmark, last: Bookmark) -> Iterator[Page]:
+    """The empty page that moves the bookmark up to when the read began, if that is past the last row read.
+
+    Every row stamped before the read began and committed by then was in it; the next read starts at the anchor
+    minus the lookback, which still catches late commits and clock skew between us and the org up to the lookback.
+    So without a lookback there is no anchor: our clock alone would decide what the next read skips. A first sync
+    keeps its last row's bookmark, as before: its filters (unconverted leads only) differ from later reads', and
+    one re-read on the next sync costs less than reasoning about what those filters left out.
+    """
+    if (anchor.modified_at, anchor.last_id) > (last.modified_at, last.last_id):
+        yield Page(records=[], bookmark=anchor)
 
 
 def _key(row: Row) -> tuple[datetime, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +22,8 @@ API = f"{INSTANCE}/services/data/v59.0"
 LOGIN = "https://login.salesforce.com"
 SESSION_TOKEN = "00Dxx0000001gPL!AQ4AQFakeSessionToken"
 EXAMPLE_MAPPING = Path(__file__).resolve().parents[2] / "mappings" / "salesforce.yaml"
+#: Our clock in tests of a mocked org: reads begin an hour after the bookmarks they start from, mid-second.
+READ_AT = datetime(2026, 11, 1, 13, 0, 0, 250_000, tzinfo=UTC)
 
 
 class RecordedSleep:
@@ -81,7 +84,9 @@ def org() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def adapter(org: responses.RequestsMock, sleep: RecordedSleep) -> SalesforceAdapter:
-    return SalesforceAdapter(session_settings(), small_mapping(), sleep=sleep, environ={"SF_SESSION": SESSION_TOKEN})
+    return SalesforceAdapter(
+        session_settings(), small_mapping(), sleep=sleep, environ={"SF_SESSION": SESSION_TOKEN}, clock=lambda: READ_AT
+    )
 
 
 def soql_of(request: Any) -> str:

@@ -5,11 +5,15 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from adapters.salesforce.adapter import SalesforceAdapter
-from connector.crm import Bookmark
+from connector.crm import Bookmark, Page
+from connector.errors import FatalCrmError
 from tests.salesforce.conftest import (
     API,
     INSTANCE,
+    READ_AT,
     SESSION_TOKEN,
     json_body,
     query_page,
@@ -21,7 +25,14 @@ from tests.salesforce.conftest import (
 
 #: A first query (sent alone), not a next page: those are mocked one by one.
 QUERY_URL = re.compile(re.escape(API) + r"/(query|queryAll)/(\?.*)?$")
+EMPTY = query_page([])
 SINCE = Bookmark("contacts", datetime(2026, 11, 1, 12, 0, tzinfo=UTC), "00Q000000000009")
+#: Where a quiet read that began at READ_AT leaves the contacts stream: the whole second it began.
+READ_BEGAN = Bookmark("contacts", datetime(2026, 11, 1, 13, 0, tzinfo=UTC))
+
+
+def _records(pages):
+    return [record for page in pages for record in page.records]
 
 
 def _serve_queries(org, answers, counts=None):
@@ -62,7 +73,7 @@ def _serve_queries(org, answers, counts=None):
 
 def test_an_incremental_pull_reads_each_object_with_queryall_from_the_lookback(org, adapter):
     seen = _serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
-    assert list(adapter.pull_contacts(SINCE)) == []
+    assert _records(adapter.pull_contacts(SINCE)) == []
     endpoints = {endpoint for endpoint, _ in seen}
     assert endpoints == {"queryAll"}
     lead_query = next(statement for _, statement in seen if " FROM Lead" in statement)
@@ -74,7 +85,9 @@ def test_an_incremental_pull_reads_each_object_with_queryall_from_the_lookback(o
 
 def test_leads_and_contacts_merge_in_stamp_order_and_each_page_carries_its_bookmark(org, sleep):
     mapping = small_mapping(pull={"page_size": 200})
-    adapter = SalesforceAdapter(session_settings(), mapping, sleep=sleep, environ={"SF_SESSION": SESSION_TOKEN})
+    adapter = SalesforceAdapter(
+        session_settings(), mapping, sleep=sleep, environ={"SF_SESSION": SESSION_TOKEN}, clock=lambda: READ_AT
+    )
     leads = [
         record("Lead", f"00Q{n:012d}", f"2026-11-01T12:{n // 60:02d}:{n % 60:02d}.000+0000") for n in range(0, 300, 2)
     ]
@@ -90,17 +103,17 @@ def test_leads_and_contacts_merge_in_stamp_order_and_each_page_carries_its_bookm
         },
     )
     pages = list(adapter.pull_contacts(SINCE))
-    assert [len(page.records) for page in pages] == [200, 100]
+    assert [len(page.records) for page in pages] == [200, 100, 0]  # the last one only moves the bookmark on
     stamps = [r.modified_at for page in pages for r in page.records]
     assert stamps == sorted(stamps)
     assert pages[0].bookmark == Bookmark("contacts", pages[0].records[-1].modified_at, pages[0].records[-1].crm_id)
-    assert pages[-1].bookmark.last_id == "003000000000299"
+    assert pages[1].bookmark.last_id == "003000000000299"
 
 
 def test_deleted_rows_arrive_flagged_in_the_same_query(org, adapter):
     gone = record("Lead", "00Q1", "2026-11-01T12:05:00.000+0000", IsDeleted=True)
     _serve_queries(org, {"Lead": [query_page([gone])], "Contact": [query_page([])]})
-    (page,) = list(adapter.pull_contacts(SINCE))
+    page = next(iter(adapter.pull_contacts(SINCE)))
     assert page.records[0].deleted is True
 
 
@@ -128,9 +141,63 @@ def test_rows_naming_no_lead_or_contact_are_counted_as_skipped(org, adapter):
         record("Task", "00T2", "2026-11-01T12:00:01.000+0000", TaskSubtype="Call", WhoId=None),
     ]
     _serve_queries(org, {"Task": [query_page(tasks)]})
-    (page,) = list(adapter.pull_activities(Bookmark("activities", SINCE.modified_at)))
+    page = next(iter(adapter.pull_activities(Bookmark("activities", SINCE.modified_at))))
     assert [a.source_id for a in page.records] == ["00T1"] and page.skipped == 1
     assert page.bookmark.last_id == "00T2"
+
+
+# -- where a read leaves the bookmark ------------------------------------------------------------------------------
+
+
+def test_a_quiet_incremental_read_moves_the_bookmark_to_the_whole_second_the_read_began(org, adapter):
+    _serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
+    assert list(adapter.pull_contacts(SINCE)) == [Page(records=[], bookmark=READ_BEGAN)]
+
+
+def test_the_read_after_a_quiet_one_still_covers_the_lookback_before_the_quiet_read_began(org, adapter):
+    seen = _serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
+    anchor = [page.bookmark for page in adapter.pull_contacts(SINCE)][-1]
+    list(adapter.pull_contacts(anchor))
+    lead_query = [statement for _, statement in seen if " FROM Lead" in statement][-1]
+    # a lead saved at 12:59:59 that committed after the quiet read began is still read
+    assert "WHERE SystemModstamp >= 2026-11-01T12:50:00Z ORDER BY" in lead_query
+
+
+@pytest.mark.parametrize("stamp", ["2026-11-01T13:00:00.000+0000", "2026-11-01T13:00:05.000+0000"])
+def test_a_row_stamped_as_or_after_the_read_began_keeps_its_own_bookmark(org, adapter, stamp):
+    lead = record("Lead", "00Q7", stamp)  # the org's clock a little ahead of ours: no anchor may pass the row
+    _serve_queries(org, {"Lead": [query_page([lead])], "Contact": [query_page([])]})
+    pages = list(adapter.pull_contacts(SINCE))
+    assert [page.bookmark for page in pages] == [Bookmark("contacts", datetime.fromisoformat(stamp), "00Q7")]
+
+
+def test_a_read_that_fails_before_its_end_commits_no_bookmark(org, adapter):
+    lead = record("Lead", "00Q7", "2026-11-01T12:30:00.000+0000")
+    _serve_queries(org, {"Lead": [query_page([lead], "/services/data/v59.0/query/01gLost-200")], "Contact": [EMPTY]})
+    refused = [{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}]
+    org.add("GET", f"{INSTANCE}/services/data/v59.0/query/01gLost-200", json=refused, status=400)
+    pages = []
+    with pytest.raises(FatalCrmError, match="INVALID_QUERY_LOCATOR"):
+        pages.extend(adapter.pull_contacts(SINCE))
+    assert pages == []
+
+
+def test_a_first_sync_keeps_the_bookmark_of_its_last_row(org, adapter):
+    lead = record("Lead", "00Q7", "2026-11-01T12:30:00.000+0000")
+    _serve_queries(org, {"Lead": [query_page([lead])], "Contact": [EMPTY]}, counts={"Lead": 1})
+    pages = list(adapter.pull_contacts(None))
+    assert [page.bookmark for page in pages] == [
+        Bookmark("contacts", datetime(2026, 11, 1, 12, 30, tzinfo=UTC), "00Q7")
+    ]
+
+
+def test_without_a_lookback_a_quiet_read_leaves_the_bookmark_where_it_was(org, sleep):
+    mapping = small_mapping(pull={"lookback_seconds": 0})
+    adapter = SalesforceAdapter(
+        session_settings(), mapping, sleep=sleep, environ={"SF_SESSION": SESSION_TOKEN}, clock=lambda: READ_AT
+    )
+    _serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
+    assert list(adapter.pull_contacts(SINCE)) == []
 
 
 BULK_CSV_PAGE_1 = (

@@ -13,7 +13,7 @@ from adapters.salesforce.mapping import PullOptions
 from adapters.salesforce.pull import StreamObject, StreamReader
 from connector.crm import Bookmark
 from connector.errors import AuthError, FatalCrmError
-from tests.salesforce.conftest import API, SESSION_TOKEN, json_body, query_page, record, session_settings
+from tests.salesforce.conftest import API, READ_AT, SESSION_TOKEN, json_body, query_page, record, session_settings
 
 COMPOSITE = f"{API}/composite"
 SINCE = Bookmark("contacts", datetime(2026, 11, 1, 12, 0, tzinfo=UTC), "00Q000000000009")
@@ -51,7 +51,12 @@ def _stamp(second):
 
 def _reader(sleep, **options):
     client = SalesforceClient(session_settings(), sleep=sleep, environ={"SF_SESSION": SESSION_TOKEN})
-    return client, StreamReader(client, PullOptions(**({"page_size": 200, "bulk_threshold": None} | options)))
+    options = {"page_size": 200, "bulk_threshold": None} | options
+    return client, StreamReader(client, PullOptions(**options), now=lambda: READ_AT)
+
+
+def _records(pages):
+    return [record for page in pages for record in page.records]
 
 
 def _objects(*names):
@@ -60,7 +65,7 @@ def _objects(*names):
 
 def test_a_no_change_pull_of_leads_and_contacts_is_one_composite_call_of_two_queryall_subrequests(org, adapter):
     _answer(org, _ok(EMPTY, "q0"), _ok(EMPTY, "q1"))
-    assert list(adapter.pull_contacts(SINCE)) == []
+    assert _records(adapter.pull_contacts(SINCE)) == []
     (subrequests,) = _subrequests(org)
     assert [sub["method"] for sub in subrequests] == ["GET", "GET"]
     assert all(sub["url"].startswith("/services/data/v59.0/queryAll/?q=SELECT+") for sub in subrequests)
@@ -78,8 +83,9 @@ def test_only_the_object_whose_first_page_is_not_done_pages_on_and_the_merge_kee
     _answer(org, _ok(query_page(leads[:2], more) | {"totalSize": 3}, "q0"), _ok(query_page(contacts), "q1"))
     org.add("GET", f"https://acme.my.salesforce.com{more}", json=query_page(leads[2:]))
 
-    (page,) = list(adapter.pull_contacts(SINCE))
+    page, read_to_the_end = list(adapter.pull_contacts(SINCE))
 
+    assert read_to_the_end.records == []
     assert [r.crm_id for r in page.records] == sorted([r["Id"] for r in leads + contacts], key=lambda i: i[-1])
     assert [r.modified_at for r in page.records] == sorted(r.modified_at for r in page.records)
     assert page.bookmark == Bookmark("contacts", datetime(2026, 11, 1, 12, 0, 5, tzinfo=UTC), "003000000000005")
@@ -104,7 +110,7 @@ def test_a_subrequest_refused_for_a_bad_field_fails_as_a_direct_query_would_with
 def test_a_subrequest_answering_server_unavailable_retries_the_whole_composite_call(org, adapter, sleep):
     _answer(org, _ok(EMPTY, "q0"), _failed(503, "SERVER_UNAVAILABLE", "try again later", "q1"))
     _answer(org, _ok(EMPTY, "q0"), _ok(EMPTY, "q1"))
-    assert list(adapter.pull_contacts(SINCE)) == []
+    assert _records(adapter.pull_contacts(SINCE)) == []
     assert len(sleep.waits) == 1 and adapter.usage().calls == 2
 
 
@@ -126,7 +132,7 @@ def test_seven_objects_take_two_composite_calls_of_five_and_two_queries(org, sle
     _answer(org, *(_ok(EMPTY, f"q{n}") for n in range(5)))
     _answer(org, *(_ok(EMPTY, f"q{n}") for n in range(2)))
     client, reader = _reader(sleep)
-    assert list(reader.pages("things", _objects(*names), SINCE)) == []
+    assert _records(reader.pages("things", _objects(*names), SINCE)) == []
     first, second = _subrequests(org)
     assert [len(first), len(second)] == [5, 2]
     assert [re.search(r" FROM (\w+)", _soql(sub)).group(1) for sub in first + second] == names
@@ -136,7 +142,7 @@ def test_seven_objects_take_two_composite_calls_of_five_and_two_queries(org, sle
 def test_a_lone_object_is_queried_directly_without_the_composite_envelope(org, sleep):
     org.add("GET", re.compile(re.escape(API) + r"/queryAll/"), json=EMPTY)
     client, reader = _reader(sleep)
-    assert list(reader.pages("activities", _objects("Task"), SINCE)) == []
+    assert _records(reader.pages("activities", _objects("Task"), SINCE)) == []
     assert [call.request.method for call in org.calls] == ["GET"] and client.usage().calls == 1
 
 
@@ -158,8 +164,7 @@ def test_subrequest_bodies_are_matched_by_reference_id_not_by_position(org, slee
     _answer(org, _ok(query_page([contact]), "q1"), _ok(query_page([lead]), "q0"))
     _, reader = _reader(sleep)
     objects = [StreamObject(name, ("Id",), lambda row, name=name: (name, row["Id"])) for name in ("Lead", "Contact")]
-    (page,) = list(reader.pages("contacts", objects, SINCE))
-    assert page.records == [("Lead", "00Q1"), ("Contact", "0031")]
+    assert _records(reader.pages("contacts", objects, SINCE)) == [("Lead", "00Q1"), ("Contact", "0031")]
 
 
 def test_the_composite_payload_is_valid_json_with_url_encoded_soql(org, adapter):

@@ -13,6 +13,7 @@ from adapters.salesforce.settings import SalesforceSettings
 from adapters.sandbox.http import Fault
 from adapters.sandbox.salesforce.schema import FieldSpec
 from adapters.sandbox.salesforce.server import SalesforceSandbox, start_salesforce_sandbox
+from adapters.sandbox.salesforce.values import format_datetime
 from connector.crm import Bookmark, ScoreWrite, TaskRequest
 from connector.errors import AuthError, FatalCrmError, LimitReachedError
 from tests.salesforce.conftest import RecordedSleep, example_mapping, small_mapping
@@ -58,8 +59,15 @@ def _settings(sandbox: SalesforceSandbox, **overrides) -> SalesforceSettings:
 
 
 def _adapter(sandbox, mapping=None, sleep=None, **settings) -> SalesforceAdapter:
+    """An adapter whose clock is the org's: what our clock says when a read begins is what the org says too."""
     mapping = mapping or small_mapping(pull={"page_size": 200, "lookback_seconds": 0, "bulk_threshold": None})
-    return SalesforceAdapter(_settings(sandbox, **settings), mapping, sleep=sleep or RecordedSleep(), environ=SECRETS)
+    return SalesforceAdapter(
+        _settings(sandbox, **settings),
+        mapping,
+        sleep=sleep or RecordedSleep(),
+        environ=SECRETS,
+        clock=sandbox.app.clock,
+    )
 
 
 def _leads(sandbox, count, **fields) -> list[str]:
@@ -320,3 +328,68 @@ def test_a_mapping_naming_an_unknown_field_fails_the_composite_pull_as_a_direct_
     with pytest.raises(FatalCrmError, match=r"(?s)INVALID_FIELD.*Nope__c"):
         list(_adapter(sandbox, mapping, sleep).pull_contacts(None))
     assert sleep.waits == []
+
+
+# -- a quiet org: the bookmark moves up to when each read began ----------------------------------------------------
+
+
+def _scored_leads_mapping():
+    """Leads only, scores written back, the default 600 s lookback: a sync re-reads its own write-backs once."""
+    return small_mapping(
+        objects={"Lead": {"fields": {"email": "Email"}, "write_back": {"fit": "ScoreBridge_Fit__c"}}},
+        pull={"page_size": 200, "bulk_threshold": None},
+    )
+
+
+def _sync(sandbox, mapping, bookmarks: dict[str, Bookmark | None], writes=()) -> tuple[list, int]:
+    """One run as the connector makes it: pull both streams from their bookmarks, keep the last bookmark each
+    page gave, write scores. Returns what was pulled and the API calls the run made."""
+    adapter = _adapter(sandbox, mapping)  # a new run: it logs in again
+    pulled = []
+    for stream, pull in (("contacts", adapter.pull_contacts), ("activities", adapter.pull_activities)):
+        for page in pull(bookmarks[stream]):
+            pulled.extend(page.records)
+            bookmarks[stream] = page.bookmark or bookmarks[stream]
+    adapter.write_scores(list(writes))
+    return pulled, adapter.usage().calls
+
+
+def test_after_a_sync_that_wrote_scores_the_next_but_one_sync_with_no_change_makes_two_calls(sandbox, clock):
+    ids = _leads(sandbox, 250)  # more than a page: re-reading them would cost a second call
+    sandbox.app.store.add_custom_field("Lead", FieldSpec("ScoreBridge_Fit__c", "double", precision=8, scale=2))
+    mapping = _scored_leads_mapping()
+    bookmarks: dict[str, Bookmark | None] = {"contacts": None, "activities": None}
+    clock.advance(hours=1)
+    _sync(sandbox, mapping, bookmarks, writes=[ScoreWrite("Lead", lead, {"fit": 10.0}) for lead in ids])
+
+    clock.advance(minutes=15)
+    reread, _ = _sync(sandbox, mapping, bookmarks)  # our own write-backs, read once
+    assert {record.crm_id for record in reread} == set(ids)
+
+    clock.advance(minutes=15)
+    pulled, calls = _sync(sandbox, mapping, bookmarks)
+    assert pulled == [] and calls == 2  # one queryAll per stream
+    assert bookmarks["contacts"] == Bookmark("contacts", clock.now)
+
+
+def test_a_change_saved_just_before_a_quiet_read_and_committed_after_it_is_read_next_time(sandbox, clock):
+    ids = _leads(sandbox, 3)
+    mapping = _scored_leads_mapping()
+    bookmarks: dict[str, Bookmark | None] = {"contacts": None, "activities": None}
+    clock.advance(hours=1)
+    _sync(sandbox, mapping, bookmarks)
+    clock.advance(minutes=15)
+    _sync(sandbox, mapping, bookmarks)  # the first sync's bookmark is its last lead's: they are read once more
+    clock.advance(minutes=15)
+    quiet_read_began = clock.now
+    assert _sync(sandbox, mapping, bookmarks)[0] == []
+    assert bookmarks["contacts"] == Bookmark("contacts", quiet_read_began)
+
+    # a save stamped a second before the quiet read began, whose transaction committed only after it
+    late = format_datetime(quiet_read_began - timedelta(seconds=1))
+    sandbox.app.store.update("Lead", ids[1], {"Title": "CTO", "SystemModstamp": late}, trusted=True)
+    clock.advance(minutes=15)
+    pulled, _ = _sync(sandbox, mapping, bookmarks)
+    assert [(record.crm_id, record.modified_at) for record in pulled] == [
+        (ids[1], quiet_read_began - timedelta(seconds=1))
+    ]

@@ -108,6 +108,24 @@ def test_create_get_update_describe_through_sftype(salesforce_sandbox, sf_clock)
     assert fields["Status"]["picklistValues"][0]["value"] == "New"
 
 
+def test_audit_stamps_are_whole_seconds_as_in_a_real_org_even_when_the_clock_is_mid_second(
+    salesforce_sandbox, sf_clock
+):
+    sf = client(salesforce_sandbox)
+    sf_clock.advance(seconds=1, milliseconds=999)
+    lead_id = sf.Lead.create({"LastName": "Lovelace", "Company": "Engines"})["id"]
+    created = sf.Lead.get(lead_id)
+    assert created["CreatedDate"] == created["SystemModstamp"] == "2026-11-01T12:00:01.000+0000"
+    sf_clock.advance(seconds=1, milliseconds=2)
+    sf.Lead.update(lead_id, {"Title": "Countess"})
+    updated = sf.Lead.get(lead_id)
+    assert updated["LastModifiedDate"] == updated["SystemModstamp"] == "2026-11-01T12:00:03.000+0000"
+    sf_clock.advance(milliseconds=998)
+    sf.Lead.delete(lead_id)
+    (deleted,) = sf.query("SELECT SystemModstamp FROM Lead", include_deleted=True)["records"]
+    assert deleted["SystemModstamp"] == "2026-11-01T12:00:03.000+0000"  # 12:00:03.999, truncated, never rounded up
+
+
 def test_create_with_a_missing_required_field_or_a_bad_value_is_a_400(salesforce_sandbox):
     sf = client(salesforce_sandbox)
     with pytest.raises(SalesforceMalformedRequest) as missing:

@@ -114,7 +114,7 @@ class RecordStore:
         values = self._coerce_all(obj, fields, allow=lambda spec: trusted or spec.updateable)
         with self._lock:
             current = self._existing(obj, record_id)
-            now = format_datetime(self.clock())
+            now = self._audit_stamp()
             stamps = {"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.api_user_id}
             merged = {**current, **stamps, **values}  # only trusted writes carry stamps of their own
             self._check_required(obj, merged)
@@ -126,7 +126,7 @@ class RecordStore:
         obj = self._object(object_name)
         with self._lock:
             current = self._existing(obj, record_id)
-            now = format_datetime(self.clock())
+            now = self._audit_stamp()
             self._tables[obj.name][current["Id"]] = {**current, "IsDeleted": True, "SystemModstamp": now}
 
     @contextmanager
@@ -192,6 +192,11 @@ class RecordStore:
 
     # -- internals ----------------------------------------------------------------------------------------
 
+    def _audit_stamp(self) -> str:
+        """The org clock as an audit field holds it: to the whole second, as Salesforce's own stamps read
+        (`.000`). With milliseconds every sync would re-read the last second's rows, which no real org makes it do."""
+        return format_datetime(self.clock().replace(microsecond=0))
+
     def _object(self, object_name: str) -> ObjectSchema:
         obj = self.schema.get(object_name)
         if obj is None:
@@ -232,7 +237,7 @@ class RecordStore:
         record_id = values.get("Id") or self.ids.new_id(obj.key_prefix)
         if record_id[:3] != obj.key_prefix:
             raise RecordError("MALFORMED_ID", f"{obj.label} ID: id value of incorrect type: {record_id}", ["Id"])
-        now = format_datetime(self.clock())
+        now = self._audit_stamp()
         created = values.get("CreatedDate") or now
         modified = values.get("LastModifiedDate") or created
         user_id = getattr(self, "api_user_id", record_id)  # the very first record is the API user itself
