@@ -20,6 +20,7 @@ import random
 import re
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -87,12 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             loaded = sandbox.app.load_population(population)
             print(f"org: {len(population.touches)} generated touches ->", _listing(loaded), flush=True)
             mapping = _mapping_with_lookback(workdir, options.lookback)
-            return _benchmark(workdir, sandbox, mapping, options.changed, options.seed)
+            return _benchmark(workdir, sandbox, mapping, options.changed, options.seed, options.gap)
         finally:
             sandbox.server.stop()
 
 
-def _benchmark(workdir: Path, sandbox: RunningSandbox, mapping: Path, share: float, seed: int) -> int:
+def _benchmark(workdir: Path, sandbox: RunningSandbox, mapping: Path, share: float, seed: int, gap: float) -> int:
     bench = SyncBench(workdir, _connection(sandbox.info, mapping), sandbox.server)
     print("setup:", len(bench.adapter().setup()), "fields created")
     streams = _stream_counts(bench.adapter())
@@ -111,6 +112,8 @@ def _benchmark(workdir: Path, sandbox: RunningSandbox, mapping: Path, share: flo
     ]
     checks: list[str] = []
     for name, planned in steps:
+        if rows and gap:
+            time.sleep(gap)  # syncs further apart than the lookback: what a schedule does
         changes = planned() if callable(planned) else planned
         before = _scores(sandbox.app) if rows else {}
         figures, report = bench.run(name, lambda report, c=changes: _minimum(c, streams, report))
@@ -133,6 +136,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--activities", type=int, default=None, help="generated touches (default: the generator's ~10 a person)"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--gap", type=float, default=0, help="seconds to wait between phases (default 0: back to back)")
     parser.add_argument("--changed", type=float, default=0.01, help="share of scored people changed (0.01)")
     parser.add_argument(
         "--lookback", type=int, default=None, help="pull.lookback_seconds for this run (default: the mapping's 600)"
