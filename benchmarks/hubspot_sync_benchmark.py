@@ -31,16 +31,18 @@ from pathlib import Path
 from typing import Any
 
 from sync_phases import (  # the script's own folder is on sys.path
-    CALLS_GOAL,
     COMMON_COLUMNS,
     REPOSITORY,
     Column,
     PhaseFigures,
     SyncBench,
+    against,
     batches,
+    listing,
     pages,
     population_of,
     print_routes,
+    print_summary,
     print_table,
     ratio_text,
     utc_now,
@@ -68,7 +70,6 @@ SEARCH_ROUTE = "hubspot.search"
 #: Runs follow each other at once by default: the adapter keeps each portal's rate windows for the process's life,
 #: as the service does between scheduled runs. A new process (one CLI run after another) starts with empty windows.
 GAP_SECONDS = 0.0
-NO_CHANGE_GOAL = 3
 SCORE_PROPERTY_PREFIX = "scorebridge_"  # the write-back properties `scorebridge setup` creates
 ENGAGEMENT_TYPES = ("calls", "meetings", "emails", "notes", "tasks")
 C_LEVEL = r"\b(ceo|cto|cfo|coo|cmo|chief|founder|co-founder|owner|president)\b"  # as in mappings/scoring.yaml
@@ -95,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             sandbox.app.load_population(population)
             print(f"portal: {len(population.people)} contacts, {len(population.touches)} generated touches ->",
-                  _listing(_portal_counts(sandbox.app)), flush=True)  # fmt: skip
+                  listing(_portal_counts(sandbox.app)), flush=True)  # fmt: skip
             return _benchmark(workdir, sandbox, options)
         finally:
             sandbox.server.stop()
@@ -134,7 +135,7 @@ def _benchmark(workdir: Path, sandbox: RunningSandbox, options: argparse.Namespa
     print()
     print_table(rows, [*COMMON_COLUMNS, *TIME_COLUMNS])
     print_routes(rows)
-    _summary(rows, checks)
+    print_summary(rows, checks, _rate_goals)
     return 0
 
 
@@ -278,24 +279,8 @@ def _scores(app: Any) -> dict[str, dict[str, object]]:
         }
 
 
-def _summary(rows: Sequence[PhaseFigures], checks: Sequence[str]) -> None:
-    print()
-    for line in checks:
-        print("write check:", line)
-    for row in rows:
-        goals = [
-            f"calls ratio {row.ratio:.2f} {'<=' if row.ratio <= CALLS_GOAL else '>'} {CALLS_GOAL}",
-            f"time ratio {time_ratio(row):.2f} {'<=' if time_ratio(row) <= TIME_GOAL else '>'} {TIME_GOAL}",
-            f"429s {row.rate_limited}",
-        ]
-        if row.name.startswith("no change"):
-            goals.append(f"{row.api_calls} calls {'<=' if row.api_calls <= NO_CHANGE_GOAL else '>'} {NO_CHANGE_GOAL}")
-            goals.append(f"written {row.written}")
-        print(f"{row.name}: " + "; ".join(goals))
-
-
-def _listing(counts: Mapping[str, int]) -> str:
-    return ", ".join(f"{name} {count}" for name, count in counts.items() if count)
+def _rate_goals(row: PhaseFigures) -> list[str]:
+    return [against("time ratio", time_ratio(row), TIME_GOAL), f"429s {row.rate_limited}"]
 
 
 if __name__ == "__main__":

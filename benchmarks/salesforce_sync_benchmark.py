@@ -30,15 +30,16 @@ from typing import Any
 
 import yaml
 from sync_phases import (  # the script's own folder is on sys.path
-    CALLS_GOAL,
     COMMON_COLUMNS,
     REPOSITORY,
     PhaseFigures,
     SyncBench,
     batches,
+    listing,
     pages,
     population_of,
     print_routes,
+    print_summary,
     print_table,
     utc_now,
     write_check,
@@ -54,7 +55,6 @@ from connector.sync import SyncReport
 MAPPING = REPOSITORY / "mappings" / "salesforce.yaml"
 READ_PAGE = 2000  # REST query batch, the mapping's page_size
 WRITE_BATCH = 200  # sObject Collections
-NO_CHANGE_GOAL = 3
 #: A Composite call holds up to five query subrequests and counts as one API call (Salesforce REST API guide,
 #: "Send Multiple Requests Using Composite").
 COMPOSITE_QUERIES = 5
@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sandbox = start_sandbox(ServeOptions(crm="salesforce", workdir=workdir, rate_limit=None))
         try:
             loaded = sandbox.app.load_population(population)
-            print(f"org: {len(population.touches)} generated touches ->", _listing(loaded), flush=True)
+            print(f"org: {len(population.touches)} generated touches ->", listing(loaded), flush=True)
             mapping = _mapping_with_lookback(workdir, options.lookback)
             return _benchmark(workdir, sandbox, mapping, options.changed, options.seed, options.gap)
         finally:
@@ -98,7 +98,7 @@ def _benchmark(workdir: Path, sandbox: RunningSandbox, mapping: Path, share: flo
     print("setup:", len(bench.adapter().setup()), "fields created")
     streams = _stream_counts(bench.adapter())
     counts = {name: count for objects in streams.values() for name, count in objects.items()}
-    print("rows the first sync must read:", _listing(counts), flush=True)
+    print("rows the first sync must read:", listing(counts), flush=True)
     people = sum(streams["contacts"].values())
     first = Changes(counts, streams["contacts"])
     rows: list[PhaseFigures] = []
@@ -125,7 +125,7 @@ def _benchmark(workdir: Path, sandbox: RunningSandbox, mapping: Path, share: flo
     print()
     print_table(rows, COMMON_COLUMNS)
     print_routes(rows)
-    _summary(rows, checks)
+    print_summary(rows, checks)
     return 0
 
 
@@ -245,22 +245,6 @@ def _scores(app: Any) -> dict[str, dict[str, object]]:
         for listed in _scored_rows(app).values()
         for row in listed
     }
-
-
-def _summary(rows: Sequence[PhaseFigures], checks: Sequence[str]) -> None:
-    print()
-    for line in checks:
-        print("write check:", line)
-    for row in rows:
-        goals = [f"calls ratio {row.ratio:.2f} {'<=' if row.ratio <= CALLS_GOAL else '>'} {CALLS_GOAL}"]
-        if row.name.startswith("no change"):
-            goals.append(f"{row.api_calls} calls {'<=' if row.api_calls <= NO_CHANGE_GOAL else '>'} {NO_CHANGE_GOAL}")
-            goals.append(f"written {row.written}")
-        print(f"{row.name}: " + "; ".join(goals))
-
-
-def _listing(counts: Mapping[str, int]) -> str:
-    return ", ".join(f"{name} {count}" for name, count in counts.items() if count)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ from connector.sync import SyncReport, run_sync
 REPOSITORY = Path(__file__).resolve().parent.parent
 SCORING_MODEL = REPOSITORY / "mappings" / "scoring.yaml"
 CALLS_GOAL = 1.05
+#: A sync with nothing changed may make at most this many API calls (issues 4 and 5).
+NO_CHANGE_GOAL = 3
 #: Sandbox routes that are not API calls in the CRM's own accounting (logins, the admin endpoint).
 NOT_API_ROUTES = frozenset({"sf.oauth.token", "admin"})
 #: Top-up touches (when more activities are asked for than the generator makes) fall in this last stretch.
@@ -225,3 +227,27 @@ def write_check(phase: str, changed: frozenset[str], before: Scores, after: Scor
     if moved:
         line += " (values that moved on those: " + ", ".join(f"{name} {n}" for name, n in moved.most_common()) + ")"
     return line
+
+
+def against(label: str, value: float, goal: float, digits: int = 2) -> str:
+    """ "calls ratio 1.01 <= 1.05": a figure beside its goal."""
+    return f"{label} {value:.{digits}f} {'<=' if value <= goal else '>'} {goal}"
+
+
+def print_summary(
+    rows: Sequence[PhaseFigures], checks: Sequence[str], extra: Callable[[PhaseFigures], list[str]] = lambda _: []
+) -> None:
+    """The write checks, then each phase's figures beside the goals that apply to it."""
+    print()
+    for line in checks:
+        print("write check:", line)
+    for row in rows:
+        goals = [against("calls ratio", row.ratio, CALLS_GOAL), *extra(row)]
+        if row.name.startswith("no change"):
+            goals.append(f"{row.api_calls} calls {'<=' if row.api_calls <= NO_CHANGE_GOAL else '>'} {NO_CHANGE_GOAL}")
+            goals.append(f"written {row.written}")
+        print(f"{row.name}: " + "; ".join(goals))
+
+
+def listing(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items() if count)
