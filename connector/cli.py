@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from connector.commands import importing, operating, running, scoring
+from connector.commands import importing, operating, running, scoring, validating
 from connector.config import ConnectionConfig, ConnectorConfig
 from connector.crm import CrmAdapter
 from connector.errors import ScoreBridgeError
@@ -21,7 +21,7 @@ app = typer.Typer(
 
 COMMANDS = {
     "Run": (running.sync, operating.serve, running.demo),
-    "Configure": (scoring.validate, running.setup),
+    "Configure": (validating.validate, running.setup),
     "Score": (scoring.score, scoring.explain, scoring.index, scoring.export),
     "Operate": (operating.runs, operating.status),
 }

@@ -1,4 +1,4 @@
-"""`validate`, `score`, `explain`, `index`, `export`: the scoring model and the scores in the store."""
+"""`score`, `explain`, `index`, `export`: the scores in the store."""
 
 from __future__ import annotations
 
@@ -14,39 +14,6 @@ from connector.commands.options import (
     open_store,
     parse_as_of,
 )
-from connector.config import load_config
-
-
-def validate(
-    model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="Also check this connector file, each connection's model and mapping."
-    ),
-    online: bool = typer.Option(False, "--online", help="With --config: also check the mappings against each CRM."),
-) -> None:
-    """Check the scoring model (and with --config the connector file and mappings); one error line per problem."""
-    from connector.cli import build_adapter, mapping_activity_types
-    from connector.config import mapping_problems
-    from connector.errors import ConfigError
-    from connector.scoring import load_model
-
-    if config is None:
-        loaded = load_model(model)
-        typer.echo(f"{model}: valid ({len(loaded.behavior.rules)} behavior rules, {len(loaded.stages)} stages), "
-                   f"version {loaded.version[:12]}")  # fmt: skip
-        return
-    connector_config = load_config(config)
-    problems = []
-    for each in connector_config.connections:
-        each_model = load_model(connector_config.model_path(each))
-        produced = mapping_activity_types(connector_config, each)
-        problems += mapping_problems(each, produced, each_model.activity_types)
-        if online:
-            problems += [f"{each.name}: {problem}" for problem in build_adapter(connector_config, each).check()]
-        typer.echo(f"{each.name}: model {each_model.version[:12]}, mapping {connector_config.resolve(each.mapping)}")
-    if problems:
-        raise ConfigError("; ".join(problems), source=str(config))
-    typer.echo(f"{config}: valid ({len(connector_config.connections)} connection(s){', checked online' * online})")
 
 
 def score(
