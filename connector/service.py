@@ -92,7 +92,7 @@ def _run_once(
         log.error("sync of %s could not start: %s", connection_name, error)
         _record_failed_start(engine, connection_name, error)
         return "failed"
-    log.info("sync of %s ended: %s %s", connection_name, report.status, report.message)
+    log.info("sync of %s ended: %s %s", connection_name, report.status, report.message, extra={"run_id": report.run_id})
     return report.status
 
 

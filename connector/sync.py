@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from connector.config import ConnectionConfig, ConnectorConfig, mapping_problems
 from connector.crm import ActivityRecord, ContactRecord, CrmAdapter, Page
 from connector.errors import ConfigError, LimitReachedError, ScoreBridgeError, StoreBusyError
+from connector.logs import run_log_context
 from connector.outbox import deliver_tasks, enqueue_tasks, pending_tasks
 from connector.scoring import ContactScope, ScoringModel, load_model, score_store
 from connector.store.bookmarks import clear_bookmarks, load_bookmark, save_bookmark
@@ -122,6 +123,11 @@ def run_sync(
 
 def _locked_run(run: _Run, *, full: bool, clock: Callable[[], datetime]) -> SyncReport:
     run_id = _open_run_record(run)
+    with run_log_context(run_id):  # every line logged until the record closes names this run
+        return _recorded_run(run, run_id, full=full, clock=clock)
+
+
+def _recorded_run(run: _Run, run_id: int, *, full: bool, clock: Callable[[], datetime]) -> SyncReport:
     status, message = "succeeded", ""
     planned_writes: tuple = ()
     planned_tasks: tuple = ()
