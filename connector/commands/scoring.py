@@ -1,84 +1,155 @@
-"""`score`, `explain`, `index`, `export`: the scores in the store."""
+"""`score`, `explain`, `index`, `export`: the scores in the store.
+
+Each reads the store and model that the connector file names (`--config`, or `connector.yaml` when present, as
+`sync` does); `--database` and `--model` override them. Looking at another moment (`--as-of` before the last live
+scoring) replays it and stores nothing: nothing these commands do can change what sales see in the CRM.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
+from sqlalchemy.engine import Engine
 
-from connector.commands.options import (
-    AS_OF_HELP,
-    DATABASE_HELP,
-    DEFAULT_MODEL_PATH,
-    MODEL_HELP,
-    open_store,
-    parse_as_of,
+from connector.commands.options import AS_OF_HELP, DATABASE_HELP, open_store, parse_as_of
+from connector.config import ConnectorConfig, load_config
+from connector.defaults import default_model_path
+
+DEFAULT_CONFIG = Path("connector.yaml")
+STORE_CONFIG_HELP = "Connector file whose store and models to use (default: connector.yaml when present)."
+MODEL_OVERRIDE_HELP = (
+    "The scoring model file (default: the connector file's; without one mappings/scoring.yaml here, "
+    "else the model shipped with ScoreBridge)."
 )
+HISTORY_AS_OF_HELP = "Look at this moment (ISO 8601); a moment before the last scoring is replayed, never stored."
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """Where a command's store and model come from: flags first, then the connector file, then the defaults."""
+
+    connector: ConnectorConfig | None
+    database: str | None
+    model: Path | None
+
+    @classmethod
+    def read(cls, config: Path | None, database: str | None, model: Path | None) -> _Sources:
+        if config is None and DEFAULT_CONFIG.is_file():
+            config = DEFAULT_CONFIG
+        return cls(load_config(config) if config else None, database, model)
+
+    def open_store(self) -> Engine:
+        return open_store(self.database or (self.connector.database_url if self.connector else None))
+
+    def model_path(self, connection: str | None = None) -> Path:
+        if self.model is not None:
+            return self.model
+        if self.connector is None:
+            return default_model_path()
+        named = [each for each in self.connector.connections if each.name == connection]
+        return self.connector.model_path(named[0] if named else None)
+
+    def scopes(self):
+        """(scope, model path) per connection of the connector file; one whole-store pair without one."""
+        from connector.scoring import ContactScope
+
+        if self.connector is None or not self.connector.connections or self.model is not None:
+            return [(None, self.model_path())]
+        return [(ContactScope(each.crm, each.name), self.model_path(each.name)) for each in self.connector.connections]
 
 
 def score(
-    model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
+    model: Path | None = typer.Option(None, "--model", "-m", help=MODEL_OVERRIDE_HELP),
     full: bool = typer.Option(False, "--full", help="Rescore every contact, not only those that changed."),
     as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
+    config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
 ) -> None:
-    """Score the store: fit, lead, engagement, recency, combined, grade and stage, incrementally by default."""
-    from rich.console import Console
+    """Score the store: fit, lead, engagement, recency, combined, grade and stage, incrementally by default.
+
+    With a connector file each connection is scored with its own model, as `sync` does. An --as-of before the
+    last scoring (or after now) is replayed and reported without storing anything."""
+    from datetime import UTC, datetime
 
     from connector.scoring import load_model, score_store
-    from connector.scoring.console import print_summary, progress_bar
+    from connector.scoring.console import command_console, print_replay, print_summary, progress_bar
+    from connector.scoring.replay import is_replay, replay_store
 
-    loaded = load_model(model)  # before touching the store: a bad model leaves it as it was
+    sources = _Sources.read(config, database, model)
+    runs = [(scope, load_model(path)) for scope, path in sources.scopes()]  # a bad model leaves the store untouched
     moment = parse_as_of(as_of)
-    engine = open_store(database)
-    console = Console()
-    with progress_bar(Console(stderr=True)) as report:
-        summary = score_store(engine, loaded, moment, full=full, progress=report)
-    print_summary(console, summary)
+    engine = sources.open_store()
+    console = command_console()
+    for scope, loaded in runs:
+        if is_replay(engine, moment, datetime.now(UTC), scope):
+            print_replay(console, replay_store(engine, loaded, moment, scope), scope)
+            continue
+        with progress_bar(command_console(stderr=True)) as report:
+            summary = score_store(engine, loaded, moment, full=full, contacts=scope, progress=report)
+        print_summary(console, summary)
 
 
 def explain(
     contact: str = typer.Argument(..., help="Store id, CRM id or email of the contact."),
-    model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
-    as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    model: Path | None = typer.Option(None, "--model", "-m", help=MODEL_OVERRIDE_HELP),
+    as_of: str | None = typer.Option(None, "--as-of", help=HISTORY_AS_OF_HELP),
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
+    config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
 ) -> None:
-    """Every point of one contact: which rule, which activity, caps and window, and why its stage is what it is."""
-    from rich.console import Console
+    """Every point of one contact: which rule, which activity, caps and window, and why its stage is what it is.
 
+    Uses the model of the connection the contact came through; stores nothing."""
     from connector.scoring import load_model
-    from connector.scoring.console import print_explanation
+    from connector.scoring.console import command_console, print_explanation
+    from connector.scoring.explain import contact_connection
     from connector.scoring.explain import explain as explain_contact
 
-    loaded = load_model(model)
-    print_explanation(Console(), explain_contact(open_store(database), loaded, contact, parse_as_of(as_of)))
+    sources = _Sources.read(config, database, model)
+    engine = sources.open_store()
+    loaded = load_model(sources.model_path(contact_connection(engine, contact)))
+    print_explanation(command_console(), explain_contact(engine, loaded, contact, parse_as_of(as_of)))
 
 
 def index(
     by: str | None = typer.Option(None, "--by", help="Group by a contact field: lead_source, owner_id, ..."),
-    model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
-    as_of: str | None = typer.Option(None, "--as-of", help="Score as of this moment first (see `score`)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="The index at this moment, replayed from the stored activities; stores nothing."
+    ),
+    output_format: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
+    model: Path | None = typer.Option(None, "--model", "-m", help=MODEL_OVERRIDE_HELP + " Used with --as-of."),
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
+    config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
 ) -> None:
     """The engagement index: percent of contacts engaged, overall and per group, from the stored scores."""
-    from rich.console import Console
+    from connector.scoring import load_model
+    from connector.scoring.console import print_index
+    from connector.scoring.engagement_index import engagement_index, replayed_index
+    from connector.scoring.replay import replay_on
 
-    from connector.scoring import load_model, score_store
-    from connector.scoring.console import index_table
-    from connector.scoring.engagement_index import engagement_index
-
-    engine = open_store(database)
-    if as_of is not None:
-        score_store(engine, load_model(model), parse_as_of(as_of))
-    Console().print(index_table(engagement_index(engine, by)))
+    if output_format not in ("table", "json", "csv"):
+        raise typer.BadParameter(f"{output_format!r}: use table, json or csv", param_hint="--format")
+    sources = _Sources.read(config, database, model)
+    engine = sources.open_store()
+    if as_of is None:
+        result = engagement_index(engine, by)
+    else:
+        moment = parse_as_of(as_of)
+        runs = [(scope, load_model(path)) for scope, path in sources.scopes()]
+        result = replayed_index(
+            engine, lambda connection: [replay_on(connection, each, moment, scope) for scope, each in runs], by
+        )
+    print_index(result, output_format)
 
 
 def export(
     output: Path = typer.Option(Path("scores.csv"), "--output", "-o", help="CSV file to write."),
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
+    config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
 ) -> None:
     """Write the stored scores, stages and reasons of every contact to a CSV file."""
     from connector.scoring.export import export_scores
 
-    count = export_scores(open_store(database), output)
+    count = export_scores(_Sources.read(config, database, None).open_store(), output)
     typer.echo(f"{count} contact(s) written to {output}")

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy.engine import Connection, Engine
 
 from connector.errors import InputError
-from connector.scoring.frame import ActivityArrays, ScoreFrame, score_frame
+from connector.scoring.frame import ActivityArrays, PreviousState, ScoreFrame, score_frame
 from connector.scoring.model import ScoringModel
 from connector.scoring.reasons import lead_crossings, stage_reason, top_reasons
+from connector.scoring.replay import live_moment_problem
 from connector.scoring.scores import NEVER, in_window
 from connector.scoring.snapshot import (
     kind_attributes,
@@ -69,8 +70,14 @@ class Explanation:
     ignored_after_as_of: int
 
 
-def explain(engine: Engine, model: ScoringModel, contact_ref: str, as_of: datetime) -> Explanation:
-    """Explain one contact found by store id, CRM id or email, as of a moment; the store is left unchanged."""
+def explain(
+    engine: Engine, model: ScoringModel, contact_ref: str, as_of: datetime, now: datetime | None = None
+) -> Explanation:
+    """Explain one contact found by store id, CRM id or email, as of a moment; the store is left unchanged.
+
+    At a moment before the last live scoring the contact is explained as a replay would score it (from scratch),
+    not from the stage it reached later.
+    """
     moment = to_epoch(as_of)
     with engine.connect() as connection:
         try:
@@ -80,6 +87,8 @@ def explain(engine: Engine, model: ScoringModel, contact_ref: str, as_of: dateti
             contacts = read_contacts(connection, model, True, moment)
             activities = read_activities(connection, contacts, moment, True)
             _stored, previous = read_previous(connection, model, contacts, True)
+            if live_moment_problem(connection, None, moment, to_epoch(now or datetime.now(UTC))):
+                previous = PreviousState.none(contacts.size)  # history: stages reached later must not leak back
             kind_rows = _kind_rows(connection, activities.kind_id)
             later = _count_after(connection, contact_id, moment)
         finally:
@@ -144,6 +153,14 @@ def _crossing(frame: ScoreFrame, activities: ActivityArrays) -> int:
     if entered >= 0 and frame.stages.conditions[entered].condition.score == "lead":
         threshold[0] = frame.stages.conditions[entered].condition.at_least
     return int(lead_crossings(frame, activities, threshold)[0])
+
+
+def contact_connection(engine: Engine, reference: str) -> str:
+    """The connection (CRM instance) a contact found by store id, CRM id or email was pulled through."""
+    with engine.connect() as connection:
+        contact_id = find_contact(connection, reference)[0]
+        [[instance]] = next(raw_rows(connection, "SELECT instance FROM contact WHERE id = ?", (contact_id,)))
+    return str(instance)
 
 
 def find_contact(connection: Connection, reference: str) -> tuple[int, str, str | None]:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from connector.scoring.behavior import SECONDS_PER_DAY
 from connector.scoring.model import ScoringModel
-from connector.scoring.scope import Condition, ContactScope, contact_in_scope
+from connector.scoring.scope import DEFAULT_SCOPE, Condition, ContactScope, checkpoint_name, contact_in_scope
 from connector.scoring.snapshot import raw_rows
 
 
@@ -35,6 +35,23 @@ def read_checkpoint(connection: Connection, name: str) -> Checkpoint | None:
     sql = "SELECT model_version, as_of FROM scoring_checkpoint WHERE scope = ?"
     rows = [row for batch in raw_rows(connection, sql, (name,)) for row in batch]
     return Checkpoint(rows[0][0], int(rows[0][1])) if rows else None
+
+
+def latest_scored_as_of(connection: Connection, scope: ContactScope | None) -> int | None:
+    """The latest as-of at which any run covering some of the scope's contacts stored live scores.
+
+    A run over the whole store covers every connection's contacts, and a connection's contacts are also covered by
+    the whole-store checkpoint; a live run at an earlier moment would move those contacts' scores backwards.
+    """
+    if scope is None:
+        sql, params = "SELECT MAX(as_of) FROM scoring_checkpoint", ()
+    else:
+        sql, params = (
+            "SELECT MAX(as_of) FROM scoring_checkpoint WHERE scope IN (?, ?)",
+            (DEFAULT_SCOPE, checkpoint_name(scope)),
+        )
+    [[latest]] = next(raw_rows(connection, sql, params))
+    return None if latest is None else int(latest)
 
 
 def write_checkpoint(connection: Connection, name: str, model: ScoringModel, as_of: int) -> None:
@@ -65,8 +82,6 @@ def plan_run(
         return RunPlan(None, "first scoring run")
     if checkpoint.model_version != model.version:
         return RunPlan(None, "the model changed")
-    if as_of < checkpoint.as_of:
-        return RunPlan(None, "as-of is before the last run (replaying history)")
     return RunPlan(_changed_contacts(connection, model, checkpoint.as_of, as_of, scope))
 
 

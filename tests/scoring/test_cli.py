@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import sys
 
 import pytest
@@ -90,3 +93,49 @@ def test_a_bad_model_exits_2_with_one_line_and_leaves_the_store_untouched(store,
     assert error.count("\n") == 0
     assert error.startswith(f"error: {path}: behavior.rules[0].where.url.regex: not a valid regular expression")
     assert scored(engine) == 0
+
+
+def test_the_score_summary_keeps_its_brackets_and_piped_tables_keep_long_rows(store, monkeypatch, capsys):
+    url, _engine = store
+    model = str(EXAMPLES / "sarah_walkthrough.yaml")
+    assert run(monkeypatch, "score", "--model", model, "--as-of", AS_OF, "--database", url) == 0
+    out = capsys.readouterr().out
+    assert "[full (first scoring run)]" in out  # rich markup used to swallow it
+    long_reason = next(line for line in out.splitlines() if "sql threshold" in line)
+    assert "reached with Trial requested on" in long_reason  # one row per line when piped, not wrapped at 80
+
+
+def test_index_as_json_and_csv(store, monkeypatch, capsys):
+    url, _engine = store
+    model = str(EXAMPLES / "sarah_walkthrough.yaml")
+    run(monkeypatch, "score", "--model", model, "--as-of", AS_OF, "--database", url)
+    capsys.readouterr()
+
+    assert run(monkeypatch, "index", "--by", "lead_source", "--format", "json", "--database", url) == 0
+    index = json.loads(capsys.readouterr().out)
+    assert index["by"] == "lead_source" and index["overall"]["contacts"] == 1
+    assert [group["group"] for group in index["groups"]] == ["Webinar"]
+
+    assert run(monkeypatch, "index", "--by", "lead_source", "--format", "csv", "--database", url) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["group", "contacts", "engaged", "engaged_percent", "overall"]
+    assert [row[0] for row in rows[1:]] == ["Webinar", ""]
+
+    assert run(monkeypatch, "index", "--format", "xml", "--database", url) == 2
+
+
+def test_explain_index_and_export_read_the_store_the_connector_file_names(store, monkeypatch, capsys, tmp_path):
+    url, _engine = store
+    model = EXAMPLES / "sarah_walkthrough.yaml"
+    config = tmp_path / "connector.yaml"
+    config.write_text(yaml.safe_dump({"database_url": url, "model": str(model)}))
+    assert run(monkeypatch, "score", "--config", str(config), "--as-of", AS_OF) == 0
+    assert "Scored 1 contact(s)" in capsys.readouterr().out
+
+    monkeypatch.chdir(tmp_path)  # connector.yaml in the working directory is read as `sync` reads it
+    assert run(monkeypatch, "explain", "sarah@example.com", "--as-of", AS_OF) == 0
+    assert "Demo attended" in capsys.readouterr().out
+    assert run(monkeypatch, "index", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["overall"]["contacts"] == 1
+    assert run(monkeypatch, "export", "--output", "scores.csv") == 0
+    assert "00Q1" in (tmp_path / "scores.csv").read_text()

@@ -127,17 +127,3 @@ def test_future_activities_are_ignored_and_counted_until_their_time_comes(engine
 
     assert stored_score(engine, contact).lead == 10
     assert (summary.full, summary.contacts_scored, summary.warnings) == (False, 1, {})
-
-
-def test_replaying_an_earlier_as_of_rescores_everyone_from_history(engine):
-    scoring = model()
-    store = StoreBuilder(engine)
-    contact = store.contact()
-    store.activity(contact, "visit", days_ago(10))
-    store.activity(contact, "visit", days_ago(1))
-    score_store(engine, scoring, NOW, now=lambda: NOW)
-
-    replay = score_store(engine, scoring, days_ago(5), now=lambda: NOW)
-
-    assert (replay.full, replay.why_full) == (True, "as-of is before the last run (replaying history)")
-    assert stored_score(engine, contact).lead == 10
