@@ -43,6 +43,9 @@ class TaskPolicy(BaseModel):
     due_in_days: int = Field(default=1, ge=0)
     #: Assign every task to this CRM user or queue id instead of the record owner.
     assign_to: str | None = None
+    #: Only transitions whose triggering activity is this recent become tasks; older ones (the history a first
+    #: sync finds in an existing org) are recorded in the outbox as "historic" and never sent. null: no limit.
+    recent_days: int | None = Field(default=7, ge=0)
 
 
 class ConnectionConfig(BaseModel):

@@ -118,7 +118,7 @@ def _newly_qualified_table(session: Session, after_transition: int) -> Table:
         .limit(NEW_QUALIFIED_SHOWN)
     )
     for transition, contact in rows:
-        task = session.get(TaskOutbox, transition_task_key(contact.instance, transition.id))
+        task = session.get(TaskOutbox, (contact.instance, transition_task_key(contact, transition)))
         table.add_row(
             _name(contact),
             contact.source,

@@ -1,13 +1,20 @@
 """Follow-up tasks for sales: queued from stage transitions, delivered to the CRM exactly once.
 
-A task is keyed by the transition that caused it. Before sending, the outbox row is marked as attempted and
-committed; a row found attempted on a later run may already exist in the CRM (a crash or timeout after the
-CRM created it), so the CRM is asked by key before creating it again.
+A task is keyed by what the CRM knows: the record, the stage it entered, and the moment the stage began to hold
+(`StageTransition.triggered_at`, computed from the CRM's activities), so a rebuilt store, a restored backup or a
+second store for the same org computes the same keys. Before every create the CRM is asked, one look-up per
+batch, which keys it already holds, and only the missing tasks are created; a crash or timeout after the CRM
+created a task is covered by the same look-up.
+
+Transitions whose moment is older than `tasks.recent_days` (the history a first sync finds in an existing org)
+are recorded with status "historic" and never sent.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -23,6 +30,25 @@ from connector.store.tables import Activity, ActivityKind, Contact, ContactScore
 TRANSITIONS_STREAM = "stage_transitions"
 TOUCHPOINTS_LISTED = 10
 TASK_BATCH = 200  # the adapters split further to their CRM's own limit (200 Salesforce, 100 HubSpot)
+#: TaskOutbox.idempotency_key holds 120 characters, the Salesforce key field 128 (adapters/salesforce/setup.py).
+KEY_LENGTH = 120
+PENDING, SENT, HISTORIC = "pending", "sent", "historic"
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What one pass over new transitions recorded: tasks to send, and older ones recorded but never sent."""
+
+    pending: int = 0
+    historic: int = 0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    created: int = 0
+    #: Already in the CRM: created by a rebuilt or restored store, another store, or a run that crashed after it.
+    found: int = 0
+    failed: int = 0
 
 
 def enqueue_tasks(
@@ -33,8 +59,8 @@ def enqueue_tasks(
     notify_stages: Collection[str],
     policy: TaskPolicy,
     now: datetime,
-) -> int:
-    """Queue a task for each new transition of this connection's contacts into a notifying stage."""
+) -> Queued:
+    """Record a task for each new transition of this connection's contacts into a notifying stage."""
     seen = load_bookmark(session, connection, TRANSITIONS_STREAM)
     after_id = int(seen.last_id) if seen and seen.last_id else 0
     rows = session.execute(
@@ -43,22 +69,39 @@ def enqueue_tasks(
         .where(StageTransition.id > after_id, Contact.source == source, Contact.instance == connection)
         .order_by(StageTransition.id)
     ).all()
-    queued = 0
+    recorded: dict[str, str] = {}
     for transition, contact in rows:
         if policy.enabled and transition.to_stage in notify_stages and not contact.deleted:
-            key = transition_task_key(connection, transition.id)
-            if session.get(TaskOutbox, key) is None:
-                session.add(_outbox_row(session, key, connection, contact, transition, policy, now))
-                queued += 1
+            key = transition_task_key(contact, transition)
+            if key not in recorded and session.get(TaskOutbox, (connection, key)) is None:
+                recorded[key] = PENDING if _is_recent(transition, policy, now) else HISTORIC
+                session.add(_outbox_row(session, key, connection, contact, transition, policy, now, recorded[key]))
     if rows:
         last = max(transition.id for transition, _ in rows)
         save_bookmark(session, connection, Bookmark(TRANSITIONS_STREAM, now, f"{last:012d}"), now=now)
-    return queued
+    statuses = list(recorded.values())
+    return Queued(statuses.count(PENDING), statuses.count(HISTORIC))
 
 
-def transition_task_key(connection: str, transition_id: int) -> str:
-    """The idempotency key of the task a stage transition causes: one task per transition, ever."""
-    return f"{connection}:transition:{transition_id}"
+def transition_task_key(contact: Contact, transition: StageTransition) -> str:
+    """The idempotency key of the task a stage transition causes: the same in every store that holds the org."""
+    return task_key(contact.object_type, contact.crm_id, transition.to_stage, transition_moment(transition))
+
+
+def task_key(object_type: str, crm_id: str, stage: str, moment: datetime) -> str:
+    """`Lead:00Q5g00000AbCdEAAZ:mql:20261031120000` (UTC); a digest of it when a long custom name makes it too
+    long for the key field. Digits only in the time, so the key reads the same in HubSpot's lower-case search."""
+    key = f"{object_type}:{crm_id}:{stage}:{moment:%Y%m%d%H%M%S}"
+    return key if len(key) <= KEY_LENGTH else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def transition_moment(transition: StageTransition) -> datetime:
+    """When the stage began to hold: its triggering activity, else the scoring run that saw the transition."""
+    return transition.triggered_at or transition.at
+
+
+def _is_recent(transition: StageTransition, policy: TaskPolicy, now: datetime) -> bool:
+    return policy.recent_days is None or transition_moment(transition) >= now - timedelta(days=policy.recent_days)
 
 
 def _outbox_row(
@@ -69,6 +112,7 @@ def _outbox_row(
     transition: StageTransition,
     policy: TaskPolicy,
     now: datetime,
+    status: str,
 ) -> TaskOutbox:
     score = session.get(ContactScore, contact.id)
     name = " ".join(part for part in (contact.first_name, contact.last_name) if part) or contact.email or contact.crm_id
@@ -94,6 +138,7 @@ def _outbox_row(
         contact_id=contact.id,
         reason=transition.reason,
         payload=payload,
+        status=status,
         created_at=now,
     )
 
@@ -117,7 +162,7 @@ def pending_tasks(session: Session, connection: str) -> list[TaskOutbox]:
     return list(
         session.execute(
             select(TaskOutbox)
-            .where(TaskOutbox.connection == connection, TaskOutbox.status == "pending")
+            .where(TaskOutbox.connection == connection, TaskOutbox.status == PENDING)
             .order_by(TaskOutbox.created_at, TaskOutbox.idempotency_key)
         ).scalars()
     )
@@ -136,46 +181,51 @@ def task_request(row: TaskOutbox) -> TaskRequest:
     )
 
 
-def deliver_tasks(engine: Engine, adapter: CrmAdapter, connection: str) -> tuple[int, int]:
-    """Create pending tasks in the CRM; returns (created or found, failed). Safe to call again after any crash."""
+def deliver_tasks(engine: Engine, adapter: CrmAdapter, connection: str) -> Delivery:
+    """Create the pending tasks the CRM does not hold yet. Safe to call again after any crash."""
     with session_scope(engine) as session:
         pending = pending_tasks(session, connection)
-    created = failed = 0
+    created = found = failed = 0
     for start in range(0, len(pending), TASK_BATCH):
         batch = pending[start : start + TASK_BATCH]
-        found = _already_created(adapter, batch)
-        to_send = [row for row in batch if row.idempotency_key not in found]
+        # Asked before every create, not only on retries: the CRM may hold a key from a rebuilt or restored store.
+        held = adapter.find_tasks([row.idempotency_key for row in batch])
+        to_send = [row for row in batch if row.idempotency_key not in held]
         with session_scope(engine) as session:
-            for row in batch:
-                _mark(session, row.idempotency_key, crm_task_id=found.get(row.idempotency_key), attempted=True)
+            for key, task_id in held.items():
+                _mark(session, connection, key, crm_task_id=task_id)
+            for row in to_send:
+                _mark(session, connection, row.idempotency_key, attempted=True)
         results = adapter.create_tasks([task_request(row) for row in to_send]) if to_send else []
         with session_scope(engine) as session:
             for result in results:
-                _mark(session, result.idempotency_key, crm_task_id=result.crm_task_id, error=result.error_message)
-        created += len(found) + sum(1 for result in results if result.crm_task_id)
+                _mark(
+                    session,
+                    connection,
+                    result.idempotency_key,
+                    crm_task_id=result.crm_task_id,
+                    error=result.error_message,
+                )
+        found += len(held)
+        created += sum(1 for result in results if result.crm_task_id)
         failed += sum(1 for result in results if not result.crm_task_id)
-    return created, failed
-
-
-def _already_created(adapter: CrmAdapter, batch: list[TaskOutbox]) -> dict[str, str]:
-    """Ask the CRM about rows a previous attempt may have created: a crash may have come after the CRM's answer."""
-    retried = [row.idempotency_key for row in batch if row.attempts > 0]
-    return adapter.find_tasks(retried) if retried else {}
+    return Delivery(created, found, failed)
 
 
 def _mark(
     session: Session,
+    connection: str,
     key: str,
     *,
     crm_task_id: str | None = None,
     error: str | None = None,
     attempted: bool = False,
 ) -> None:
-    row = session.get(TaskOutbox, key)
+    row = session.get(TaskOutbox, (connection, key))
     if attempted:
         row.attempts += 1
     if crm_task_id:
-        row.status, row.crm_task_id, row.last_error = "sent", crm_task_id, None
+        row.status, row.crm_task_id, row.last_error = SENT, crm_task_id, None
     elif error:
         row.last_error = error
     session.add(row)

@@ -21,7 +21,7 @@ from connector.config import ConnectionConfig, ConnectorConfig, mapping_problems
 from connector.crm import ActivityRecord, ContactRecord, CrmAdapter, Page
 from connector.errors import ConfigError, LimitReachedError, ScoreBridgeError, StoreBusyError
 from connector.logs import run_log_context
-from connector.outbox import deliver_tasks, enqueue_tasks, pending_tasks
+from connector.outbox import Queued, deliver_tasks, enqueue_tasks, pending_tasks
 from connector.scoring import ContactScope, ScoringModel, load_model, score_store
 from connector.store.bookmarks import clear_bookmarks, load_bookmark, save_bookmark
 from connector.store.engine import session_scope
@@ -256,13 +256,16 @@ def _tasks(run: _Run) -> None:
     run.check_stop()
     run.phase("tasks")
     with session_scope(run.engine) as session:
-        run.counts["tasks_queued"] += _enqueue(run, session)
-    created, failed = deliver_tasks(run.engine, run.adapter, run.connection.name)
-    run.counts["tasks_created"] += created
-    run.counts["tasks_failed"] += failed
+        queued = _enqueue(run, session)
+    run.counts["tasks_queued"] += queued.pending
+    run.counts["tasks_historic"] += queued.historic
+    delivery = deliver_tasks(run.engine, run.adapter, run.connection.name)
+    run.counts["tasks_created"] += delivery.created
+    run.counts["tasks_found"] += delivery.found
+    run.counts["tasks_failed"] += delivery.failed
 
 
-def _enqueue(run: _Run, session) -> int:
+def _enqueue(run: _Run, session) -> Queued:
     """Queue the tasks this connection's new stage transitions call for, in the caller's transaction."""
     return enqueue_tasks(
         session,

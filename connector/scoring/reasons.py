@@ -62,22 +62,28 @@ def _contributors(model: ScoringModel, frame: ScoreFrame, activities: ActivityAr
 
 def lead_crossings(frame: ScoreFrame, activities: ActivityArrays, threshold: np.ndarray) -> np.ndarray:
     """Per contact, the activity (index into `activities`) whose points last lifted the running lead score from
-    below its threshold to at or above it; -1 when none did. `threshold` is per contact (NaN: not wanted)."""
+    below its threshold to at or above it; -1 when none did. `threshold` is per contact (NaN: not wanted).
+
+    Activities are taken in time order, and those of one moment lowest points first, so the answer depends on the
+    activities alone, not on the order the store returns them in (task keys rely on that)."""
     size = len(threshold)
     crossing = np.full(size, -1, dtype=np.int64)
     wanted = np.flatnonzero(~np.isnan(threshold)[activities.contact_index])
     if not len(wanted):
         return crossing
-    order = wanted[np.lexsort((activities.occurred_at[wanted], activities.contact_index[wanted]))]
-    contact, points = activities.contact_index[order], frame.contributions.counted[order]
+    counted = frame.contributions.counted
+    order = wanted[np.lexsort((counted[wanted], activities.occurred_at[wanted], activities.contact_index[wanted]))]
+    contact, points = activities.contact_index[order], counted[order]
     totals = np.cumsum(points)
     starts = np.ones(len(order), dtype=bool)
     starts[1:] = contact[1:] != contact[:-1]
     running = totals - (totals - points)[starts][np.cumsum(starts) - 1]
     before = running - points
     limit = threshold[contact]
-    lifted = (running >= limit) & (before < limit)
-    np.maximum.at(crossing, contact[lifted], order[lifted])
+    lifted = np.flatnonzero((running >= limit) & (before < limit))
+    last = np.full(size, -1, dtype=np.int64)
+    np.maximum.at(last, contact[lifted], lifted)  # the latest crossing in time, not the highest activity index
+    crossing[last >= 0] = order[last[last >= 0]]
     return crossing
 
 

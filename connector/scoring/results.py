@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy.engine import Connection
 
 from connector.scoring.bulk import insert_rows, upsert_rows
+from connector.scoring.entry import entry_moments
 from connector.scoring.fields import DISQUALIFIED
 from connector.scoring.frame import ActivityArrays, ContactColumns, ScoreFrame, stage_label
 from connector.scoring.model import ScoringModel
@@ -24,7 +25,7 @@ SCORE_COLUMNS = (*PREVIOUS_COLUMNS, "scored_at")
 STAGE = PREVIOUS_COLUMNS.index("stage")
 FLAG = PREVIOUS_COLUMNS.index("reengaged")
 HISTORY_COLUMNS = ("contact_id", *SCORE_NAMES, "stage", "model_version", "scored_at")
-TRANSITION_COLUMNS = ("contact_id", "from_stage", "to_stage", "at", "reason", "model_version")
+TRANSITION_COLUMNS = ("contact_id", "from_stage", "to_stage", "at", "reason", "model_version", "triggered_at")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Transition:
     from_stage: str | None
     to_stage: str
     reason: str
+    #: Epoch seconds when the stage began to hold (connector/scoring/entry.py); None when no activity did it.
+    triggered_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,9 @@ def write_results(
     history_rows = [(ids[p], *rows[p][:5], rows[p][STAGE], version, as_of) for p in history]
     insert_rows(connection, "score_change", HISTORY_COLUMNS, history_rows)
     transitions = _transitions(model, frame, activities, stored, moved, ids)
-    transition_rows = [(t.contact_id, t.from_stage, t.to_stage, as_of, t.reason, version) for t in transitions]
+    transition_rows = [
+        (t.contact_id, t.from_stage, t.to_stage, as_of, t.reason, version, t.triggered_at) for t in transitions
+    ]
     insert_rows(connection, "stage_transition", TRANSITION_COLUMNS, transition_rows)
     newly = tuple(ids[p] for p in changed if rows[p][FLAG] and not (stored[p] is not None and stored[p][FLAG]))
     return WriteOutcome(len(changed), len(history), tuple(transitions), newly)
@@ -105,12 +110,14 @@ def _transitions(
     ids: list[int],
 ) -> list[Transition]:
     crossing = lead_crossings(frame, activities, _lead_thresholds(frame, moved))
+    moments = entry_moments(frame, activities, moved).tolist()
     return [
         Transition(
             ids[p],
             None if stored[p] is None else stored[p][STAGE],
             stage_label(model, int(frame.stages.stage[p])),
             stage_reason(model, frame, activities, p, int(crossing[p])),
+            None if moments[p] == NEVER else moments[p],
         )
         for p in moved
     ]

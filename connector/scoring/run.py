@@ -40,6 +40,8 @@ class StageChange:
     at: datetime
     reason: str
     notify: bool
+    #: When the stage began to hold, from the activity that put the contact there (None: no activity did).
+    triggered_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,15 @@ def _stage_changes(model: ScoringModel, transitions: tuple[Transition, ...], as_
     notify = {stage.name for stage in model.stages if stage.notifies}
     at = from_epoch(as_of)
     return tuple(
-        StageChange(change.contact_id, change.from_stage, change.to_stage, at, change.reason, change.to_stage in notify)
+        StageChange(
+            change.contact_id,
+            change.from_stage,
+            change.to_stage,
+            at,
+            change.reason,
+            change.to_stage in notify,
+            None if change.triggered_at is None else from_epoch(change.triggered_at),
+        )
         for change in transitions
     )
 

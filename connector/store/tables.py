@@ -135,6 +135,10 @@ class StageTransition(SQLModel, table=True):
     at: datetime = _epoch(nullable=False, index=True)
     reason: str
     model_version: str = Field(max_length=64)
+    #: When the stage began to hold: the activity that lifted the lead score over the stage's threshold, or the
+    #: stage's trigger activity. A rebuilt store computes the same moment from the CRM's activities, which is why
+    #: task keys use it; None when no activity put the contact there (a field rule, a fit threshold).
+    triggered_at: datetime | None = _epoch()
 
 
 class ScoringCheckpoint(SQLModel, table=True):
@@ -174,12 +178,16 @@ class WriteLedger(SQLModel, table=True):
 
 
 class TaskOutbox(SQLModel, table=True):
-    """Follow-up tasks to create in the CRM, keyed so a crash or a retry never creates one twice."""
+    """Follow-up tasks to create in the CRM, keyed so a crash, a retry or a rebuilt store never creates one twice.
+
+    The key is what the CRM knows (record, stage, moment); two connections of one store may hold the same key.
+    `status`: pending, sent, or historic (a transition older than `tasks.recent_days`: recorded, never sent).
+    """
 
     __tablename__ = "task_outbox"
 
+    connection: str = Field(primary_key=True, max_length=100, index=True)
     idempotency_key: str = Field(primary_key=True, max_length=120)
-    connection: str = Field(max_length=100, index=True)
     contact_id: int = Field(foreign_key="contact.id")
     reason: str
     payload: dict = _json()

@@ -34,6 +34,8 @@ class MemoryCrm:
     reject_ids: set[str] = field(default_factory=set)
     crash_after_create: bool = False
     calls: int = 0
+    #: The keys of each `find_tasks` call, in order.
+    looked_up: list[list[str]] = field(default_factory=list)
 
     def activity_types(self) -> frozenset[str]:
         return frozenset(activity.type for activity in self.activities)
@@ -65,6 +67,7 @@ class MemoryCrm:
 
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
         self.calls += 1
+        self.looked_up.append(list(idempotency_keys))
         return {key: f"T-{key}" for key in idempotency_keys if key in self.tasks}
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connector.config import TaskPolicy
-from connector.outbox import deliver_tasks, enqueue_tasks
+from connector.crm import TaskRequest
+from connector.outbox import Delivery, Queued, deliver_tasks, enqueue_tasks
 from connector.store import session_scope
 from connector.store.tables import Activity, ActivityKind, Contact, StageTransition, TaskOutbox
 from tests.sync.memory_crm import CrashAfterCreate, MemoryCrm
@@ -13,7 +14,7 @@ from tests.sync.memory_crm import CrashAfterCreate, MemoryCrm
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
-def _contact_reaching(engine, crm_id, to_stage, *, owner="005OWNER"):
+def _contact_reaching(engine, crm_id, to_stage, *, owner="005OWNER", triggered_at=NOW - timedelta(days=1)):
     with session_scope(engine) as session:
         contact = Contact(
             source="salesforce",
@@ -39,6 +40,7 @@ def _contact_reaching(engine, crm_id, to_stage, *, owner="005OWNER"):
                 at=NOW,
                 reason="attended demo on 2026-10-31 (sql trigger)",
                 model_version="m1",
+                triggered_at=triggered_at,
             )
         )
 
@@ -52,10 +54,10 @@ def _enqueue(engine, policy=TaskPolicy()):
 
 def test_transition_into_sql_queues_one_task_for_the_owner(engine):
     _contact_reaching(engine, "00Q1", "sql")
-    assert _enqueue(engine) == 1
-    assert _enqueue(engine) == 0  # the same transition never queues twice
+    assert _enqueue(engine) == Queued(pending=1)
+    assert _enqueue(engine) == Queued()  # the same transition never queues twice
     crm = MemoryCrm()
-    assert deliver_tasks(engine, crm, "acme") == (1, 0)
+    assert deliver_tasks(engine, crm, "acme") == Delivery(created=1)
     [task] = crm.tasks.values()
     assert task.owner_id == "005OWNER" and task.crm_id == "00Q1"
     assert "Sarah Lee became SQL" in task.subject
@@ -65,7 +67,7 @@ def test_transition_into_sql_queues_one_task_for_the_owner(engine):
 
 def test_stages_that_do_not_notify_queue_nothing(engine):
     _contact_reaching(engine, "00Q1", "lead")
-    assert _enqueue(engine) == 0
+    assert _enqueue(engine) == Queued()
 
 
 def test_configured_assignee_overrides_the_owner(engine):
@@ -83,8 +85,40 @@ def test_crash_after_the_crm_created_the_task_never_duplicates_it(engine):
     with pytest.raises(CrashAfterCreate):
         deliver_tasks(engine, crm, "acme")
     created_before = dict(crm.tasks)
-    assert deliver_tasks(engine, crm, "acme") == (1, 0)
+    assert deliver_tasks(engine, crm, "acme") == Delivery(found=1)
     assert crm.tasks == created_before
     with session_scope(engine) as session:
-        row = session.get(TaskOutbox, "acme:transition:1")
-        assert row.status == "sent" and row.crm_task_id == "T-acme:transition:1"
+        row = session.get(TaskOutbox, ("acme", "Lead:00Q1:sql:20261031120000"))
+        assert row.status == "sent" and row.crm_task_id == "T-Lead:00Q1:sql:20261031120000"
+
+
+def test_a_transition_older_than_recent_days_is_recorded_and_never_sent(engine):
+    _contact_reaching(engine, "00Q1", "sql", triggered_at=NOW - timedelta(days=8))
+    assert _enqueue(engine) == Queued(historic=1)
+    crm = MemoryCrm()
+    assert deliver_tasks(engine, crm, "acme") == Delivery()
+    assert crm.tasks == {} and crm.calls == 0
+    with session_scope(engine) as session:
+        row = session.get(TaskOutbox, ("acme", "Lead:00Q1:sql:20261024120000"))
+        assert row.status == "historic" and row.reason == "attended demo on 2026-10-31 (sql trigger)"
+
+
+def test_a_transition_no_activity_caused_is_dated_by_the_run_that_saw_it(engine):
+    _contact_reaching(engine, "00Q1", "sql", triggered_at=None)
+    assert _enqueue(engine) == Queued(pending=1)
+    crm = MemoryCrm()
+    deliver_tasks(engine, crm, "acme")
+    assert list(crm.tasks) == ["Lead:00Q1:sql:20261101120000"]
+
+
+def test_every_create_is_preceded_by_one_look_up_of_the_whole_batch(engine):
+    for number in range(3):
+        _contact_reaching(engine, f"00Q{number}", "sql")
+    _enqueue(engine)
+    crm = MemoryCrm()
+    made_before = TaskRequest("Lead:00Q1:sql:20261031120000", "Lead", "00Q1", None, "by a store since rebuilt", "", NOW)
+    crm.tasks[made_before.idempotency_key] = made_before
+
+    assert deliver_tasks(engine, crm, "acme") == Delivery(created=2, found=1)
+    assert [len(keys) for keys in crm.looked_up] == [3]
+    assert crm.tasks[made_before.idempotency_key] == made_before
