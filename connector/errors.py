@@ -67,3 +67,7 @@ class StoreBusyError(ScoreBridgeError):
     """Another run holds the lock for this connection."""
 
     exit_code = 6
+
+
+class StoreUnavailableError(ScoreBridgeError):
+    """The store cannot be opened (server down, malformed URL, missing folder) or its schema brought up to date."""

@@ -1,7 +1,8 @@
-"""One run per connection at a time: a PostgreSQL advisory lock, or an OS file lock beside a SQLite store.
+"""One run per connection at a time, one schema upgrade per store at a time: PostgreSQL advisory locks, or OS
+file locks beside a SQLite store.
 
 Both are released by the operating system or the server when the holder dies, so a run killed with -9 never
-leaves a stale lock behind.
+leaves a stale lock behind. Lock files are created owner-only, like the store beside them.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from connector.errors import StoreBusyError
+from connector.private_files import open_private
+
+#: The schema lock's name among the run locks: the "~" makes it no possible connection name.
+SCHEMA_LOCK = "~schema"
 
 
 @contextmanager
@@ -54,6 +59,27 @@ def _advisory_lock(engine: Engine, connection: str, shared: bool = False) -> Ite
             holder.commit()
 
 
+@contextmanager
+def schema_lock(connection: Connection) -> Iterator[None]:
+    """Wait for, then hold, the store's schema lock: processes creating or upgrading one store take turns.
+
+    Taken outside the upgrade's transaction, so that on SQLite no process holds the database's write lock while
+    it waits for this one.
+    """
+    if connection.dialect.name == "postgresql":
+        key = _lock_key(SCHEMA_LOCK, connection.execute(text("SELECT current_schema()")).scalar())
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
+    else:
+        with _file_lock(_lock_path(connection.engine, SCHEMA_LOCK), SCHEMA_LOCK, wait=True):
+            yield
+
+
 def _lock_path(engine: Engine, connection: str) -> Path:
     database = engine.url.database
     if database and database != ":memory:":
@@ -62,10 +88,10 @@ def _lock_path(engine: Engine, connection: str) -> Path:
 
 
 @contextmanager
-def _file_lock(path: Path, connection: str, shared: bool = False) -> Iterator[None]:
-    with open(path, "a+") as handle:
+def _file_lock(path: Path, connection: str, shared: bool = False, *, wait: bool = False) -> Iterator[None]:
+    with open_private(path, "a+") as handle:
         try:
-            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             raise StoreBusyError(f"another run of connection {connection!r} is in progress; nothing was done") from None
         try:

@@ -15,8 +15,8 @@ from sqlmodel import SQLModel, func, select
 
 from connector.cli import main
 from connector.store import make_engine, session_scope
-from connector.store.engine import MIGRATIONS_DIR
 from connector.store.tables import ContactScore
+from connector.store.upgrade import MIGRATIONS_DIR
 from tests.conftest import NOW
 from tests.scoring.builders import EXAMPLES, StoreBuilder, days_ago
 

@@ -20,8 +20,8 @@ from connector.scoring import ContactScope, score_store
 from connector.scoring.model import ScoringModel, load_model, parse_model
 from connector.scoring.run_lock import scoring_lock
 from connector.store import make_engine, session_scope
-from connector.store.engine import MIGRATIONS_DIR
 from connector.store.tables import Contact, ContactScore, ScoringCheckpoint, StageTransition
+from connector.store.upgrade import MIGRATIONS_DIR
 from connector.sync import run_sync
 from tests.conftest import NOW
 from tests.scoring.builders import EXAMPLES, StoreBuilder, days_ago, example, stored_score

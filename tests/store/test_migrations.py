@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from connector.store import upgrade_store
-from connector.store.engine import MIGRATIONS_DIR
 from connector.store.tables import Activity, ActivityKind, Contact
+from connector.store.upgrade import MIGRATIONS_DIR
 
 #: A later revision as a developer would write it: altering a table that others point at, which SQLite can only
 #: do by copying it into a new table ("batch" mode).
