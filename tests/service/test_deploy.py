@@ -1,20 +1,26 @@
 """deploy/: the image, compose file and Kubernetes manifests agree with each other and with the service.
 
 No Docker engine runs here, so the Dockerfile is checked the way hadolint would (pinned base, non-root user,
-exec-form commands, a health check) and its command and health check are run outside a container.
+exec-form commands, a health check) and its command and health check are run outside a container. What
+`kubectl apply -k .` sends is read from the kustomization the way kustomize reads it, and built by `kubectl
+kustomize` itself where kubectl is installed.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from connector.config import ServiceConfig, load_config
 from connector.health import HEALTHZ_PATH, READYZ_PATH, HealthServer
@@ -23,6 +29,8 @@ from connector.store import make_engine
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 K8S = DEPLOY / "k8s"
+KUSTOMIZATION = REPO / "kustomization.yaml"
+CONSTRAINTS = DEPLOY / "constraints.txt"
 SCOREBRIDGE = Path(sys.executable).parent / "scorebridge"
 PORT = ServiceConfig().port
 
@@ -48,6 +56,18 @@ def instruction(name: str) -> list[str]:
     return [rest for keyword, rest in dockerfile_instructions() if keyword == name]
 
 
+def build_stage() -> list[tuple[str, str]]:
+    """The instructions of the stage that installs ScoreBridge, from its FROM to the next."""
+    instructions = dockerfile_instructions()
+    starts = [index for index, (keyword, _) in enumerate(instructions) if keyword == "FROM"]
+    return instructions[starts[0] + 1 : starts[1]]
+
+
+def copy_sources(arguments: str) -> list[str]:
+    """The sources of a COPY (flags and destination dropped)."""
+    return [part for part in arguments.split() if not part.startswith("--")][:-1]
+
+
 def exec_form(arguments: str) -> list[str]:
     """The JSON array of an exec-form ENTRYPOINT/CMD; shell form is a hadolint finding (DL3025)."""
     value = json.loads(arguments)
@@ -64,13 +84,47 @@ def base_images() -> list[str]:
     return images
 
 
-def manifests(name: str) -> list[dict]:
-    return [doc for doc in yaml.safe_load_all((K8S / name).read_text()) if doc]
+def manifests(path: Path) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def kustomization() -> dict:
+    return yaml.safe_load(KUSTOMIZATION.read_text())
+
+
+def generated_config_maps() -> list[dict]:
+    """The ConfigMaps kustomize's configMapGenerator makes: one key per `key=path` file (hash suffix left out)."""
+    config_maps = []
+    for generator in kustomization()["configMapGenerator"]:
+        data = {}
+        for entry in generator["files"]:
+            key, _, path = entry.rpartition("=")
+            data[key or Path(path).name] = (REPO / path).read_text()
+        config_maps.append({"kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data})
+    return config_maps
+
+
+def applied_objects() -> list[dict]:
+    """What `kubectl apply -k .` sends: the listed resources and the generated objects."""
+    resources = [doc for resource in kustomization()["resources"] for doc in manifests(REPO / resource)]
+    return resources + generated_config_maps()
+
+
+def k8s_manifests() -> list[dict]:
+    """What deploy/k8s holds: the Deployment with its Service, and the CronJob alternative."""
+    return [doc for file in sorted(K8S.glob("*.yaml")) for doc in manifests(file)]
 
 
 def of_kind(kind: str) -> dict:
-    [found] = [doc for file in K8S.glob("*.yaml") for doc in manifests(file.name) if doc.get("kind") == kind]
+    [found] = [doc for doc in k8s_manifests() if doc.get("kind") == kind]
     return found
+
+
+def pod_specs() -> list[dict]:
+    return [
+        of_kind("Deployment")["spec"]["template"]["spec"],
+        of_kind("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+    ]
 
 
 def deployment_container() -> dict:
@@ -129,6 +183,66 @@ def test_pip_keeps_no_cache_in_the_image():
             assert "--no-cache-dir" in run
 
 
+# --- Pinned dependencies, installed before the code ------------------------------------------------------------
+
+
+def pinned_versions() -> dict[str, str]:
+    """deploy/constraints.txt as canonical name -> version; every line must be an exact pin."""
+    pins = {}
+    for line in CONSTRAINTS.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            match = re.fullmatch(r"([A-Za-z0-9][\w.-]*)==([\w.+!-]+)", line.strip())
+            assert match, f"deploy/constraints.txt: {line!r} is not an exact name==version pin"
+            pins[canonicalize_name(match[1])] = match[2]
+    return pins
+
+
+def paths_the_package_build_reads() -> set[str]:
+    """The files and top-level folders `pip install .` needs, as pyproject.toml names them."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    project, setuptools = pyproject["project"], pyproject["tool"]["setuptools"]
+    packages = setuptools["packages"]
+    names = packages if isinstance(packages, list) else [name.rstrip("*.") for name in packages["find"]["include"]]
+    folders = {name.split(".")[0] for name in names}
+    folders |= {path.split("/")[0] for path in setuptools.get("package-dir", {}).values()}
+    return folders | {"pyproject.toml", project["readme"], *project.get("license-files", [])}
+
+
+def test_constraints_pin_every_runtime_dependency_at_a_version_pyproject_allows():
+    pins = pinned_versions()
+    dependencies = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    for requirement in map(Requirement, dependencies):
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not pinned: run .venv/bin/python deploy/freeze_constraints.py"
+        assert requirement.specifier.contains(pins[name], prereleases=True), f"{name}=={pins[name]}: {requirement}"
+
+
+def test_constraints_are_the_versions_the_tests_run_with():
+    for name, pinned in pinned_versions().items():
+        assert version(name) == pinned, f"{name} {version(name)} is installed, {pinned} pinned for the image"
+
+
+def test_constraints_hold_every_runtime_dependency_and_no_test_tool():
+    script = DEPLOY / "freeze_constraints.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not {"pytest", "ruff", "hypothesis", "responses"} & set(pinned_versions())
+
+
+def test_dependencies_install_from_the_constraints_before_the_code_is_copied():
+    stage = build_stage()
+    [install] = [at for at, (keyword, rest) in enumerate(stage) if keyword == "RUN" and "constraints.txt" in rest]
+    assert "pip install" in stage[install][1] and "--requirement constraints.txt" in stage[install][1]
+    copied_before = [source for keyword, rest in stage[:install] if keyword == "COPY" for source in copy_sources(rest)]
+    # Only the pins: a change to the code, the README or the version leaves the dependency layer cached.
+    assert copied_before == ["deploy/constraints.txt"]
+    copied_after = {source for keyword, rest in stage[install:] if keyword == "COPY" for source in copy_sources(rest)}
+    assert paths_the_package_build_reads() <= copied_after
+    assert all((REPO / source).exists() for source in copied_after), copied_after
+    [package] = [rest for keyword, rest in stage[install + 1 :] if keyword == "RUN" and "pip install" in rest]
+    assert "--no-deps" in package and "pip check" in package
+
+
 def test_entrypoint_is_scorebridge_serve_and_exposes_the_service_port():
     assert exec_form(instruction("ENTRYPOINT")[-1]) == ["scorebridge"]
     assert exec_form(instruction("CMD")[-1])[0] == "serve"
@@ -173,11 +287,11 @@ def test_the_health_check_fails_when_nothing_answers():
 # --- Kubernetes and compose ------------------------------------------------------------------------------------
 
 
-def test_every_manifest_parses_and_kustomize_lists_existing_files():
+def test_every_manifest_parses_and_the_kustomization_lists_existing_files():
     for file in K8S.glob("*.yaml"):
-        assert manifests(file.name), f"{file.name} is empty"
-    for resource in manifests("kustomization.yaml")[0]["resources"]:
-        assert (K8S / resource).exists(), resource
+        assert manifests(file), f"{file.name} is empty"
+    for resource in kustomization()["resources"]:
+        assert (REPO / resource).is_file(), resource
 
 
 def test_deployment_cronjob_and_compose_run_the_same_released_image():
@@ -211,30 +325,74 @@ def test_pods_run_as_the_image_user_and_allow_time_to_checkpoint():
     assert of_kind("Deployment")["spec"]["replicas"] == 1
 
 
-def test_mounted_config_and_secret_keys_exist():
-    config_keys = set(of_kind("ConfigMap")["data"])
-    secret_keys = set(of_kind("Secret")["stringData"])
-    for pod in (of_kind("Deployment")["spec"]["template"]["spec"],
-                of_kind("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]):  # fmt: skip
-        volumes = {volume["name"]: volume for volume in pod["volumes"]}
-        assert {item["key"] for item in volumes["config"]["configMap"]["items"]} <= config_keys
-        assert {item["key"] for item in volumes["secrets"]["secret"]["items"]} <= secret_keys
-        env = {each["name"]: each for each in pod["containers"][0]["env"]}
-        assert env["SCOREBRIDGE_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] in secret_keys
-
-
-def test_configmap_carries_the_connector_file_and_a_mapping_for_each_mount():
-    sys.path.insert(0, str(DEPLOY))
-    try:
-        from render_configmap import SOURCES
-    finally:
-        sys.path.remove(str(DEPLOY))
-    data = of_kind("ConfigMap")["data"]
-    assert set(data) == set(SOURCES)
-    # The mappings are the admins' copies and may differ from the repository's defaults; the connector file may not.
-    assert data["connector.yaml"] == (DEPLOY / "connector.yaml").read_text(), "run: python deploy/render_configmap.py"
+def test_configmap_is_generated_from_the_files_the_pods_mount():
+    assert not (DEPLOY / "render_configmap.py").exists()
+    [generator] = kustomization()["configMapGenerator"]
+    for entry in generator["files"]:
+        path = REPO / entry.rpartition("=")[2]
+        assert path.is_file(), f"kustomization.yaml: the configMapGenerator names {path}, which does not exist"
+        # kustomize reads generator files only below the kustomization's folder (its default load restrictor)
+        assert path.resolve().is_relative_to(KUSTOMIZATION.parent), path
+    assert [doc for doc in k8s_manifests() if doc["kind"] == "ConfigMap"] == [], "a second, hand-kept ConfigMap"
+    data = generated_config_maps()[0]["data"]
+    assert data["connector.yaml"] == (DEPLOY / "connector.yaml").read_text()
     for key, text in data.items():
         assert isinstance(yaml.safe_load(text), dict), f"{key} is not a YAML mapping"
+    for pod in pod_specs():
+        config = {volume["name"]: volume for volume in pod["volumes"]}["config"]["configMap"]
+        assert config["name"] == generator["name"]
+        assert {item["key"] for item in config["items"]} <= set(data)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_kustomize_builds_what_these_tests_read():
+    result = subprocess.run(["kubectl", "kustomize", str(REPO)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    built = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert sorted(doc["kind"] for doc in built) == sorted(doc["kind"] for doc in applied_objects())
+    [config_map] = [doc for doc in built if doc["kind"] == "ConfigMap"]
+    assert config_map["data"] == generated_config_maps()[0]["data"]
+    [deployment] = [doc for doc in built if doc["kind"] == "Deployment"]
+    volumes = {volume["name"]: volume for volume in deployment["spec"]["template"]["spec"]["volumes"]}
+    # The hash in the name is what rolls the pods when a mapping or the connector file changes.
+    assert volumes["config"]["configMap"]["name"] == config_map["metadata"]["name"] != "scorebridge-config"
+
+
+def test_applying_the_kustomization_never_replaces_the_secret():
+    # A Secret among what `kubectl apply -k` sends would overwrite the real credentials with its placeholders.
+    assert "secretGenerator" not in kustomization()
+    assert [doc for doc in applied_objects() if doc["kind"] == "Secret"] == []
+    for file in DEPLOY.rglob("*.yaml"):  # nor may `kubectl apply -f deploy/k8s` (or any file here) do it
+        assert all(doc.get("kind") != "Secret" for doc in manifests(file)), file
+
+
+def test_pods_and_compose_read_the_secret_files_the_docs_create():
+    operations = (REPO / "docs" / "operations.md").read_text()
+    for pod in pod_specs():
+        secret = {volume["name"]: volume for volume in pod["volumes"]}["secrets"]["secret"]
+        reference = {each["name"]: each for each in pod["containers"][0]["env"]}["SCOREBRIDGE_DATABASE_URL"]
+        reference = reference["valueFrom"]["secretKeyRef"]
+        assert reference["name"] == secret["secretName"]
+        assert f"kubectl create secret generic {secret['secretName']} --from-file=deploy/secrets/" in operations
+        for key in {item["key"] for item in secret["items"]} | {reference["key"]}:
+            assert f"deploy/secrets/{key}" in operations, f"docs/operations.md does not say to write {key}"
+    mounted = {item["key"] for item in secret["items"]}
+    assert {Path(each["file"]).name for each in compose()["secrets"].values()} == mounted
+
+
+def test_cronjob_asks_for_the_resources_the_deployment_does():
+    resources = cronjob_container().get("resources")
+    assert resources == deployment_container()["resources"]
+    assert {"cpu", "memory"} <= set(resources["requests"]) and "memory" in resources["limits"]
+
+
+def test_credentials_stay_out_of_git_and_out_of_the_image_build():
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    for path in ("deploy/secrets/hubspot-access-token", "deploy/.env"):
+        result = subprocess.run(["git", "check-ignore", "--quiet", "--no-index", path], cwd=REPO, timeout=30)
+        assert result.returncode == 0, f"{path} is not git-ignored"
+    assert {"deploy/secrets", "deploy/.env"} <= set((DEPLOY / "Dockerfile.dockerignore").read_text().splitlines())
 
 
 def test_connector_file_in_the_image_finds_every_file_it_names():
