@@ -1,17 +1,31 @@
 """Where a secret lives in a connection's settings: an environment variable or a file, never the config itself.
 
 Both adapters read their credentials through this, once, into `SecretStr`, which prints as ``**********`` in
-logs, reprs and errors.
+logs, reprs and errors. A relative file path (a secret, a CA bundle) is read from the connector file's folder,
+which the adapter passes as the validation context `{CONFIG_FOLDER: folder}`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, ValidationInfo, model_validator
 
 from connector.errors import ConfigError
+
+#: The validation-context key holding the connector file's folder.
+CONFIG_FOLDER = "config_folder"
+
+
+def _beside_connector_file(path: Path, info: ValidationInfo) -> Path:
+    folder = (info.context or {}).get(CONFIG_FOLDER)
+    return path if folder is None or path.is_absolute() else Path(folder) / path
+
+
+#: A path written in a connector file: relative ones are read from the file's folder, not the working directory.
+ConfigPath = Annotated[Path, AfterValidator(_beside_connector_file)]
 
 
 class SecretSource(BaseModel):
@@ -20,7 +34,7 @@ class SecretSource(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     env: str | None = None
-    file: Path | None = None
+    file: ConfigPath | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretSource:

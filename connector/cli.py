@@ -21,7 +21,7 @@ app = typer.Typer(
 
 COMMANDS = {
     "Run": (running.sync, operating.serve, running.demo),
-    "Configure": (validating.validate, running.setup),
+    "Configure": (running.init, validating.validate, running.setup),
     "Score": (scoring.score, scoring.explain, scoring.index, scoring.export),
     "Operate": (operating.runs, operating.status),
 }
@@ -37,10 +37,10 @@ def build_adapter(config: ConnectorConfig, connection: ConnectionConfig) -> CrmA
     if connection.crm == "salesforce":
         from adapters.salesforce.adapter import SalesforceAdapter
 
-        return SalesforceAdapter.from_connection(connection.settings, mapping)
+        return SalesforceAdapter.from_connection(connection.settings, mapping, config_folder=config.folder)
     from adapters.hubspot.adapter import HubSpotAdapter
 
-    return HubSpotAdapter.from_connection(connection.settings, mapping)
+    return HubSpotAdapter.from_connection(connection.settings, mapping, config_folder=config.folder)
 
 
 def mapping_activity_types(config: ConnectorConfig, connection: ConnectionConfig) -> frozenset[str]:

@@ -14,9 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from connector.defaults import default_model_path
 from connector.errors import ConfigError
-
-DEFAULT_MODEL_PATH = "mappings/scoring.yaml"
 
 
 class Schedule(BaseModel):
@@ -76,7 +75,8 @@ class ConnectorConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SCOREBRIDGE_", env_nested_delimiter="__", extra="forbid")
 
     database_url: str | None = None
-    model: Path = Path(DEFAULT_MODEL_PATH)
+    #: None: mappings/scoring.yaml beside this file when there is one, else the model shipped in the package.
+    model: Path | None = None
     service: ServiceConfig = ServiceConfig()
     connections: list[ConnectionConfig] = Field(default_factory=list)
     #: The file this configuration was read from; relative paths inside it are resolved against its folder.
@@ -109,14 +109,20 @@ class ConnectorConfig(BaseSettings):
         known = ", ".join(c.name for c in self.connections) or "none"
         raise ConfigError(f"no connection named {name!r} (configured: {known})", source=str(self.source_path))
 
+    @property
+    def folder(self) -> Path | None:
+        """The connector file's folder, against which every relative path in it is read (None: built in code)."""
+        return self.source_path.parent if self.source_path is not None else None
+
     def resolve(self, path: Path) -> Path:
         """A path from the file, taken relative to the file's folder unless absolute."""
-        if path.is_absolute() or self.source_path is None:
+        if path.is_absolute() or self.folder is None:
             return path
-        return self.source_path.parent / path
+        return self.folder / path
 
     def model_path(self, connection: ConnectionConfig | None = None) -> Path:
-        return self.resolve(connection.model if connection and connection.model else self.model)
+        named = connection.model if connection and connection.model else self.model
+        return self.resolve(named) if named is not None else default_model_path(self.folder or Path())
 
 
 def load_config(path: Path) -> ConnectorConfig:
@@ -129,11 +135,30 @@ def load_config(path: Path) -> ConnectorConfig:
         raise ConfigError(f"not valid YAML: {error}", source=str(path)) from None
     if not isinstance(raw, dict):
         raise ConfigError("the top level must be a mapping of keys", source=str(path))
+    if isinstance(raw.get("database_url"), str):  # not SCOREBRIDGE_DATABASE_URL, which is read from the working dir
+        raw["database_url"] = sqlite_url_beside(raw["database_url"], path.parent)
     try:
         config = ConnectorConfig(**raw)
     except ValidationError as error:
         raise config_error_from(error, source=str(path)) from None
     return config.model_copy(update={"source_path": path})
+
+
+def sqlite_url_beside(url: str, folder: Path) -> str:
+    """A SQLite URL whose relative file path is taken from `folder`; every other URL as it is."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # the store reports a malformed URL when it opens it
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return url
+    if Path(database).is_absolute():
+        return url
+    return parsed.set(database=str(folder / database)).render_as_string(hide_password=False)
 
 
 def config_error_from(error: ValidationError, *, source: str) -> ConfigError:

@@ -8,8 +8,10 @@ lead source and product interest, and the API calls each sync took.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -19,7 +21,9 @@ from sqlmodel import Session
 
 from connector.config import ConnectionConfig, ConnectorConfig
 from connector.crm import CrmAdapter
+from connector.errors import InputError
 from connector.outbox import transition_task_key
+from connector.private_files import make_private_dir
 from connector.scoring.console import index_table
 from connector.scoring.engagement_index import engagement_index
 from connector.store.tables import Contact, ContactScore, StageTransition, TaskOutbox
@@ -27,6 +31,8 @@ from connector.sync import SyncReport, run_sync
 
 HOTTEST_SHOWN = 10
 NEW_QUALIFIED_SHOWN = 10
+#: Left in the demo's folder so that the next demo may replace it, and only it.
+DEMO_MARKER = ".scorebridge-demo"
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,17 @@ class DemoCrm:
     build_adapter: Callable[[], CrmAdapter]
     #: Adds new activity for a share of the people; returns how many touches were added.
     users_keep_working: Callable[[], int]
+
+
+def prepare_demo_folder(folder: Path) -> None:
+    """An empty private folder for a demo: a new one, an empty one, or a previous demo's, replaced."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--workdir {folder}: not a folder")
+    if folder.exists() and any(folder.iterdir()) and not (folder / DEMO_MARKER).is_file():
+        raise InputError(f"--workdir {folder} holds files that no demo wrote; name a new or empty folder")
+    shutil.rmtree(folder, ignore_errors=True)
+    make_private_dir(folder)
+    (folder / DEMO_MARKER).write_text("Written by `scorebridge demo`: the next demo run deletes this folder.\n")
 
 
 def run_demo(console: Console, engine: Engine, config: ConnectorConfig, crms: list[DemoCrm]) -> None:

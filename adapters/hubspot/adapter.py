@@ -101,10 +101,13 @@ class HubSpotAdapter:
         mapping_path: Path,
         *,
         environ: Mapping[str, str] | None = None,
+        config_folder: Path | None = None,
         **kwargs: Any,
     ) -> HubSpotAdapter:
-        """Build from a connection's ``settings:`` block and its mapping file; both are validated here."""
-        hubspot_settings = HubSpotSettings.from_config(settings)
+        """Build from a connection's ``settings:`` block and its mapping file; both are validated here.
+
+        ``config_folder`` is the connector file's folder: relative paths in the settings are read from it."""
+        hubspot_settings = HubSpotSettings.from_config(settings, folder=config_folder)
         credentials = read_credentials(hubspot_settings, environ)
         if "memory" not in kwargs and "clock" not in kwargs:
             key = portal_key(hubspot_settings, credentials)

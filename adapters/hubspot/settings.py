@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from adapters.secrets import SecretSource
+from adapters.secrets import CONFIG_FOLDER, ConfigPath, SecretSource
 from connector.errors import ConfigError
 
 DEFAULT_HOST = "https://api.hubapi.com"
@@ -45,7 +45,7 @@ class HubSpotSettings(BaseModel):
     max_attempts: int = Field(default=5, ge=1)
     #: Re-read this much before the bookmark: HubSpot's search index lags writes by "a few moments".
     lookback_seconds: int = Field(default=300, ge=0)
-    ca_bundle: Path | None = None
+    ca_bundle: ConfigPath | None = None
 
     @model_validator(mode="after")
     def _credentials_named(self) -> HubSpotSettings:
@@ -56,9 +56,12 @@ class HubSpotSettings(BaseModel):
         return self
 
     @classmethod
-    def from_config(cls, values: Mapping[str, object], *, source: str | None = None) -> HubSpotSettings:
+    def from_config(
+        cls, values: Mapping[str, object], *, source: str | None = None, folder: Path | None = None
+    ) -> HubSpotSettings:
+        """Validate the block; relative paths (secret files, the CA bundle) are read from `folder`."""
         try:
-            return cls.model_validate(dict(values))
+            return cls.model_validate(dict(values), context={CONFIG_FOLDER: folder})
         except ValidationError as error:
             first = error.errors()[0]
             key = "settings." + ".".join(str(part) for part in first["loc"]) if first["loc"] else "settings"

@@ -58,9 +58,13 @@ class SalesforceAdapter:
         self._reader = StreamReader(self.client, mapping.pull, now=clock)
 
     @classmethod
-    def from_connection(cls, settings: Mapping[str, Any], mapping_path: Path, **kwargs: Any) -> SalesforceAdapter:
-        """Build from a connection's `settings:` block and its mapping file; both are validated here."""
-        return cls(load_settings(settings), load_mapping(mapping_path), **kwargs)
+    def from_connection(
+        cls, settings: Mapping[str, Any], mapping_path: Path, *, config_folder: Path | None = None, **kwargs: Any
+    ) -> SalesforceAdapter:
+        """Build from a connection's `settings:` block and its mapping file; both are validated here.
+
+        `config_folder` is the connector file's folder: relative paths in the settings are read from it."""
+        return cls(load_settings(settings, folder=config_folder), load_mapping(mapping_path), **kwargs)
 
     def activity_types(self) -> frozenset[str]:
         return self.mapping.activity_types()

@@ -29,6 +29,8 @@ SESSION_EXPIRED = "INVALID_SESSION_ID"
 #: REQUEST_LIMIT_EXCEEDED (HTTP 403, never 429); only the message tells them apart.
 REQUEST_LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
 DAILY_LIMIT_MESSAGE = "TotalRequests Limit exceeded"
+#: An unknown field or wrong type means the mapping names something the org lacks: the command that lists it all.
+CHECK_THE_MAPPING = "compare the mapping with the org: `scorebridge validate --config connector.yaml --online`"
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,8 @@ ERROR_TABLE: tuple[ErrorRule, ...] = (
     ErrorRule(RetriableError, "too many concurrent long-running requests; retrying", code=REQUEST_LIMIT_EXCEEDED),
     ErrorRule(FatalCrmError, "enable API access for the org and the integration user", code="API_DISABLED_FOR_ORG"),
     ErrorRule(FatalCrmError, "grant the integration user access to this object", code="INSUFFICIENT_ACCESS"),
-    ErrorRule(FatalCrmError, "check the mapping file against `scorebridge check`", code="INVALID_FIELD"),
-    ErrorRule(FatalCrmError, "check the mapping file against `scorebridge check`", code="INVALID_TYPE"),
+    ErrorRule(FatalCrmError, CHECK_THE_MAPPING, code="INVALID_FIELD"),
+    ErrorRule(FatalCrmError, CHECK_THE_MAPPING, code="INVALID_TYPE"),
     ErrorRule(FatalCrmError, "this is a bug in the query ScoreBridge built; please report it", code="MALFORMED_QUERY"),
     ErrorRule(RetriableError, "Salesforce timed the query out; retrying", code="QUERY_TIMEOUT"),
     ErrorRule(RetriableError, "Salesforce is unavailable; retrying", code="SERVER_UNAVAILABLE"),

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from adapters.salesforce.retry import RetrySettings
-from adapters.secrets import SecretSource
+from adapters.secrets import CONFIG_FOLDER, ConfigPath, SecretSource
 from connector.errors import ConfigError
 
 AuthMode = Literal["jwt_bearer", "password", "session"]
@@ -44,7 +44,7 @@ class SalesforceSettings(BaseModel):
     security_token: SecretSource | None = None
     session_id: SecretSource | None = None
     #: A PEM bundle to trust instead of the system store (private endpoints, the local sandbox).
-    ca_bundle: Path | None = None
+    ca_bundle: ConfigPath | None = None
     api_version: str = Field(default="59.0", pattern=r"^\d+\.\d$")
     timeout_seconds: float = Field(default=120.0, gt=0)
     #: Stop taking new work once this share of the org's daily API allocation is used.
@@ -70,10 +70,12 @@ class SalesforceSettings(BaseModel):
         return source.read(os.environ if environ is None else environ, key=f"settings.{name}")
 
 
-def load_settings(raw: Mapping[str, Any], *, source: str = "connector.yaml") -> SalesforceSettings:
-    """Validate a connection's `settings:` block; a problem becomes a ConfigError naming the key."""
+def load_settings(
+    raw: Mapping[str, Any], *, source: str = "connector.yaml", folder: Path | None = None
+) -> SalesforceSettings:
+    """Validate a connection's `settings:` block (relative paths read from `folder`); a problem names the key."""
     try:
-        return SalesforceSettings(**raw)
+        return SalesforceSettings.model_validate(dict(raw), context={CONFIG_FOLDER: folder})
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(part) for part in ("settings", *first["loc"]))

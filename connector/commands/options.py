@@ -9,15 +9,28 @@ from pathlib import Path
 import typer
 from sqlalchemy.engine import Engine
 
+from connector.defaults import default_model_path
 from connector.errors import InputError
 
 CONFIG_HELP = "The connector file (connections, schedules, store, service settings)."
 CONNECTION_HELP = "Only this connection (repeatable); default: every connection in the file."
 DATABASE_HELP = "Store URL (default: SCOREBRIDGE_DATABASE_URL, else sqlite:///scorebridge.db)."
-MODEL_HELP = "The scoring model file."
-DEFAULT_MODEL_PATH = Path("mappings/scoring.yaml")
+MODEL_HELP = (
+    "The scoring model file; default: mappings/scoring.yaml in the working directory if there is one, "
+    "else the model shipped with ScoreBridge."
+)
 AS_OF_HELP = "Score as of this moment (ISO 8601; UTC when no offset); default now."
 LOG_FORMAT_HELP = "text, json, or auto (json when not a terminal)."
+
+
+def model_option():
+    """The `--model` option of every command that reads the model; the default is found when the command runs."""
+    return typer.Option(default_model_path, "--model", "-m", help=MODEL_HELP, show_default=False)
+
+
+#: Where a clone keeps the model; commands should ask `connector.defaults.default_model_path()` instead, which
+#: also finds the packaged model outside a project folder.
+DEFAULT_MODEL_PATH = Path("mappings/scoring.yaml")
 
 
 def parse_as_of(text: str | None) -> datetime:

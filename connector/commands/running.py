@@ -1,4 +1,4 @@
-"""`sync`, `setup`, `demo`: runs against CRMs, real or stand-in."""
+"""`sync`, `setup`, `demo`, `init`: runs against CRMs, real or stand-in, and a project folder to start from."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from connector.commands.options import CONFIG_HELP, CONNECTION_HELP, DEFAULT_MODEL_PATH, LOG_FORMAT_HELP, MODEL_HELP
+from connector.commands.options import CONFIG_HELP, CONNECTION_HELP, LOG_FORMAT_HELP, model_option
 from connector.config import load_config
 
 
@@ -64,11 +64,16 @@ def setup(
 def demo(
     contacts: int = typer.Option(2000, "--contacts", min=10, help="People generated in each stand-in."),
     seed: int = typer.Option(7, "--seed", help="Seed of the generated data (same seed, same data)."),
-    workdir: Path = typer.Option(Path("scorebridge-demo"), "--workdir", help="Folder for the demo's store and files."),
-    model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
+    workdir: Path = typer.Option(
+        Path("scorebridge-demo"),
+        "--workdir",
+        help="Folder for the demo's store and files: new, empty, or a previous demo's (which is replaced).",
+    ),
+    model: Path = model_option(),
 ) -> None:
-    """Try ScoreBridge with no CRM and no credentials: built-in Salesforce and HubSpot stand-ins, two syncs."""
-    import shutil
+    """Try ScoreBridge with no CRM and no credentials: built-in Salesforce and HubSpot stand-ins, two syncs.
+
+    The mappings are the salesforce.yaml and hubspot.yaml beside the model, else the ones shipped with ScoreBridge."""
     from datetime import UTC, datetime
 
     from rich.console import Console
@@ -76,16 +81,14 @@ def demo(
     from adapters.sandbox.demo import start_demo_sandbox
     from connector.cli import build_adapter
     from connector.config import ConnectionConfig, ConnectorConfig
-    from connector.demo import DemoCrm, run_demo
+    from connector.demo import DemoCrm, prepare_demo_folder, run_demo
     from connector.store import make_engine, upgrade_store
 
-    shutil.rmtree(workdir, ignore_errors=True)  # a demo always starts from scratch
-    workdir.mkdir(parents=True)
+    prepare_demo_folder(workdir)  # a demo always starts from scratch, but never deletes someone's files
     console = Console()
     if not console.is_terminal:
         console.width = max(console.width, 150)  # a log file or pipe: keep the tables' rows on one line
     now = datetime.now(UTC)
-    mappings = Path(model).parent
     sandboxes = [
         start_demo_sandbox(crm, workdir / crm, contacts=contacts, seed=seed + offset, now=now)
         for offset, crm in enumerate(("salesforce", "hubspot"))
@@ -93,7 +96,7 @@ def demo(
     try:
         connections = [
             ConnectionConfig(
-                name=f"demo-{box.crm}", crm=box.crm, mapping=mappings / f"{box.crm}.yaml", settings=box.settings
+                name=f"demo-{box.crm}", crm=box.crm, mapping=_mapping_beside(model, box.crm), settings=box.settings
             )
             for box in sandboxes
         ]
@@ -113,3 +116,22 @@ def demo(
     finally:
         for box in sandboxes:
             box.stop()
+
+
+def _mapping_beside(model: Path, crm: str) -> Path:
+    from connector.defaults import mapping_file_name, packaged_file
+
+    beside = model.parent / mapping_file_name(crm)
+    return beside if beside.is_file() else packaged_file(mapping_file_name(crm))
+
+
+def init(
+    folder: Path = typer.Argument(..., help="The project folder to create or fill (e.g. . or scorebridge)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite starter files that already exist there."),
+) -> None:
+    """Write a project to start from: connector.yaml and the model and mappings to adapt (files private to you)."""
+    from connector.starter import next_steps, write_starter_project
+
+    for path in write_starter_project(folder, force=force):
+        typer.echo(f"wrote {path}")
+    typer.echo(next_steps(folder))

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import typer
 
-from connector.commands.options import DEFAULT_MODEL_PATH, MODEL_HELP
+from connector.commands.options import model_option
 from connector.config import load_config
 
 
 def validate(
-    model: Path = typer.Option(DEFAULT_MODEL_PATH, "--model", "-m", help=MODEL_HELP),
+    model: Path = model_option(),
     config: Path | None = typer.Option(
         None, "--config", "-c", help="Also check this connector file, each connection's model and mapping."
     ),

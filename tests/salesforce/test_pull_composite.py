@@ -103,7 +103,8 @@ def test_a_subrequest_refused_for_a_bad_field_fails_as_a_direct_query_would_with
     with pytest.raises(FatalCrmError) as failed:
         list(adapter.pull_contacts(SINCE))
     assert "HTTP 400 INVALID_FIELD: No such column 'Industry'" in str(failed.value)
-    assert "scorebridge check" in str(failed.value) and "query of Lead" in str(failed.value)
+    assert "scorebridge validate --config connector.yaml --online" in str(failed.value)
+    assert "query of Lead" in str(failed.value)
     assert sleep.waits == [] and len(org.calls) == 1
 
 
