@@ -100,7 +100,9 @@ class ActivityReader:
                 continue  # our own follow-up tasks are not the contact's engagement (the list endpoint cannot filter)
             occurred = _occurred_at(obj)
             attributes = {
-                attr: str(properties[prop]) for attr, prop in source.attributes.items() if properties.get(prop)
+                attr: value
+                for attr, prop in source.attributes.items()
+                if properties.get(prop) and (value := source.attribute(attr, str(properties[prop]))) is not None
             }
             kind = source.classify(properties)
             for contact_id in contacts.get(str(obj.id), []):

@@ -19,6 +19,7 @@ from adapters.hubspot.pull import (
     read_associations,
     search_modified_since,
 )
+from adapters.value_map import UnlistedValue
 from connector.crm import Bookmark, ContactRecord, Page
 
 STREAM = "contacts"
@@ -154,6 +155,11 @@ def contact_record(
             raw = source.get(property_name)
             if raw is None or raw == "":
                 continue
+            try:
+                raw = _translated(mapping, field_name, raw)
+            except UnlistedValue as unlisted:
+                warnings[field_name] = f"{property_name}: {unlisted}"
+                continue
             parsed, problem = _parse(field_name, raw)
             if problem:
                 warnings[field_name] = f"{property_name}={raw!r}: {problem}"
@@ -177,6 +183,12 @@ def contact_record(
         warnings=warnings,
         **values,
     )
+
+
+def _translated(mapping: HubSpotMapping, field_name: str, raw: str) -> str:
+    """A property value through the field's value map (the mapping's long form), if it has one."""
+    value_map = mapping.contact.values.get(field_name)
+    return raw if value_map is None else value_map.text(raw)
 
 
 def _parse(field_name: str, raw: str) -> tuple[object, str | None]:

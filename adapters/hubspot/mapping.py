@@ -3,24 +3,50 @@ and which properties the scores are written to. Validated once, at start, into f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from adapters.value_map import ValueMap, apply_case
 from connector.crm import CONTACT_FIELDS
 from connector.errors import ConfigError
 
 ENGAGEMENT_OBJECTS = ("calls", "meetings", "emails", "notes", "tasks")
+#: The attributes each fixed activity source carries (adapters/hubspot/marketing.py builds them).
+MARKETING_EMAIL_ATTRIBUTES = frozenset({"campaign", "url"})
+FORM_ATTRIBUTES = frozenset({"form", "form_id", "url"})
+WEB_EVENT_ATTRIBUTES = frozenset({"event", "url"})
 #: Legacy email event types HubSpot reports for marketing emails (GET /email/public/v1/events).
 EMAIL_EVENT_TYPES = ("OPEN", "CLICK", "BOUNCE", "UNSUBSCRIBE", "STATUSCHANGE", "SPAMREPORT", "DELIVERED", "SENT")
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PropertyMap(ValueMap):
+    """The long form of one mapped property: `{property: hs_analytics_source, values: {...}, default, ...}`."""
+
+    property: str = Field(min_length=1)
+
+
+def split_value_maps(raw: object, names: str, maps: str) -> object:
+    """Turn long forms in `raw[names]` into the plain property name there and a ValueMap in `raw[maps]`."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get(names), Mapping):
+        return raw
+    plain, value_maps = {}, dict(raw.get(maps) or {})
+    for name, item in raw[names].items():
+        if isinstance(item, Mapping):
+            long_form = PropertyMap.model_validate(item)
+            plain[name] = long_form.property
+            value_maps[name] = ValueMap(**long_form.model_dump(exclude={"property"}))
+        else:
+            plain[name] = item
+    return {**raw, names: plain, maps: value_maps}
 
 
 class TypeRule(_Frozen):
@@ -48,9 +74,24 @@ class EngagementSource(_Frozen):
     """A CRM engagement object (calls, meetings, ...) read through its associations to contacts."""
 
     type: str
-    #: Activity attribute name -> engagement property whose value it carries.
+    #: Activity attribute name -> engagement property whose value it carries (long form: with a value map).
     attributes: dict[str, str] = Field(default_factory=dict)
+    #: Activity attribute name -> how its property's values are translated (from the long form).
+    attribute_values: dict[str, ValueMap] = Field(default_factory=dict)
     overrides: tuple[TypeRule, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _long_forms(cls, raw: object) -> object:
+        return split_value_maps(raw, "attributes", "attribute_values")
+
+    def attribute(self, name: str, value: str) -> str | None:
+        """One attribute's value through its value map; None when the map leaves it empty."""
+        value_map = self.attribute_values.get(name)
+        if value_map is None:
+            return value
+        translated = value_map.translate_or_none(value)
+        return None if translated is None else apply_case(str(translated), value_map.case)
 
     def classify(self, properties: Mapping[str, str | None]) -> str:
         return classify(self.type, self.overrides, properties)
@@ -71,8 +112,10 @@ class FormSource(_Frozen):
 
 
 class ContactMapping(_Frozen):
-    #: Normalized contact field -> HubSpot contact property.
+    #: Normalized contact field -> HubSpot contact property (long form: with a value map, as Salesforce's).
     properties: dict[str, str]
+    #: Normalized contact field -> how its property's values are translated (from the long forms).
+    values: dict[str, ValueMap] = Field(default_factory=dict)
     #: Normalized contact field -> property of the contact's primary company (read through the association).
     company_properties: dict[str, str] = Field(default_factory=dict)
     #: More contact properties carried along in ContactRecord.extra (e.g. hs_lead_status).
@@ -85,6 +128,25 @@ class ContactMapping(_Frozen):
     lead_statuses: dict[str, str] = Field(default_factory=dict)
     #: Read archived contacts every incremental run (costs at least one call) or only at the first backfill.
     archived: Literal["every_run", "backfill"] = "every_run"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _long_forms(cls, raw: object) -> object:
+        return split_value_maps(split_value_maps(raw, "properties", "values"), "company_properties", "values")
+
+    def filled_fields(self) -> dict[str, frozenset[str] | None]:
+        """Per contact field this mapping fills, the values it can take (lower case), None for any value."""
+        filled: dict[str, frozenset[str] | None] = {}
+        for name in (*self.properties, *self.company_properties):
+            value_map = self.values.get(name)
+            filled[name] = value_map.produces() if value_map else None
+        if "lifecycle" in self.properties:
+            filled["lifecycle"] = frozenset(stage.lower() for stage in self.lifecycle_stages.values()) or None
+            filled["is_customer"] = frozenset({"true", "false"})
+        filled |= {f"extra.{name}": None for name in self.extra}
+        if self.lead_statuses:
+            filled["extra.lead_status"] = frozenset(status.lower() for status in self.lead_statuses.values())
+        return filled
 
     @field_validator("properties", "company_properties")
     @classmethod
@@ -114,6 +176,22 @@ class ActivityMapping(_Frozen):
         for source in (*self.engagements.values(), *([self.form_submissions] if self.form_submissions else [])):
             types |= {source.type, *(rule.type for rule in source.overrides)}
         return frozenset(types)
+
+    def activity_attributes(self) -> dict[str, frozenset[str]]:
+        """Per activity type, the attribute names some source producing it carries."""
+        named: dict[str, set[str]] = {}
+
+        def add(kinds: Iterable[str], attributes: Iterable[str]) -> None:
+            for kind in kinds:
+                named.setdefault(kind, set()).update(attributes)
+
+        for source in self.engagements.values():
+            add([source.type, *(rule.type for rule in source.overrides)], source.attributes)
+        add(self.marketing_email.values(), MARKETING_EMAIL_ATTRIBUTES)
+        if self.form_submissions:
+            add([self.form_submissions.type, *(r.type for r in self.form_submissions.overrides)], FORM_ATTRIBUTES)
+        add(self.web_events.values(), WEB_EVENT_ATTRIBUTES)
+        return {kind: frozenset(names) for kind, names in named.items()}
 
     def web_event_type(self, event_type: str) -> str | None:
         if event_type in self.web_events:
@@ -168,6 +246,15 @@ class HubSpotMapping(_Frozen):
     activities: ActivityMapping = ActivityMapping()
     write_back: WriteBack
     tasks: TaskMapping = TaskMapping()
+
+    def activity_types(self) -> frozenset[str]:
+        return self.activities.activity_types()
+
+    def activity_attributes(self) -> dict[str, frozenset[str]]:
+        return self.activities.activity_attributes()
+
+    def filled_fields(self) -> dict[str, frozenset[str] | None]:
+        return self.contact.filled_fields()
 
     def contact_properties(self) -> list[str]:
         """Every contact property a pull asks for."""

@@ -3,17 +3,35 @@ which records become which activities, and where scores are written. Validated o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from adapters.value_map import Scalar, ValueMap
+from connector.crm import CONTACT_FIELDS
 from connector.errors import ConfigError
 
 ContactObject = Literal["Lead", "Contact"]
-Scalar = str | bool | int | float
+#: A Salesforce API name, or a path through relationships (`Account.Industry`): nothing SOQL would read as syntax.
+FIELD_PATH = r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$"
+_FIELD_PATH = re.compile(FIELD_PATH)
+
+
+def _field_name(value: str) -> str:
+    """Names go into the SOQL the adapter builds as they are (values are quoted): reject what is not a name."""
+    if not _FIELD_PATH.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a Salesforce field name (letters, digits and _, parent fields as Account.Name); "
+            "it would break the SOQL query"
+        )
+    return value
+
+
+FieldName = Annotated[str, AfterValidator(_field_name)]
 
 #: Where the lead or contact of an activity is, when a rule does not say: the first non-empty field wins.
 DEFAULT_WHO_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -27,22 +45,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FieldMap(_Strict):
-    """One normalized field read from a Salesforce field (parent fields as `Account.Industry`)."""
+class FieldMap(ValueMap):
+    """One normalized field read from a Salesforce field (parent fields as `Account.Industry`), through the
+    picklist value map: a value missing from `values` is left empty with a warning, unless `default` says what
+    to use instead or `unlisted: keep` passes it through."""
 
-    field: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
-    #: Picklist value map: Salesforce value -> normalized value. A value missing from it is left empty with a
-    #: warning, unless `default` says what to use instead.
-    values: dict[str, Scalar] | None = None
-    default: Scalar | None = None
-    case: Literal["lower", "upper", "title"] | None = None
+    field: FieldName
 
 
 class ObjectMapping(_Strict):
     #: Normalized field name -> source. Names outside the standard contact fields land in `extra`.
     fields: dict[str, FieldMap] = Field(default_factory=dict)
     #: Logical write-back target (fit, lead, engagement, recency, combined, stage, grade, reasons) -> field.
-    write_back: dict[str, str] = Field(default_factory=dict)
+    write_back: dict[str, FieldName] = Field(default_factory=dict)
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -63,11 +78,13 @@ class ActivityRule(_Strict):
 
     type: str = Field(min_length=1)
     object: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
-    equals: dict[str, Scalar] = Field(default_factory=dict)
-    starts_with: dict[str, str] = Field(default_factory=dict)
-    timestamp: str = "CreatedDate"
-    who: tuple[str, ...] | None = None
-    attributes: dict[str, str] = Field(default_factory=dict)
+    equals: dict[FieldName, Scalar] = Field(default_factory=dict)
+    starts_with: dict[FieldName, str] = Field(default_factory=dict)
+    #: Keeps rows whose field holds this text anywhere (SOQL LIKE '%text%', which ignores case).
+    contains: dict[FieldName, str] = Field(default_factory=dict)
+    timestamp: FieldName = "CreatedDate"
+    who: tuple[FieldName, ...] | None = None
+    attributes: dict[str, FieldName] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _knows_its_contact(self) -> ActivityRule:
@@ -82,7 +99,7 @@ class ActivityRule(_Strict):
 
 class TaskOptions(_Strict):
     #: Task field holding ScoreBridge's idempotency key; `scorebridge setup` creates it.
-    key_field: str = "ScoreBridge_Key__c"
+    key_field: FieldName = "ScoreBridge_Key__c"
     status: str = "Not Started"
     priority: str = "Normal"
 
@@ -118,6 +135,25 @@ class SalesforceMapping(_Strict):
     def activity_types(self) -> frozenset[str]:
         """Every activity type this mapping can produce."""
         return frozenset(rule.type for rule in self.activities)
+
+    def activity_attributes(self) -> dict[str, frozenset[str]]:
+        """Per activity type, the attribute names some rule producing it carries."""
+        named: dict[str, set[str]] = {}
+        for rule in self.activities:
+            named.setdefault(rule.type, set()).update(rule.attributes)
+        return {kind: frozenset(names) for kind, names in named.items()}
+
+    def filled_fields(self) -> dict[str, frozenset[str] | None]:
+        """Per contact field some object fills (extra fields as `extra.<name>`), the values it can take, lower
+        case; None when any value can come through."""
+        filled: dict[str, frozenset[str] | None] = {}
+        for object_mapping in self.objects.values():
+            for name, spec in object_mapping.fields.items():
+                key = name if name in CONTACT_FIELDS else f"extra.{name}"
+                values = spec.produces()
+                known = filled.get(key, frozenset())
+                filled[key] = None if values is None or known is None else known | values
+        return filled
 
     def activity_objects(self) -> dict[str, list[ActivityRule]]:
         """Rules grouped by object, in file order: one query per object, the first matching rule wins."""

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from adapters.salesforce.mapping import ActivityRule, FieldMap, ObjectMapping
+from adapters.value_map import UnlistedValue, apply_case
 from connector.crm import CONTACT_FIELDS, ActivityRecord, ContactRecord
 
 #: Salesforce ids start with a key prefix naming their object
@@ -76,22 +77,14 @@ def to_bool(value: Any) -> bool:
 
 
 def to_text(value: Any, case: str | None) -> str:
-    text = str(value)
-    if case == "lower":
-        return text.lower()
-    if case == "upper":
-        return text.upper()
-    return text.title() if case == "title" else text
+    return apply_case(str(value), case)
 
 
 def _mapped(value: Any, spec: FieldMap) -> Any:
-    if spec.values is None:
-        return value
-    if str(value) in spec.values:
-        return spec.values[str(value)]
-    if spec.default is not None:
-        return spec.default
-    raise Unreadable(f"unexpected value {value!r} (not in the mapping's `values`)")
+    try:
+        return spec.translate(value)
+    except UnlistedValue as problem:
+        raise Unreadable(str(problem)) from None
 
 
 def convert(value: Any, spec: FieldMap, target: Any) -> Any:
@@ -164,7 +157,10 @@ def matches(rule: ActivityRule, row: Mapping[str, Any]) -> bool:
                 return False
         elif actual is None or str(actual) != str(expected):
             return False
-    return all(str(field_value(row, name) or "").startswith(prefix) for name, prefix in rule.starts_with.items())
+    if not all(str(field_value(row, name) or "").startswith(prefix) for name, prefix in rule.starts_with.items()):
+        return False
+    # SOQL's LIKE ignores case, so the row test does too.
+    return all(text.lower() in str(field_value(row, name) or "").lower() for name, text in rule.contains.items())
 
 
 def activity_record(row: Mapping[str, Any], rules: Sequence[ActivityRule]) -> ActivityRecord | None:

@@ -97,6 +97,7 @@ def _problems(schema: OrgSchema, mapping: SalesforceMapping) -> Iterator[tuple[s
             continue
         paths = {"timestamp": rule.timestamp} | {f"who.{w}": w for w in rule.who_fields}
         paths |= {f"equals.{f}": f for f in rule.equals} | {f"starts_with.{f}": f for f in rule.starts_with}
+        paths |= {f"contains.{f}": f for f in rule.contains}
         paths |= {f"attributes.{a}": f for a, f in rule.attributes.items()}
         for subkey, path in paths.items():
             yield from _missing(schema, rule.object, path, f"{key}.{subkey}")

@@ -103,3 +103,8 @@ def chunked(items: Sequence[object], size: int) -> Iterable[Sequence[object]]:
 def like_prefix(prefix: str) -> str:
     """A LIKE pattern matching values that start with ``prefix``; its own % and _ match literally."""
     return quote(prefix)[:-1].replace("%", "\\%").replace("_", "\\_") + "%'"
+
+
+def like_anywhere(text: str) -> str:
+    """A LIKE pattern matching values that hold ``text`` anywhere; its own % and _ match literally."""
+    return "'%" + like_prefix(text)[1:]

@@ -15,6 +15,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+import yaml
 from typer.testing import CliRunner
 
 from connector.cli import app as cli_app
@@ -42,6 +43,50 @@ HUBSPOT_LIFECYCLE = {
     "other": "other",
 }
 HUBSPOT_CUSTOMER_STAGES = ("customer", "evangelist")
+HUBSPOT_LEAD_STATUS = {
+    "NEW": "new",
+    "OPEN": "open",
+    "IN_PROGRESS": "working",
+    "OPEN_DEAL": "working",
+    "UNQUALIFIED": "unqualified",
+    "ATTEMPTED_TO_CONTACT": "working",
+    "CONNECTED": "working",
+    "BAD_TIMING": "nurture",
+}
+SALESFORCE_LEAD_STATUS_WORDS = {
+    "New": "new",
+    "Working": "working",
+    "Nurturing": "nurture",
+    "Qualified": "qualified",
+    "Unqualified": "unqualified",
+    "Open - Not Contacted": "new",
+    "Working - Contacted": "working",
+    "Closed - Converted": "converted",
+    "Closed - Not Converted": "unqualified",
+}
+HUBSPOT_CALL_OUTCOMES = {
+    "f240bbac-87c9-4f6e-bf70-924b57d47db7": "connected",
+    "9d9162e7-6cf3-4944-bf63-4dff82258764": "busy",
+    "a4c4c377-d246-4b32-a13b-75a56a4cd0ff": "left live message",
+    "b2cf5968-551e-4856-9783-52b3da59a7d0": "left voicemail",
+    "73a0d17f-1163-4015-bdd5-ec830791da20": "no answer",
+    "17b47fee-58de-441e-a44c-c6300d46f273": "wrong number",
+}
+_MAPPINGS = Path(__file__).parents[2] / "mappings"
+
+
+def _lead_source_words(crm: str) -> dict[str, str]:
+    """The mapping's lead source value map (24 values on the Salesforce side: read, not copied)."""
+    mapping = yaml.safe_load((_MAPPINGS / f"{crm}.yaml").read_text())
+    fields = mapping["objects"]["Lead"]["fields"] if crm == "salesforce" else mapping["contact"]["properties"]
+    return fields["lead_source"]["values"]
+
+
+def _word(words: Mapping[str, str], value: str | None) -> str | None:
+    """A value map with `unlisted: keep`: unlisted values pass through."""
+    return words.get(value, value) if value else None
+
+
 HUBSPOT_EMAIL_EVENTS = {"OPEN": "email_open", "CLICK": "email_click", "BOUNCE": "email_bounce"}
 
 
@@ -83,8 +128,10 @@ def _sf_lead(row: Mapping[str, Any]) -> dict:
         "employees": row.get("NumberOfEmployees"),
         "annual_revenue": row.get("AnnualRevenue"),
         "country": row.get("Country"),
-        "lead_source": row.get("LeadSource"),
+        "lead_source": _word(_lead_source_words("salesforce"), row.get("LeadSource")),
+        "product_interest": row.get("ProductInterest__c"),
         "lifecycle": SALESFORCE_LEAD_STATUS.get(row.get("Status") or ""),
+        "lead_status": _word(SALESFORCE_LEAD_STATUS_WORDS, row.get("Status")),
         "owner_id": row.get("OwnerId"),
         "email_opt_out": bool(row.get("HasOptedOutOfEmail")),
     }
@@ -104,7 +151,8 @@ def _sf_contact(row: Mapping[str, Any], account: Mapping[str, Any]) -> dict:
         "employees": account.get("NumberOfEmployees"),
         "annual_revenue": account.get("AnnualRevenue"),
         "country": row.get("MailingCountry"),
-        "lead_source": row.get("LeadSource"),
+        "lead_source": _word(_lead_source_words("salesforce"), row.get("LeadSource")),
+        "product_interest": row.get("ProductInterest__c"),
         "owner_id": row.get("OwnerId"),
         "email_opt_out": bool(row.get("HasOptedOutOfEmail")),
         "is_customer": account.get("Type") in SALESFORCE_CUSTOMER_ACCOUNTS,
@@ -114,21 +162,24 @@ def _sf_contact(row: Mapping[str, Any], account: Mapping[str, Any]) -> dict:
 def _sf_activities(store: Any, campaigns: Mapping[str, Mapping[str, Any]]) -> Iterator[dict]:
     """The mapping's `activities:` rules, first match wins per row."""
     for row in store.rows("Task"):
-        if row.get("TaskSubtype") == "Call":
-            attributes = {"disposition": row["CallDisposition"]} if row.get("CallDisposition") else {}
+        if row.get("TaskSubtype") == "Call" and row.get("CallDisposition") == "Not interested":
+            yield _sf_activity(row, row.get("WhoId"), "not_interested", row["CreatedDate"], {})
+        elif row.get("TaskSubtype") == "Call":
+            attributes = {"outcome": row["CallDisposition"]} if row.get("CallDisposition") else {}
             yield _sf_activity(row, row.get("WhoId"), "call", row["CreatedDate"], attributes)
         elif (row.get("Subject") or "").startswith("Email Opened"):
             yield _sf_activity(row, row.get("WhoId"), "email_open", row["CreatedDate"], {})
+    webinar_kinds = {"Attended": "webinar_attended", "Registered": "webinar_registered"}
     for row in store.rows("CampaignMember"):
         campaign = campaigns.get(row.get("CampaignId")) or {}
-        if row.get("HasResponded") and campaign.get("Type") == "Webinar":
+        kind = webinar_kinds.get(row.get("Status") or "")
+        if kind and campaign.get("Type") == "Webinar":
             who = row.get("ContactId") or row.get("LeadId")
             attributes = {"campaign": campaign["Name"]} if campaign.get("Name") else {}
-            yield _sf_activity(
-                row, who, "webinar_attended", row.get("FirstRespondedDate") or row["CreatedDate"], attributes
-            )
+            yield _sf_activity(row, who, kind, row.get("FirstRespondedDate") or row["CreatedDate"], attributes)
     for row in store.rows("Event"):
-        yield _sf_activity(row, row.get("WhoId"), "meeting", row.get("ActivityDateTime") or row["CreatedDate"], {})
+        kind = "meeting_missed" if "no show" in (row.get("Subject") or "").lower() else "meeting"
+        yield _sf_activity(row, row.get("WhoId"), kind, row.get("ActivityDateTime") or row["CreatedDate"], {})
 
 
 def _sf_activity(row: Mapping[str, Any], who: str | None, kind: str, when: str, attributes: dict) -> dict:
@@ -175,12 +226,13 @@ def _hs_contact(person: Any) -> dict:
         "employees": int(employees.rstrip("+").split("-")[0]) if employees else None,
         "annual_revenue": values.get("annualrevenue"),
         "country": values.get("country"),
-        "lead_source": values.get("hs_analytics_source"),
+        "lead_source": _word(_lead_source_words("hubspot"), values.get("hs_analytics_source")),
         "product_interest": values.get("product_interest"),
         "lifecycle": HUBSPOT_LIFECYCLE.get(stage, stage) if stage else None,
         "owner_id": values.get("hubspot_owner_id"),
         "email_opt_out": (values.get("hs_email_optout") or "false").lower() == "true",
         "is_customer": stage in HUBSPOT_CUSTOMER_STAGES,
+        "lead_status": _word(HUBSPOT_LEAD_STATUS, values.get("hs_lead_status")),
     }
 
 
@@ -194,12 +246,12 @@ def _hs_engagement_type(object_type: str, values: Mapping[str, str]) -> str | No
     if object_type == "meetings":
         if _glob(values.get("hs_meeting_title"), "demo*"):
             return "demo_attended" if _glob(values.get("hs_meeting_outcome"), "COMPLETED") else "demo_scheduled"
-        return "meeting"
+        return "meeting_missed" if values.get("hs_meeting_outcome") in ("NO_SHOW", "CANCELED") else "meeting"
     return {"emails": "sales_email", "notes": "note", "tasks": "task"}.get(object_type)
 
 
 HUBSPOT_ENGAGEMENT_ATTRIBUTES = {
-    "calls": {"direction": "hs_call_direction", "disposition": "hs_call_disposition", "status": "hs_call_status"},
+    "calls": {"direction": "hs_call_direction", "outcome": "hs_call_disposition", "status": "hs_call_status"},
     "meetings": {"outcome": "hs_meeting_outcome", "title": "hs_meeting_title"},
     "emails": {"direction": "hs_email_direction"},
     "tasks": {"status": "hs_task_status"},
@@ -215,6 +267,8 @@ def _hs_engagements(portal: Any) -> Iterator[dict]:
             kind = _hs_engagement_type(object_type, values)
             spec = HUBSPOT_ENGAGEMENT_ATTRIBUTES.get(object_type, {})
             attributes = {name: values[prop] for name, prop in spec.items() if values.get(prop)}
+            if "outcome" in attributes and object_type == "calls":
+                attributes["outcome"] = _word(HUBSPOT_CALL_OUTCOMES, attributes["outcome"])
             occurred = values.get("hs_timestamp") or values.get("hs_createdate")
             for contact_id, _ in portal.associations.targets(object_type, record.id, "contacts"):
                 yield _hs_activity(f"{object_type}:{record.id}", contact_id, kind, _sf_time(occurred), attributes)

@@ -26,6 +26,19 @@ EXAMPLE_MAPPING = Path(__file__).resolve().parents[2] / "mappings" / "salesforce
 READ_AT = datetime(2026, 11, 1, 13, 0, 0, 250_000, tzinfo=UTC)
 
 
+def sandbox_login(sandbox: Any, **overrides: Any) -> dict[str, Any]:
+    """A connection's `settings:` for the Salesforce sandbox (secrets in SF_CLIENT_SECRET and SF_PASSWORD)."""
+    return {
+        "auth": "password",
+        "login_url": sandbox.instance_url,
+        "username": "integration@scorebridge.sandbox",
+        "consumer_key": "scorebridge-sandbox-client",
+        "consumer_secret": {"env": "SF_CLIENT_SECRET"},
+        "password": {"env": "SF_PASSWORD"},
+        "ca_bundle": str(sandbox.ca_file),
+    } | overrides
+
+
 class RecordedSleep:
     """Stands in for time.sleep: remembers the waits instead of waiting."""
 

@@ -9,7 +9,7 @@ def test_the_documented_example_mapping_is_valid():
     mapping = example_mapping()
     assert set(mapping.objects) == {"Lead", "Contact"}
     assert mapping.objects["Contact"].fields["industry"].field == "Account.Industry"
-    assert [rule.type for rule in mapping.activity_objects()["Task"]] == ["call", "email_open"]
+    assert [rule.type for rule in mapping.activity_objects()["Task"]] == ["not_interested", "call", "email_open"]
     assert mapping.pull.lookback_seconds == 600
 
 

@@ -80,7 +80,7 @@ def test_a_call_task_becomes_a_call_of_its_lead():
     rules = example_mapping().activity_objects()["Task"]
     activity = activity_record(_task(TaskSubtype="Call", WhoId="00Q5e000001", CallDisposition="Reached"), rules)
     assert (activity.type, activity.contact_object_type, activity.contact_crm_id) == ("call", "Lead", "00Q5e000001")
-    assert activity.attributes == {"disposition": "Reached"}
+    assert activity.attributes == {"outcome": "Reached"}
 
 
 def test_an_email_opened_task_becomes_an_email_open_of_its_contact():
@@ -95,12 +95,13 @@ def test_a_task_linked_to_no_lead_or_contact_is_skipped():
     assert activity_record(_task(TaskSubtype="Call", WhoId="0015e000003"), rules) is None  # an Account
 
 
-def test_a_webinar_response_becomes_webinar_attended_of_the_contact_before_the_lead():
+def test_a_webinar_attendance_becomes_webinar_attended_of_the_contact_before_the_lead():
     rules = example_mapping().activity_objects()["CampaignMember"]
     member = record(
         "CampaignMember",
         "00v1",
         STAMP,
+        Status="Attended",
         HasResponded=True,
         Campaign={"Type": "Webinar", "Name": "Scaling RevOps"},
         ContactId="0035e000002",

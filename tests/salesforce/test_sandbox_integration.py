@@ -16,7 +16,7 @@ from adapters.sandbox.salesforce.server import SalesforceSandbox, start_salesfor
 from adapters.sandbox.salesforce.values import format_datetime
 from connector.crm import Bookmark, ScoreWrite, TaskRequest
 from connector.errors import AuthError, FatalCrmError, LimitReachedError
-from tests.salesforce.conftest import RecordedSleep, example_mapping, small_mapping
+from tests.salesforce.conftest import RecordedSleep, example_mapping, sandbox_login, small_mapping
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 SECRETS = {"SF_CLIENT_SECRET": "scorebridge-sandbox-secret", "SF_PASSWORD": "sandbox-password"}
@@ -45,17 +45,7 @@ def sandbox(tmp_path, clock) -> SalesforceSandbox:
 
 
 def _settings(sandbox: SalesforceSandbox, **overrides) -> SalesforceSettings:
-    values = {
-        "auth": "password",
-        "login_url": sandbox.instance_url,
-        "username": "integration@scorebridge.sandbox",
-        "consumer_key": "scorebridge-sandbox-client",
-        "consumer_secret": {"env": "SF_CLIENT_SECRET"},
-        "password": {"env": "SF_PASSWORD"},
-        "ca_bundle": sandbox.ca_file,
-        "max_wait_seconds": 5,
-    }
-    return SalesforceSettings(**(values | overrides))
+    return SalesforceSettings(**sandbox_login(sandbox, max_wait_seconds=5, **overrides))
 
 
 def _adapter(sandbox, mapping=None, sleep=None, **settings) -> SalesforceAdapter:

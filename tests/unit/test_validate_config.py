@@ -33,4 +33,5 @@ def test_activity_type_unknown_to_the_model_is_named(tmp_path):
     result = CliRunner().invoke(app, ["validate", "--config", str(_config(tmp_path, narrow))])
     assert isinstance(result.exception, ConfigError)  # main() turns it into one line and exit code 2
     assert result.exception.exit_code == 2
-    assert "portal" in str(result.exception) and "sales_email" in str(result.exception)
+    (line,) = [line for line in result.output.splitlines() if line.startswith("- ")]
+    assert "portal" in line and "sales_email" in line
