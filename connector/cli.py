@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -10,6 +11,9 @@ from connector.commands import importing, operating, running, scoring, validatin
 from connector.config import ConnectionConfig, ConnectorConfig
 from connector.crm import CrmAdapter
 from connector.errors import ScoreBridgeError
+
+if TYPE_CHECKING:
+    from connector.mapping_checks import MappingProfile
 
 app = typer.Typer(
     name="scorebridge",
@@ -45,14 +49,26 @@ def build_adapter(config: ConnectorConfig, connection: ConnectionConfig) -> CrmA
 
 def mapping_activity_types(config: ConnectorConfig, connection: ConnectionConfig) -> frozenset[str]:
     """What a connection's mapping file can produce, read offline (no credentials needed)."""
+    return _offline_mapping(config, connection).activity_types()
+
+
+def mapping_profile(config: ConnectorConfig, connection: ConnectionConfig) -> MappingProfile:
+    """The activity attributes and contact fields a connection's mapping file produces, read offline."""
+    from connector.mapping_checks import MappingProfile
+
+    mapping = _offline_mapping(config, connection)
+    return MappingProfile(config.resolve(connection.mapping), mapping.activity_attributes(), mapping.filled_fields())
+
+
+def _offline_mapping(config: ConnectorConfig, connection: ConnectionConfig) -> Any:
     path = config.resolve(connection.mapping)
     if connection.crm == "salesforce":
         from adapters.salesforce.mapping import load_mapping
 
-        return load_mapping(path).activity_types()
+        return load_mapping(path)
     from adapters.hubspot.mapping import load_mapping as load_hubspot_mapping
 
-    return load_hubspot_mapping(path).activities.activity_types()
+    return load_hubspot_mapping(path)
 
 
 def _register_sandbox() -> None:

@@ -122,13 +122,21 @@ class SalesforceAdapter:
 
 
 def _rule_fields(rule: ActivityRule) -> list[str]:
-    return [*rule.who_fields, rule.timestamp, *rule.equals, *rule.starts_with, *rule.attributes.values()]
+    return [
+        *rule.who_fields,
+        rule.timestamp,
+        *rule.equals,
+        *rule.starts_with,
+        *rule.contains,
+        *rule.attributes.values(),
+    ]
 
 
 def rule_condition(rule: ActivityRule) -> str | None:
     """The SOQL filter a rule stands for; the same test is repeated on each row to pick the rule."""
     parts = [f"{field} = {soql.literal(value)}" for field, value in rule.equals.items()]
     parts += [f"{field} LIKE {soql.like_prefix(prefix)}" for field, prefix in rule.starts_with.items()]
+    parts += [f"{field} LIKE {soql.like_anywhere(text)}" for field, text in rule.contains.items()]
     return " AND ".join(parts) or None
 
 
