@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench dist clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,5 +24,9 @@ test: lint
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/scoring_benchmark.py
 
+# The wheel `pip install` / `pipx install` take; it carries the model and mappings of mappings/ (see pyproject.toml).
+dist: $(BIN)/.installed
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,18 @@ def test_every_package_folder_is_listed_for_the_wheel():
         if folder.is_dir() and any(folder.glob("*.py"))
     }
     assert on_disk - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+
+
+def test_the_readme_links_work_where_a_package_index_shows_it():
+    links = re.findall(r"\]\(([^)\s]+)\)", (ROOT / "README.md").read_text())
+    assert links and [link for link in links if not link.startswith(("https://", "#"))] == []
+
+
+def test_the_metadata_names_the_license_and_where_the_project_lives():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "Apache-2.0"  # an SPDX expression: setuptools deprecates the {text = ...} table
+    assert [(ROOT / name).is_file() for name in project["license-files"]] == [True]
+    assert {"Homepage", "Documentation", "Source", "Issues"} <= set(project["urls"])
 
 
 @dataclass(frozen=True)
