@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import typer
 from sqlalchemy.engine import Engine
@@ -26,11 +25,6 @@ LOG_FORMAT_HELP = "text, json, or auto (json when not a terminal)."
 def model_option():
     """The `--model` option of every command that reads the model; the default is found when the command runs."""
     return typer.Option(default_model_path, "--model", "-m", help=MODEL_HELP, show_default=False)
-
-
-#: Where a clone keeps the model; commands should ask `connector.defaults.default_model_path()` instead, which
-#: also finds the packaged model outside a project folder.
-DEFAULT_MODEL_PATH = Path("mappings/scoring.yaml")
 
 
 def parse_as_of(text: str | None) -> datetime:
