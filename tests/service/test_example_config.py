@@ -58,7 +58,7 @@ def example_on(sandboxes, folder: Path) -> Path:
     for crm, url in EXAMPLE_URLS.items():
         assert url in text, f"the example no longer points at {url}"
         text = text.replace(url, sandboxes[crm].info["base_url"])
-    text = text.replace("examples/sandbox-ca.pem", sandboxes["salesforce"].info["ca_file"])
+    text = re.sub(r"ca_bundle: \S+", f"ca_bundle: {sandboxes['salesforce'].info['ca_file']}", text)
     text = text.replace("../mappings/", f"{REPO / 'mappings'}/")
     text = re.sub(r"^database_url: .*$", f"database_url: sqlite:///{folder / 'store.db'}", text, flags=re.M)
     path = folder / "connector.yaml"
