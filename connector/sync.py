@@ -25,8 +25,10 @@ from connector.outbox import Queued, deliver_tasks, enqueue_tasks, pending_tasks
 from connector.scoring import ContactScope, ScoringModel, load_model, score_store
 from connector.store.bookmarks import clear_bookmarks, load_bookmark, save_bookmark
 from connector.store.engine import session_scope
+from connector.store.failures import failure_frames, failure_summary
 from connector.store.lock import connection_lock
 from connector.store.records import upsert_activities, upsert_contacts
+from connector.store.storable import storable_text
 from connector.store.tables import SyncRun
 from connector.writeback import plan_writes, record_results
 
@@ -153,9 +155,9 @@ def _recorded_run(run: _Run, run_id: int, *, full: bool, clock: Callable[[], dat
         status, message = "locked", f"{busy}; the contacts stay flagged and the next run scores them"
     except ScoreBridgeError as error:
         status, message = "failed", str(error)
-    except Exception as error:  # an unforeseen failure still closes the run record truthfully
-        log.exception("sync of %s failed", run.connection.name)
-        status, message = "failed", f"{type(error).__name__}: {error}"
+    except Exception as error:  # an unforeseen failure still closes the run record truthfully, without values
+        status, message = "failed", failure_summary(error)
+        log.error("sync of %s failed: %s\n%s", run.connection.name, message, failure_frames(error))
     usage = run.adapter.usage()
     run.counts["api_calls"] = usage.calls
     run.counts["rate_limited"] = usage.rate_limited
@@ -204,7 +206,8 @@ def _close_run_record(run: _Run, run_id: int, status: str, message: str, ended_a
         record = session.get(SyncRun, run_id)
         record.status, record.ended_at = status, ended_at
         record.counts = dict(run.counts)
-        record.warnings = [*run.warnings, message] if message else list(run.warnings)
+        # A CRM's error text may hold a character the store refuses (store/storable.py): never lose the record.
+        record.warnings = [storable_text(line) for line in [*run.warnings, message] if line]
         session.add(record)
 
 
@@ -234,6 +237,7 @@ def _pull(run: _Run, stream: str, pull: Callable, upsert: Callable) -> None:
                 save_bookmark(session, run.connection.name, page.bookmark, now=run.started_at)
         run.counts[f"pulled_{stream}"] += len(page.records)
         run.counts["skipped_records"] += page.skipped + counts.skipped
+        run.counts["cleaned_records"] += counts.cleaned  # values the store cannot hold (store/storable.py)
         run.counts["record_warnings"] += sum(len(r.warnings) for r in page.records if isinstance(r, ContactRecord))
         run.advance(len(page.records))
 

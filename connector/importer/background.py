@@ -4,12 +4,16 @@ The parser gets the contacts' ids up front (a file's activities cannot add conta
 contact ids, a small index per distinct kind, epoch seconds as numpy arrays, sorted by contact, plus the source
 ids. The writer only maps kind indexes to kind ids and inserts. The file is checked (header, first record)
 before the process starts, so a bad file still fails at once and writes nothing; the parser's problem log is
-merged back at the end.
+merged back at the end. The parser dies with the writer, even when the writer is killed with -9.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +33,8 @@ NO_CONTACT = 0
 CHUNKS_AHEAD = 4
 #: How long the writer waits for a chunk before checking that the parser is still alive.
 POLL_SECONDS = 1.0
+#: prctl(2) option: the signal this process gets when its parent dies (<linux/prctl.h>).
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ def resolved_chunks_in_background(
     with activity_chunks(path, file_format, ProblemLog(log.path), rules):
         pass  # opening checks the file as a whole, raising InputError before any process starts
     queue = multiprocessing.Queue(maxsize=CHUNKS_AHEAD)
-    arguments = (path, file_format, log.path, rules, dict(contact_ids), queue)
+    arguments = (os.getpid(), path, file_format, log.path, rules, dict(contact_ids), queue)
     parser = multiprocessing.Process(target=_parse, args=arguments, daemon=True)
     parser.start()
     try:
@@ -82,7 +88,10 @@ def resolved_chunks_in_background(
         queue.close()
 
 
-def _parse(path: Path, file_format: str | None, shown_path: str, rules: ActivityRules, contact_ids, queue) -> None:
+def _parse(
+    writer: int, path: Path, file_format: str | None, shown_path: str, rules: ActivityRules, contact_ids, queue
+) -> None:
+    _die_with(writer)
     log = ProblemLog(shown_path)
     kinds: dict[KindKey, int] = {}
     try:
@@ -93,6 +102,15 @@ def _parse(path: Path, file_format: str | None, shown_path: str, rules: Activity
         queue.put(("failed", f"{type(error).__name__}: {error}"))
         return
     queue.put(("done", (log.kept, log.warnings, log.rejected_rows)))
+
+
+def _die_with(parent: int) -> None:
+    """End this process when ``parent`` dies: `daemon=True` only covers a parent that exits normally, and a parser
+    left behind would block for ever on a full queue. Linux signals us (prctl(2), PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(1)
 
 
 def _resolved(rows: list[ActivityRow], contact_ids: Mapping[ContactKey, int | None], kinds: dict) -> ResolvedChunk:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ REQUIRED_MISSING = "required value missing"
 NOT_ISO_TIME = "not an ISO 8601 time (e.g. 2026-03-01T09:30:00Z)"
 NAIVE_TIME = "no UTC offset (add Z or +00:00, or import with --assume-utc)"
 BYTE_ORDER_MARK = "\ufeff"
+#: Columns a file may have: far more than contacts' extra fields or activity attributes need, few enough that a
+#: header gone wrong (a whole file on one line) is refused at once instead of being worked through.
+MAX_COLUMNS = 1_000
 
 
 @dataclass(frozen=True)
@@ -84,11 +88,15 @@ def opened(path: Path) -> Iterator[Any]:
         raise InputError(f"{path}: cannot read the file ({error.strerror})") from None
     except UnicodeDecodeError as error:
         raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except csv.Error as error:  # a field over the csv module's limit, 131,072 characters unless raised
+        raise InputError(f"{path}: {error} (at most {csv.field_size_limit():,} characters a field)") from None
 
 
 def csv_header(path: Path, reader: Any, required: tuple[str, ...]) -> list[str]:
     """The header row, stripped; an `InputError` when a required column is missing or a name repeats."""
     header = [name.strip() for name in next(reader, [])]
+    if len(header) > MAX_COLUMNS:
+        raise InputError(f"{path}:1: the header has {len(header):,} columns; at most {MAX_COLUMNS:,} are allowed")
     if header:
         # Spreadsheets often start a CSV export with a byte order mark; decoding as plain UTF-8 is much faster
         # than "utf-8-sig", so the mark is taken off the first name here instead.
@@ -97,7 +105,7 @@ def csv_header(path: Path, reader: Any, required: tuple[str, ...]) -> list[str]:
     if missing:
         found = ", ".join(header) or "nothing"
         raise InputError(f"{path}:1: missing required column(s) {', '.join(missing)} (the header has {found})")
-    duplicated = sorted({name for name in header if header.count(name) > 1})
+    duplicated = sorted(name for name, count in Counter(header).items() if count > 1)
     if duplicated:
         raise InputError(f"{path}:1: column(s) {', '.join(duplicated)} appear more than once in the header")
     return header

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from operator import itemgetter
 
 from sqlalchemy import Table, bindparam, delete, func, select
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from connector.store.contact_ids import LOOKUP_KEYS, ContactIds, ContactKey, chunked, flag_for_rescore
 from connector.store.counts import UpsertCounts
+from connector.store.storable import all_storable, is_storable, storable_text, storable_value
 from connector.store.tables import Activity, ActivityKind
 
 KIND_TABLE: Table = ActivityKind.__table__  # type: ignore[attr-defined]
@@ -34,6 +36,8 @@ ActivityRow = tuple[ContactKey, KindKey, int, str]
 def kind_key(activity_type: str, attributes: Iterable[tuple[str, object]]) -> KindKey:
     """The identity of an activity kind; attributes with empty values do not distinguish kinds."""
     present = {name: str(value) for name, value in attributes if value not in (None, "")}
+    if not all_storable((activity_type, *present, *present.values())):  # see storable.py
+        activity_type, present = storable_text(activity_type), storable_value(present)
     return json.dumps([activity_type, present], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -73,8 +77,9 @@ class ActivityWriter:
 
     def write(self, rows: Sequence[ActivityRow]) -> UpsertCounts:
         """Insert the rows not stored yet; contacts that got one are flagged for rescoring."""
+        rows, unstorable = _storable_contact_keys(rows)
         if not rows:
-            return UpsertCounts()
+            return UpsertCounts(read=unstorable, skipped=unstorable)
         contact_ids = self.contacts.resolve({row[0] for row in rows})
         kind_ids = self.kinds.resolve({row[1] for row in rows})
         params = [
@@ -84,13 +89,15 @@ class ActivityWriter:
         ]
         # Sorted by contact, the rows land close together in the (contact, ...) indexes: far fewer page writes.
         params.sort(key=_by_contact)
-        return self.insert_resolved(params, skipped=len(rows) - len(params))
+        return self.insert_resolved(params, skipped=len(rows) - len(params) + unstorable)
 
     def insert_resolved(self, params: Sequence[tuple[int, int, int, str]], skipped: int = 0) -> UpsertCounts:
         """Insert (contact id, kind id, epoch seconds, source id) rows whose ids are known already.
 
         ``skipped`` counts rows the caller left out because their contact is not in the store.
         """
+        params, unstorable = _storable_source_ids(params)
+        skipped += unstorable
         inserted = self._insert_new(params)
         return UpsertCounts(
             read=len(params) + skipped, inserted=inserted, unchanged=len(params) - inserted, skipped=skipped
@@ -134,6 +141,25 @@ class ActivityWriter:
 
 
 _by_contact = itemgetter(0)
+
+
+def _storable_contact_keys(rows: Sequence[ActivityRow]) -> tuple[Sequence[ActivityRow], int]:
+    """Rows whose contact key the store can hold (see storable.py), and how many were left out."""
+    if is_storable("".join(chain.from_iterable(map(_by_contact, rows)))):  # one C-speed pass for the chunk
+        return rows, 0
+    kept = [row for row in rows if is_storable(row[0][0]) and is_storable(row[0][1])]
+    return kept, len(rows) - len(kept)
+
+
+def _storable_source_ids(params: Sequence[tuple[int, int, int, str]]) -> tuple[Sequence[tuple], int]:
+    """Rows whose source id the store can hold (see storable.py), and how many were left out."""
+    if is_storable("".join(map(_source_id, params))):
+        return params, 0
+    kept = [row for row in params if is_storable(row[3])]
+    return kept, len(params) - len(kept)
+
+
+_source_id = itemgetter(3)
 
 
 class BulkInsert:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from connector.crm import CONTACT_FIELDS, ContactRecord
 from connector.store.contact_ids import CONTACT_TABLE, LOOKUP_KEYS, ContactIds, ContactKey
 from connector.store.counts import UpsertCounts
+from connector.store.storable import Screened
 from connector.store.types import from_epoch, to_epoch
 
 #: Contact columns an upsert writes and compares.
@@ -30,7 +31,8 @@ class ContactWriter:
         self._merges: dict[tuple[str, str], tuple[str, str]] = {}
 
     def write(self, records: Sequence[ContactRecord]) -> UpsertCounts:
-        latest = {(record.object_type, record.crm_id): record for record in records}  # the last one wins
+        screened = Screened()
+        latest = {(record.object_type, record.crm_id): record for record in screened.contacts(records)}  # last wins
         if len(latest) >= LOOKUP_KEYS:
             # A full chunk means a bulk load: one scan of the instance's contacts serves every later chunk.
             self.ids.load_all()
@@ -59,6 +61,7 @@ class ContactWriter:
             unchanged=len(latest) - len(new) - len(changed) - skipped,
             deleted=flagged_deleted,
             skipped=skipped + len(records) - len(latest),
+            cleaned=screened.cleaned,
         )
 
     def link_merged(self) -> None:

@@ -17,6 +17,8 @@ class UpsertCounts:
     deleted: int = 0
     #: Records that could not be stored: activities of contacts not in the store, deletions of unknown contacts.
     skipped: int = 0
+    #: Records stored after values the store cannot hold (NUL, lone surrogates) were taken out: see storable.py.
+    cleaned: int = 0
 
     def __add__(self, other: UpsertCounts) -> UpsertCounts:
         return UpsertCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))

@@ -26,6 +26,7 @@ from connector.store.activity_writer import (
 from connector.store.contact_ids import LOOKUP_KEYS, PRELOAD_AFTER_KEYS, ContactKey, chunked
 from connector.store.contact_writer import ContactWriter
 from connector.store.counts import UpsertCounts
+from connector.store.storable import Screened
 from connector.store.types import to_epoch
 
 __all__ = [
@@ -75,6 +76,9 @@ def upsert_activities(
     with _connection(target) as connection:
         writer = ActivityWriter(connection, source, instance)
         for chunk in chunked(records, CHUNK_ROWS):
+            screened = Screened()
+            chunk = screened.activities(chunk)
+            counts += UpsertCounts(read=screened.rejected, skipped=screened.rejected, cleaned=screened.cleaned)
             removed = [record for record in chunk if record.deleted]
             counts += writer.write([_activity_row(record) for record in chunk if not record.deleted])
             if removed:

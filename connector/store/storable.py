@@ -1,0 +1,87 @@
+"""What text the store can hold, and what becomes of CRM or file values it cannot.
+
+PostgreSQL refuses the NUL character in `text` and `jsonb` values ("invalid byte sequence for encoding UTF8:
+0x00", https://www.postgresql.org/docs/current/datatype-character.html), and no UTF-8 text can hold a lone
+surrogate (JSON's "\\ud800" decodes to one in Python). Either would fail the whole page of a sync, and, the
+bookmark never moving past that page, every later sync too.
+
+The rule, applied by the store's writers to every record from a sync or an import:
+- a value (a name, a title, an activity attribute) is **cleaned**: NUL removed, a lone surrogate replaced by
+  U+FFFD; the record is stored and counted as cleaned. Neither character means anything in CRM text.
+- an identity (CRM id, object type, activity source id) is **rejected**: cleaning it would make it another
+  record's id; the record is skipped and counted as skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from connector.crm import ActivityRecord, ContactRecord
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+CONTACT_IDENTITY = ("object_type", "crm_id", "merged_into")
+ACTIVITY_IDENTITY = ("source_id", "contact_object_type", "contact_crm_id")
+
+
+def is_storable(value: object) -> bool:
+    """False for text holding a character the store cannot keep; True for anything else."""
+    return not (isinstance(value, str) and UNSTORABLE.search(value))
+
+
+def storable_text(value: str) -> str:
+    """The text with NUL removed and lone surrogates replaced."""
+    return UNSTORABLE.sub(lambda found: "" if found.group() == "\x00" else REPLACEMENT, value)
+
+
+def storable_value(value: object) -> object:
+    """A field value made storable: text cleaned, a dict's keys and values (JSON) cleaned; anything else as it is."""
+    if isinstance(value, str):
+        return storable_text(value) if UNSTORABLE.search(value) else value
+    if isinstance(value, Mapping):
+        return {storable_value(key): storable_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_value(item) for item in value]
+    return value
+
+
+def all_storable(values: Iterable[object]) -> bool:
+    """True when no text among the values (and inside their dicts, lists and tuples) needs cleaning."""
+    return is_storable("".join(_texts(values)))
+
+
+class Screened:
+    """Records made storable, and how many were cleaned or rejected on the way."""
+
+    def __init__(self) -> None:
+        self.cleaned = 0
+        self.rejected = 0
+
+    def contacts(self, records: Iterable[ContactRecord]) -> list[ContactRecord]:
+        return [kept for record in records if (kept := self._screen(record, CONTACT_IDENTITY)) is not None]
+
+    def activities(self, records: Iterable[ActivityRecord]) -> list[ActivityRecord]:
+        return [kept for record in records if (kept := self._screen(record, ACTIVITY_IDENTITY)) is not None]
+
+    def _screen(self, record, identity: tuple[str, ...]):
+        values = vars(record)
+        if all_storable(values.values()):
+            return record
+        if not all(is_storable(values[name]) for name in identity):
+            self.rejected += 1
+            return None
+        self.cleaned += 1
+        return replace(record, **{name: storable_value(value) for name, value in values.items()})
+
+
+def _texts(values: Iterable[object]) -> Iterable[str]:
+    for value in values:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, Mapping):
+            yield from _texts(value.keys())
+            yield from _texts(value.values())
+        elif isinstance(value, list | tuple):
+            yield from _texts(value)
