@@ -19,7 +19,10 @@ from connector.crm import TaskRequest, TaskResult
 OBJECT_TYPE = "tasks"
 TASK_TO_CONTACT = 204  # HUBSPOT_DEFINED association type id, task -> contact
 BATCH_SIZE = 100
-KEYS_PER_SEARCH = 50  # an IN filter takes up to 100 values; each key may go in two spellings
+#: An IN filter takes up to 100 values. HubSpot compares IN values of string properties in lower case, so a key
+#: with capitals goes in both spellings. Keys for HubSpot records (connector/outbox.py `task_key`: object type,
+#: numeric id, stage, digits) are lower case unless a stage name has capitals: 100 keys per search.
+VALUES_PER_SEARCH = 100
 
 
 def task_input(task: TaskRequest, mapping: TaskMapping) -> dict[str, Any]:
@@ -43,19 +46,29 @@ def task_input(task: TaskRequest, mapping: TaskMapping) -> dict[str, Any]:
 
 
 def find_tasks(client: HubSpotClient, mapping: TaskMapping, keys: Sequence[str]) -> dict[str, str]:
-    """Tasks already in HubSpot for these keys: key -> task id (the oldest task when a key has several)."""
+    """Tasks already in HubSpot for these keys: key -> task id (the oldest task when a key has several); one
+    search per 100 lower-case keys, so a create batch of 100 costs one look-up."""
     wanted = {key.lower(): key for key in keys}
     found: dict[str, str] = {}
-    unique = list(wanted.values())
-    for start in range(0, len(unique), KEYS_PER_SEARCH):
-        chunk = unique[start : start + KEYS_PER_SEARCH]
-        # HubSpot compares IN values of string properties in lower case: send both spellings, match either.
-        values = list(dict.fromkeys([*chunk, *(key.lower() for key in chunk)]))
+    for values in _spellings_per_search(list(wanted.values())):
         for task in _search_all(client, _key_search(mapping.key_property, values)):
             stored = (task.properties or {}).get(mapping.key_property) or ""
             if stored.lower() in wanted:
                 found.setdefault(wanted[stored.lower()], str(task.id))
     return found
+
+
+def _spellings_per_search(keys: list[str]) -> Iterator[list[str]]:
+    """The IN values of each search: every key as given and in lower case, at most VALUES_PER_SEARCH per search."""
+    values: list[str] = []
+    for key in keys:
+        spellings = list(dict.fromkeys([key, key.lower()]))
+        if len(values) + len(spellings) > VALUES_PER_SEARCH:
+            yield values
+            values = []
+        values.extend(spellings)
+    if values:
+        yield values
 
 
 def _key_search(name: str, values: list[str]) -> dict[str, Any]:

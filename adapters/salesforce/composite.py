@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
@@ -51,18 +52,19 @@ class Query:
 
 
 def first_pages(
-    client: SalesforceClient, queries: Sequence[Query], *, batch_size: int | None = None
+    client: SalesforceClient, queries: Sequence[Query], *, batch_size: int | None = None, retry: bool = True
 ) -> list[QueryResult]:
     """The first result page of each query, in the order given: up to five queries per Composite call (one API
-    call), a query left alone sent directly (the same one call, without the envelope)."""
+    call), a query left alone sent directly (the same one call, without the envelope). Without ``retry``, for a
+    caller that is itself inside a retry, each call is tried once."""
     headers = _query_options(batch_size)
     results: list[QueryResult] = []
     for group in _groups(queries, MAX_QUERIES_PER_CALL):
         if len(group) == 1:
-            results.append(_direct_query(client, group[0], headers))
+            results.append(_direct_query(client, group[0], headers, retry))
         else:
             what = "; ".join(query.what for query in group)
-            results.extend(client.call(what, lambda sf, group=group: _composite_query(sf, group, headers)))
+            results.extend(client.call(what, partial(_composite_query, group=group, headers=headers), retry=retry))
     return results
 
 
@@ -80,9 +82,11 @@ def pages_from(
         result = client.call(what, lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True, headers=headers))
 
 
-def _direct_query(client: SalesforceClient, query: Query, headers: Mapping[str, str]) -> QueryResult:
+def _direct_query(client: SalesforceClient, query: Query, headers: Mapping[str, str], retry: bool) -> QueryResult:
     return client.call(
-        query.what, lambda sf: sf.query(query.soql, include_deleted=query.include_deleted, headers=dict(headers))
+        query.what,
+        lambda sf: sf.query(query.soql, include_deleted=query.include_deleted, headers=dict(headers)),
+        retry=retry,
     )
 
 

@@ -12,13 +12,16 @@ from typing import Any
 
 from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.composite import Query, first_pages, pages_from
 from adapters.salesforce.mapping import TaskOptions
 from adapters.salesforce.retry import retry_policy
 from adapters.salesforce.write import COLLECTION_LIMIT, NOT_SENT, first_save_error
 from connector.crm import TaskRequest, TaskResult
 from connector.errors import FatalCrmError, LimitReachedError, RetriableError
 
-#: Keys per look-up query: an IN list of 100 keys keeps the GET URL far below Salesforce's 16,384-byte cap.
+#: Keys per look-up query: an IN list of 100 keys of up to 120 characters keeps each query far below the 16,384
+#: bytes Salesforce allows a request's URI and headers (https://help.salesforce.com/s/articleView?id=000386264).
+#: The queries go in one Composite call, five at a time, so a batch of 200 tasks costs one look-up call.
 KEYS_PER_QUERY = 100
 SUBJECT_LIMIT = 255
 UNCONFIRMED = "UNCONFIRMED"
@@ -43,13 +46,23 @@ def task_record(task: TaskRequest, options: TaskOptions) -> dict[str, Any]:
 def find_tasks(
     client: SalesforceClient, keys: Sequence[str], options: TaskOptions, *, retry: bool = True
 ) -> dict[str, str]:
-    """Existing tasks by key (key -> Task id); one query per 100 keys."""
+    """Existing tasks by key (key -> Task id, the oldest when a key has several): a query per 100 keys, up to five
+    queries per API call. Salesforce compares text case-insensitively; only exact keys count as found."""
+    wanted = list(dict.fromkeys(keys))
+    queries = [
+        Query(_key_query(chunk, options), "look-up of tasks by key") for chunk in soql.chunked(wanted, KEYS_PER_QUERY)
+    ]
     found: dict[str, str] = {}
-    for chunk in soql.chunked(list(dict.fromkeys(keys)), KEYS_PER_QUERY):
-        statement = soql.select("Task", ["Id", options.key_field], [soql.in_condition(options.key_field, chunk)])
-        rows = client.call("look-up of tasks by key", lambda sf, q=statement: sf.query_all(q), retry=retry)
-        found.update({row[options.key_field]: row["Id"] for row in rows["records"]})
-    return found
+    for first in first_pages(client, queries, retry=retry):
+        for page in pages_from(client, first, what="look-up of tasks by key"):
+            for row in page:
+                found.setdefault(row[options.key_field], row["Id"])
+    return {key: found[key] for key in wanted if key in found}
+
+
+def _key_query(keys: Sequence[str], options: TaskOptions) -> str:
+    where = [soql.in_condition(options.key_field, keys)]
+    return soql.select("Task", ["Id", options.key_field], where, order_by=("CreatedDate", "Id"))
 
 
 def create_tasks(client: SalesforceClient, tasks: Sequence[TaskRequest], options: TaskOptions) -> list[TaskResult]:

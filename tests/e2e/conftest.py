@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from adapters.sandbox.http import Fault
 from adapters.sandbox.launch import RunningSandbox, ServeOptions, inject_fault, start_sandbox
 from adapters.sandbox.population import Population, generate_population
-from connector.config import ConnectionConfig, ConnectorConfig, load_config
+from connector.config import ConnectionConfig, ConnectorConfig, TaskPolicy, load_config
 from connector.crm import CrmAdapter
 from connector.store import make_engine, upgrade_store
 from connector.sync import SyncReport, run_sync
@@ -84,6 +84,11 @@ class SandboxWorld:
             settings, mapping, environ=self.env, clock=self.time.monotonic, sleep=self.time.sleep
         )
 
+    def with_default_task_policy(self) -> None:
+        """Tasks only for transitions of the last `tasks.recent_days` (7), as a connector file without `tasks:`."""
+        connection = self.connection.model_copy(update={"tasks": TaskPolicy()})
+        self.config = self.config.model_copy(update={"connections": [connection]})
+
     def sync(self, engine: Engine, **options: Any) -> SyncReport:
         return run_sync(engine, self.config, self.connection, self.adapter(), **options)
 
@@ -141,6 +146,9 @@ def write_connector_file(workdir: Path, crm: str, settings: dict[str, Any], data
                 "crm": crm,
                 "mapping": str(MAPPINGS[crm]),
                 "schedule": {"interval_minutes": 0.02},
+                # The whole history becomes tasks (not only this week's), so that every run creates some and the
+                # fault and kill tests reach task creation; test_sync_end_to_end checks the default on its own.
+                "tasks": {"recent_days": None},
                 "settings": settings,
             }
         ],

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import select
 
+from connector.store import make_engine
+from connector.store.tables import Contact, StageTransition
 from tests.e2e import reference
 from tests.e2e.activity import add_activity
 from tests.e2e.conftest import MODEL, SandboxWorld
@@ -41,20 +45,44 @@ def differences(world: SandboxWorld, expected: dict[str, dict]) -> dict[str, dic
     return found
 
 
-def expected_first_tasks(expected: dict[str, dict]) -> Counter[str]:
+def expected_first_tasks(expected: dict[str, dict], recent: set[str] | None = None) -> Counter[str]:
+    """A task for each contact in a notifying stage (only those in `recent`, when given)."""
     notify = notifying_stages()
-    return Counter({crm_id: 1 for crm_id, values in expected.items() if values["stage"] in notify})
+    return Counter(
+        {
+            crm_id: 1
+            for crm_id, values in expected.items()
+            if values["stage"] in notify and (recent is None or crm_id in recent)
+        }
+    )
+
+
+def entered_since(reference_dir: Path, since: datetime) -> set[str]:
+    """crm_ids whose stage began to hold at or after `since`, by the reference store's transitions."""
+    engine = make_engine(f"sqlite:///{reference_dir / 'reference.db'}")
+    query = (
+        select(Contact.crm_id, StageTransition.triggered_at, StageTransition.at)
+        .join(Contact, Contact.id == StageTransition.contact_id)
+        .order_by(StageTransition.id)
+    )
+    with engine.connect() as connection:
+        began = {crm_id: triggered or at for crm_id, triggered, at in connection.execute(query)}  # the last wins
+    engine.dispose()
+    return {crm_id for crm_id, moment in began.items() if moment >= since}
 
 
 def test_first_sync_leaves_the_crm_with_the_scores_stages_and_tasks_computed_from_the_model(world, engine, tmp_path):
+    world.with_default_task_policy()
+
     report = world.sync(engine)
 
     assert report.status == "succeeded", report.message
     expected = reference_of(world, tmp_path / "reference", report.started_at, "first")
     assert len(expected) == report.counts["scored"]
     assert differences(world, expected) == {}
-    tasks = expected_first_tasks(expected)
-    assert tasks, "the population should hold some MQL/SQL contacts"
+    recent = entered_since(tmp_path / "reference", report.started_at - timedelta(days=7))
+    tasks = expected_first_tasks(expected, recent)
+    assert report.counts["tasks_historic"] > 0, "the population should hold MQL/SQL contacts from before this week"
     assert world.tasks() == tasks
 
 

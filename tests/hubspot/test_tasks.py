@@ -69,3 +69,14 @@ def test_find_tasks_matches_keys_whatever_their_case(sandbox, adapter):
     ann = add_contact(sandbox, "ann@example.com")
     (created,) = adapter.create_tasks([request("Acme-HubSpot:transition:42", ann)])
     assert adapter.find_tasks(["Acme-HubSpot:transition:42"]) == {"Acme-HubSpot:transition:42": created.crm_task_id}
+
+
+def test_a_hundred_lower_case_keys_are_looked_up_in_one_search(sandbox, adapter):
+    adapter.setup()
+    ann = add_contact(sandbox, "ann@example.com")
+    keys = [f"contact:{ann}:mql:202611{day:02d}{hour:02d}0000" for day in range(1, 26) for hour in range(4)]
+    created = {r.idempotency_key: r.crm_task_id for r in adapter.create_tasks([request(keys[0], ann)])}
+    searches = route_calls(sandbox, "hubspot.search")
+
+    assert adapter.find_tasks(keys) == created
+    assert route_calls(sandbox, "hubspot.search") - searches == 1

@@ -3,12 +3,13 @@
 import json
 import re
 from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
 from adapters.salesforce.tasks import UNCONFIRMED
 from connector.crm import TaskRequest
-from tests.salesforce.conftest import API, json_body, soql_of
+from tests.salesforce.conftest import API, json_body
 
 COLLECTIONS = f"{API}/composite/sobjects"
 QUERY = re.compile(re.escape(API) + r"/query/")
@@ -56,16 +57,26 @@ def test_without_an_owner_the_task_goes_to_the_api_user(org, adapter):
     assert "OwnerId" not in json_body(org.calls[0].request)["records"][0]
 
 
-def test_find_tasks_looks_keys_up_in_one_query_per_hundred(org, adapter):
+def test_find_tasks_looks_two_hundred_keys_up_in_one_composite_call(org, adapter):
     def reply(request):
-        keys = re.findall(r"'([^']+)'", soql_of(request))
-        rows = [{"attributes": {"type": "Task"}, "Id": "00T" + k[-3:], "ScoreBridge_Key__c": k} for k in keys[:1]]
-        return 200, {}, json.dumps({"totalSize": len(rows), "done": True, "records": rows})
+        queries = json_body(request)["compositeRequest"]
+        answers = []
+        for query in queries:
+            keys = re.findall(r"'([^']+)'", parse_qs(urlsplit(query["url"]).query)["q"][0])
+            rows = [{"attributes": {"type": "Task"}, "Id": "00T" + k[-3:], "ScoreBridge_Key__c": k} for k in keys[:1]]
+            body = {"totalSize": len(rows), "done": True, "records": rows}
+            answers.append(
+                {"body": body, "httpHeaders": {}, "httpStatusCode": 200, "referenceId": query["referenceId"]}
+            )
+        return 200, {}, json.dumps({"compositeResponse": answers})
 
-    org.add_callback("GET", QUERY, callback=reply)
-    keys = [f"k{n:03d}" for n in range(150)]
+    org.add_callback("POST", f"{API}/composite", callback=reply)
+    keys = [f"k{n:03d}" for n in range(200)]
+
     found = adapter.find_tasks(keys)
-    statements = [soql_of(call.request) for call in org.calls]
+
+    [call] = org.calls
+    statements = [parse_qs(urlsplit(q["url"]).query)["q"][0] for q in json_body(call.request)["compositeRequest"]]
     assert len(statements) == 2
     assert statements[0].startswith("SELECT Id, ScoreBridge_Key__c FROM Task WHERE ScoreBridge_Key__c IN ('k000', ")
     assert found == {"k000": "00T000", "k100": "00T100"}
