@@ -126,7 +126,9 @@ def _mapping_beside(model: Path, crm: str) -> Path:
 
 
 def init(
-    folder: Path = typer.Argument(..., help="The project folder to create or fill (e.g. . or scorebridge)."),
+    folder: Path = typer.Argument(
+        ..., metavar="DIR", help="The project folder to create or fill: acme, or . for the working directory."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite starter files that already exist there."),
 ) -> None:
     """Write a project to start from: connector.yaml and the model and mappings to adapt (files private to you)."""
