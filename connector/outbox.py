@@ -74,7 +74,7 @@ def enqueue_tasks(
         if policy.enabled and transition.to_stage in notify_stages and not contact.deleted:
             key = transition_task_key(contact, transition)
             if key not in recorded and session.get(TaskOutbox, (connection, key)) is None:
-                recorded[key] = PENDING if _is_recent(transition, policy, now) else HISTORIC
+                recorded[key] = PENDING if _is_recent(contact, transition, policy, now) else HISTORIC
                 session.add(_outbox_row(session, key, connection, contact, transition, policy, now, recorded[key]))
     if rows:
         last = max(transition.id for transition, _ in rows)
@@ -85,7 +85,8 @@ def enqueue_tasks(
 
 def transition_task_key(contact: Contact, transition: StageTransition) -> str:
     """The idempotency key of the task a stage transition causes: the same in every store that holds the org."""
-    return task_key(contact.object_type, contact.crm_id, transition.to_stage, transition_moment(transition))
+    moment = transition_moment(contact, transition)
+    return task_key(contact.object_type, contact.crm_id, transition.to_stage, moment)
 
 
 def task_key(object_type: str, crm_id: str, stage: str, moment: datetime) -> str:
@@ -95,13 +96,20 @@ def task_key(object_type: str, crm_id: str, stage: str, moment: datetime) -> str
     return key if len(key) <= KEY_LENGTH else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def transition_moment(transition: StageTransition) -> datetime:
-    """When the stage began to hold: its triggering activity, else the scoring run that saw the transition."""
-    return transition.triggered_at or transition.at
+def transition_moment(contact: Contact, transition: StageTransition) -> datetime:
+    """When the stage began to hold: the activity that put the contact there; without one, the record's creation in
+    the CRM when the store first sees the contact (it may have held the stage since), else the scoring run."""
+    if transition.triggered_at is not None:
+        return transition.triggered_at
+    if transition.from_stage is None and contact.created_at is not None:
+        return min(contact.created_at, transition.at)
+    return transition.at
 
 
-def _is_recent(transition: StageTransition, policy: TaskPolicy, now: datetime) -> bool:
-    return policy.recent_days is None or transition_moment(transition) >= now - timedelta(days=policy.recent_days)
+def _is_recent(contact: Contact, transition: StageTransition, policy: TaskPolicy, now: datetime) -> bool:
+    if policy.recent_days is None:
+        return True
+    return transition_moment(contact, transition) >= now - timedelta(days=policy.recent_days)
 
 
 def _outbox_row(

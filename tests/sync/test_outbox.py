@@ -14,7 +14,16 @@ from tests.sync.memory_crm import CrashAfterCreate, MemoryCrm
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
-def _contact_reaching(engine, crm_id, to_stage, *, owner="005OWNER", triggered_at=NOW - timedelta(days=1)):
+def _contact_reaching(
+    engine,
+    crm_id,
+    to_stage,
+    *,
+    owner="005OWNER",
+    triggered_at=NOW - timedelta(days=1),
+    from_stage="mql",
+    created_at=None,
+):
     with session_scope(engine) as session:
         contact = Contact(
             source="salesforce",
@@ -24,6 +33,7 @@ def _contact_reaching(engine, crm_id, to_stage, *, owner="005OWNER", triggered_a
             first_name="Sarah",
             last_name="Lee",
             owner_id=owner,
+            created_at=created_at,
         )
         session.add(contact)
         kind = ActivityKind(fingerprint=f"demo-{crm_id}", type="demo_attended", attributes={"campaign": "Q4 demo"})
@@ -35,7 +45,7 @@ def _contact_reaching(engine, crm_id, to_stage, *, owner="005OWNER", triggered_a
         session.add(
             StageTransition(
                 contact_id=contact.id,
-                from_stage="mql",
+                from_stage=from_stage,
                 to_stage=to_stage,
                 at=NOW,
                 reason="attended demo on 2026-10-31 (sql trigger)",
@@ -122,3 +132,12 @@ def test_every_create_is_preceded_by_one_look_up_of_the_whole_batch(engine):
     assert deliver_tasks(engine, crm, "acme") == Delivery(created=2, found=1)
     assert [len(keys) for keys in crm.looked_up] == [3]
     assert crm.tasks[made_before.idempotency_key] == made_before
+
+
+def test_a_contact_first_seen_in_a_stage_no_activity_caused_is_dated_by_its_creation_in_the_crm(engine):
+    _contact_reaching(engine, "00QOLD", "sql", triggered_at=None, from_stage=None, created_at=NOW - timedelta(days=700))
+    _contact_reaching(engine, "00QNEW", "sql", triggered_at=None, from_stage=None, created_at=NOW - timedelta(days=1))
+    assert _enqueue(engine) == Queued(pending=1, historic=1)
+    crm = MemoryCrm()
+    deliver_tasks(engine, crm, "acme")
+    assert list(crm.tasks) == ["Lead:00QNEW:sql:20261031120000"]
