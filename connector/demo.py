@@ -50,7 +50,7 @@ def prepare_demo_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise InputError(f"--workdir {folder}: not a folder")
     if folder.exists() and any(folder.iterdir()) and not (folder / DEMO_MARKER).is_file():
-        raise InputError(f"--workdir {folder} holds files that no demo wrote; name a new or empty folder")
+        raise InputError(f"--workdir {folder} holds files no demo wrote (no {DEMO_MARKER}): name a new or empty folder")
     shutil.rmtree(folder, ignore_errors=True)
     make_private_dir(folder)
     (folder / DEMO_MARKER).write_text("Written by `scorebridge demo`: the next demo run deletes this folder.\n")
