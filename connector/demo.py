@@ -88,6 +88,7 @@ def _sync_all(
             f"contacts and {counts.get('pulled_activities', 0):,} activities, scored {counts.get('scored', 0):,}, "
             f"{counts.get('stage_changes', 0):,} stage changes, wrote {counts.get('written', 0):,} records, "
             f"created {counts.get('tasks_created', 0):,} tasks"
+            + (f", {counts['tasks_historic']:,} older ones recorded, not sent" if counts.get("tasks_historic") else "")
             + (f" [red]({report.message})[/]" if report.message else "")
         )
         reports.append(report)
