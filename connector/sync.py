@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import update
@@ -21,9 +22,10 @@ from connector.config import ConnectionConfig, ConnectorConfig, mapping_problems
 from connector.crm import ActivityRecord, ContactRecord, CrmAdapter, Page
 from connector.errors import ConfigError, LimitReachedError, ScoreBridgeError, StoreBusyError
 from connector.logs import run_log_context
+from connector.mapping_changes import Reclassification, mapping_fingerprint, plan_pull
 from connector.outbox import Queued, deliver_tasks, enqueue_tasks, pending_tasks
 from connector.scoring import ContactScope, ScoringModel, load_model, score_store
-from connector.store.bookmarks import clear_bookmarks, load_bookmark, save_bookmark
+from connector.store.bookmarks import clear_bookmarks, load_bookmark, save_bookmark, save_mapping_fingerprint
 from connector.store.engine import session_scope
 from connector.store.failures import failure_frames, failure_summary
 from connector.store.lock import connection_lock
@@ -82,6 +84,8 @@ class _Run:
     progress: SyncProgress | None
     counts: Counter = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    #: The connection's mapping file, whose fingerprint says whether the store was pulled with it.
+    mapping_file: Path | None = None
 
     def check_stop(self) -> None:
         if self.stop.is_set():
@@ -118,6 +122,7 @@ def run_sync(
     try:
         with connection_lock(engine, connection.name):
             run = _Run(engine, connection, adapter, model, started_at, dry_run, stop or threading.Event(), progress)
+            run.mapping_file = config.resolve(connection.mapping)
             return _locked_run(run, full=full, clock=clock)
     except StoreBusyError as busy:
         return SyncReport(connection.name, None, "locked", {}, (), started_at, clock(), str(busy))
@@ -134,12 +139,12 @@ def _recorded_run(run: _Run, run_id: int, *, full: bool, clock: Callable[[], dat
     planned_writes: tuple = ()
     planned_tasks: tuple = ()
     try:
-        if full:
-            with session_scope(run.engine) as session:
-                clear_bookmarks(session, run.connection.name, PULLED_STREAMS)
-        _check_mapping_on_first_pull(run)
+        reclassifying = _prepare_pull(run, full=full)
         _pull(run, "contacts", run.adapter.pull_contacts, upsert_contacts)
-        _pull(run, "activities", run.adapter.pull_activities, upsert_activities)
+        store_activities = reclassifying.upsert if reclassifying else upsert_activities
+        _pull(run, "activities", run.adapter.pull_activities, store_activities)
+        if reclassifying:
+            _finish_reclassifying(run, reclassifying)
         _score(run)
         if run.dry_run:
             planned_writes, planned_tasks = _dry_run_plan(run)
@@ -211,16 +216,35 @@ def _close_run_record(run: _Run, run_id: int, status: str, message: str, ended_a
         session.add(record)
 
 
-def _check_mapping_on_first_pull(run: _Run) -> None:
-    """Before a first (or --full) pull, compare the mapping with the CRM's own schema: nothing is pulled or written
-    when an object or field is missing. Later runs skip the check (it costs calls); `validate --online` runs it."""
+def _prepare_pull(run: _Run, *, full: bool) -> Reclassification | None:
+    """Before a first pull, a pull under a changed mapping, or a --full one, compare the mapping with the CRM's own
+    schema: nothing is pulled or written when an object or field is missing. A changed mapping (or --full) then
+    re-reads everything to reclassify what is stored (connector/mapping_changes.py). Other runs skip the check (it
+    costs calls); `validate --online` runs it."""
+    fingerprint = mapping_fingerprint(run.mapping_file) if run.mapping_file else None
     with session_scope(run.engine) as session:
-        if load_bookmark(session, run.connection.name, PULLED_STREAMS[0]) is not None:
-            return
-    run.phase("check mapping")
-    problems = run.adapter.check()
-    if problems:
-        raise ConfigError("; ".join(problems), source=str(run.connection.mapping))
+        plan = plan_pull(session, run.connection.name, fingerprint, full=full)
+    if plan.check:
+        run.phase("check mapping")
+        problems = run.adapter.check()
+        if problems:
+            raise ConfigError("; ".join(problems), source=str(run.mapping_file or run.connection.mapping))
+    with session_scope(run.engine) as session:
+        if plan.record_now and fingerprint:
+            save_mapping_fingerprint(session, run.connection.name, fingerprint, now=run.started_at)
+        if plan.reclassify:
+            clear_bookmarks(session, run.connection.name, PULLED_STREAMS)
+    return Reclassification(fingerprint) if plan.reclassify else None
+
+
+def _finish_reclassifying(run: _Run, reclassifying: Reclassification) -> None:
+    """After a complete re-pull: the activities the mapping no longer selects leave the store."""
+    with session_scope(run.engine) as session:
+        removed = reclassifying.finish(
+            session, source=run.connection.crm, connection=run.connection.name, now=run.started_at
+        )
+    run.counts["removed_by_mapping"] += removed
+    run.warnings.append(f"read everything again (mapping changed, or --full): {removed} activities removed")
 
 
 def _pull(run: _Run, stream: str, pull: Callable, upsert: Callable) -> None:

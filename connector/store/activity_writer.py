@@ -9,14 +9,15 @@ from contextlib import contextmanager
 from itertools import chain
 from operator import itemgetter
 
-from sqlalchemy import Table, bindparam, delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from connector.store.contact_ids import LOOKUP_KEYS, ContactIds, ContactKey, chunked, flag_for_rescore
+from connector.store.contact_ids import CONTACT_TABLE, LOOKUP_KEYS, ContactIds, ContactKey, chunked, flag_for_rescore
 from connector.store.counts import UpsertCounts
 from connector.store.storable import all_storable, is_storable, storable_text, storable_value
 from connector.store.tables import Activity, ActivityKind
+from connector.store.types import to_epoch
 
 KIND_TABLE: Table = ActivityKind.__table__  # type: ignore[attr-defined]
 ACTIVITY_TABLE: Table = Activity.__table__  # type: ignore[attr-defined]
@@ -98,9 +99,10 @@ class ActivityWriter:
         """
         params, unstorable = _storable_source_ids(params)
         skipped += unstorable
-        inserted = self._insert_new(params)
+        inserted, updated = self._insert_new(params)
+        unchanged = len(params) - inserted - updated
         return UpsertCounts(
-            read=len(params) + skipped, inserted=inserted, unchanged=len(params) - inserted, skipped=skipped
+            read=len(params) + skipped, inserted=inserted, updated=updated, unchanged=unchanged, skipped=skipped
         )
 
     def remove(self, keys: Sequence[tuple[ContactKey, str]]) -> UpsertCounts:
@@ -124,23 +126,70 @@ class ActivityWriter:
                 flag_for_rescore(self._connection, [contact_id])
         return UpsertCounts(read=len(keys), deleted=removed, unchanged=len(keys) - removed - skipped, skipped=skipped)
 
-    def _insert_new(self, params: Sequence[tuple[int, int, int, str]]) -> int:
+    def _insert_new(self, params: Sequence[tuple[int, int, int, str]]) -> tuple[int, int]:
+        """(rows inserted, stored rows given a new kind or time)."""
         if not params:
-            return 0
+            return 0, 0
         a = ACTIVITY_TABLE.c
         highest_before = self._connection.execute(select(func.coalesce(func.max(a.id), 0))).scalar_one()
         inserted = self._insert.run(params)
         if inserted == len(params):  # the usual case: every row was new
             for batch in chunked(sorted({row[0] for row in params}), LOOKUP_KEYS):
                 flag_for_rescore(self._connection, batch)
-        else:
-            # Ids only grow, so the rows above the old highest id are the ones this chunk added (plus, on
-            # PostgreSQL, rows other writers committed meanwhile: flagging their contacts too is harmless).
-            flag_for_rescore(self._connection, select(a.contact_id).where(a.id > highest_before))
-        return inserted
+            return inserted, 0
+        # Ids only grow, so the rows above the old highest id are the ones this chunk added (plus, on
+        # PostgreSQL, rows other writers committed meanwhile: flagging their contacts too is harmless).
+        flag_for_rescore(self._connection, select(a.contact_id).where(a.id > highest_before))
+        return inserted, self._reclassify_stored(params, highest_before)
+
+    def _reclassify_stored(self, params: Sequence[tuple[int, int, int, str]], highest_before: int) -> int:
+        """Give rows stored before this chunk the kind and time the record has now; their contacts get rescored.
+
+        The same CRM record can stand for another kind later: a webinar member moved from Registered to Attended,
+        a meeting marked as a no-show, or a changed mapping that classifies it anew.
+        """
+        a = ACTIVITY_TABLE.c
+        wanted = {(row[0], row[3]): (row[1], row[2]) for row in params}
+        changed: list[dict[str, int]] = []
+        contacts: set[int] = set()
+        for batch in chunked(sorted(wanted), LOOKUP_KEYS):
+            stored = self._connection.execute(
+                select(a.id, a.contact_id, a.source_id, a.kind_id, a.occurred_at).where(
+                    a.id <= highest_before,
+                    a.contact_id.in_({contact for contact, _ in batch}),
+                    a.source_id.in_({source for _, source in batch}),
+                )
+            )
+            for row in stored:
+                now = wanted.get((row.contact_id, row.source_id))
+                if now is not None and now != (row.kind_id, to_epoch(row.occurred_at)):
+                    changed.append({"row_id": row.id, "kind": now[0], "at": now[1]})
+                    contacts.add(row.contact_id)
+        if changed:
+            statement = update(ACTIVITY_TABLE).where(a.id == bindparam("row_id"))
+            self._connection.execute(statement.values(kind_id=bindparam("kind"), occurred_at=bindparam("at")), changed)
+            for batch in chunked(sorted(contacts), LOOKUP_KEYS):
+                flag_for_rescore(self._connection, batch)
+        return len(changed)
 
 
 _by_contact = itemgetter(0)
+
+
+def remove_unseen(connection: Connection, source: str, instance: str, seen: set[str]) -> int:
+    """Delete the activities of one CRM instance's contacts whose source id a complete re-pull did not return
+    (the mapping no longer selects them); their contacts get rescored. Returns how many were deleted."""
+    a, c = ACTIVITY_TABLE.c, CONTACT_TABLE.c
+    stored = connection.execute(
+        select(a.id, a.contact_id, a.source_id)
+        .join_from(ACTIVITY_TABLE, CONTACT_TABLE, a.contact_id == c.id)
+        .where(c.source == source, c.instance == instance)
+    )
+    gone = [(row.id, row.contact_id) for row in stored if row.source_id not in seen]
+    for batch in chunked(gone, LOOKUP_KEYS):
+        connection.execute(delete(ACTIVITY_TABLE).where(a.id.in_([row_id for row_id, _ in batch])))
+        flag_for_rescore(connection, sorted({contact_id for _, contact_id in batch}))
+    return len(gone)
 
 
 def _storable_contact_keys(rows: Sequence[ActivityRow]) -> tuple[Sequence[ActivityRow], int]:

@@ -37,3 +37,22 @@ def save_bookmark(session: Session, connection: str, bookmark: Bookmark, *, now:
 def clear_bookmarks(session: Session, connection: str, streams: tuple[str, ...]) -> None:
     """Forget where these streams stopped, so the next pull of them is a full one."""
     session.execute(delete(SyncBookmark).where(SyncBookmark.connection == connection, SyncBookmark.stream.in_(streams)))
+
+
+#: The pseudo-stream whose row keeps, in `last_id`, the fingerprint of the mapping the stored records were pulled
+#: with (64 hex digits fit its 64 characters); `clear_bookmarks` of the pulled streams leaves it alone.
+MAPPING_STREAM = "mapping"
+
+
+def load_mapping_fingerprint(session: Session, connection: str) -> str | None:
+    row = session.get(SyncBookmark, (connection, MAPPING_STREAM))
+    return None if row is None else row.last_id
+
+
+def save_mapping_fingerprint(session: Session, connection: str, fingerprint: str, *, now: datetime) -> None:
+    """Record, in the caller's transaction, that the store now holds what this mapping selects."""
+    row = session.get(SyncBookmark, (connection, MAPPING_STREAM)) or SyncBookmark(
+        connection=connection, stream=MAPPING_STREAM, modified_at=now, updated_at=now
+    )
+    row.modified_at, row.last_id, row.updated_at = now, fingerprint, now
+    session.add(row)

@@ -72,8 +72,9 @@ class SandboxWorld:
     def app(self) -> Any:
         return self.sandbox.app
 
-    def adapter(self) -> CrmAdapter:
-        settings, mapping = self.connection.settings, MAPPINGS[self.crm]
+    def adapter(self, mapping: Path | None = None) -> CrmAdapter:
+        """An adapter for the sandbox, with the shipped mapping unless another is given."""
+        settings, mapping = self.connection.settings, mapping or MAPPINGS[self.crm]
         if self.crm == "salesforce":
             from adapters.salesforce.adapter import SalesforceAdapter
 
@@ -89,8 +90,13 @@ class SandboxWorld:
         connection = self.connection.model_copy(update={"tasks": TaskPolicy()})
         self.config = self.config.model_copy(update={"connections": [connection]})
 
-    def sync(self, engine: Engine, **options: Any) -> SyncReport:
-        return run_sync(engine, self.config, self.connection, self.adapter(), **options)
+    def sync(self, engine: Engine, mapping: Path | None = None, **options: Any) -> SyncReport:
+        """One sync run, with the shipped mapping or the one given (named in the connector config too)."""
+        if mapping is None:
+            return run_sync(engine, self.config, self.connection, self.adapter(), **options)
+        connection = self.connection.model_copy(update={"mapping": mapping})
+        config = self.config.model_copy(update={"connections": [connection]})
+        return run_sync(engine, config, connection, self.adapter(mapping), **options)
 
     def fault(self, kind: str, **values: Any) -> None:
         inject_fault(self.sandbox.server, Fault(kind=kind, **values))
