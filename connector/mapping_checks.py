@@ -12,12 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from connector.scoring.fields import DERIVED_FIELDS
+from connector.scoring.fields import DERIVED_FROM
 from connector.scoring.model import Match, ScoringModel, StageCondition
-
-#: Derived contact fields and the field each is computed from.
-DERIVED_FROM = {"email_domain": "email"}
-assert set(DERIVED_FROM) == DERIVED_FIELDS
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ from connector.crm import CONTACT_FIELDS
 NUMERIC_FIELDS = frozenset({"employees", "annual_revenue"})
 BOOLEAN_FIELDS = frozenset({"is_customer", "email_opt_out"})
 #: ``email_domain`` is derived from ``email`` (lower case, after the @) so competitor domains are one list.
-DERIVED_FIELDS = frozenset({"email_domain"})
+#: Each derived field and the field it is computed from.
+DERIVED_FROM = {"email_domain": "email"}
+DERIVED_FIELDS = frozenset(DERIVED_FROM)
 SCORABLE_FIELDS = frozenset(CONTACT_FIELDS) | DERIVED_FIELDS
 EXTRA_PREFIX = "extra."
 SCORE_NAMES = ("fit", "lead", "engagement", "recency", "combined")
