@@ -80,6 +80,42 @@ class ActivityRecord:
 
 
 @dataclass(frozen=True)
+class OutcomeContact:
+    """A contact an outcome belongs to: Salesforce's OpportunityContactRole, HubSpot's deal -> contact association."""
+
+    object_type: str
+    crm_id: str
+    role: str | None = None
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class OutcomeRecord:
+    """What became of a lead: an opportunity (Salesforce) or deal (HubSpot), won, lost or still open.
+
+    `closed` and `won` follow the mapping's lists of won / lost stages (admins rename stages in both CRMs), falling
+    back to the CRM's own flags (IsClosed / IsWon, hs_is_closed / hs_is_closed_won) where the mapping lists none.
+    """
+
+    object_type: str
+    crm_id: str
+    contacts: Sequence[OutcomeContact]
+    stage: str | None = None
+    pipeline: str | None = None
+    closed: bool = False
+    won: bool = False
+    amount: float | None = None
+    currency: str | None = None
+    created_at: datetime | None = None
+    closed_at: datetime | None = None
+    lead_source: str | None = None
+    modified_at: datetime | None = None
+    deleted: bool = False
+    #: Values the adapter could not parse (field name -> problem); the field was left empty.
+    warnings: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Bookmark:
     """Where an incremental stream stopped: the last modification time seen and the id that broke the tie."""
 
@@ -88,7 +124,7 @@ class Bookmark:
     last_id: str = ""
 
 
-RecordT = TypeVar("RecordT", ContactRecord, ActivityRecord)
+RecordT = TypeVar("RecordT", ContactRecord, ActivityRecord, OutcomeRecord)
 
 
 @dataclass(frozen=True)
@@ -169,6 +205,12 @@ class CrmAdapter(Protocol):
 
     def pull_activities(self, since: Bookmark | None) -> Iterator[Page[ActivityRecord]]:
         """Activities changed at or after ``since`` minus the lookback, oldest first."""
+        ...
+
+    def pull_outcomes(self, since: Bookmark | None) -> Iterator[Page[OutcomeRecord]]:
+        """Opportunities / deals changed at or after ``since`` minus the lookback, oldest first, deleted ones
+        flagged, each with the contacts it belongs to. Yields nothing (and calls nothing) when the mapping has no
+        `outcomes` section."""
         ...
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:

@@ -210,3 +210,38 @@ class SyncRun(SQLModel, table=True):
     status: str = Field(default="running", max_length=20)
     counts: dict = _json()
     warnings: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Outcome(SQLModel, table=True):
+    """An opportunity or deal and how it ended: what the scores are measured against."""
+
+    __tablename__ = "outcome"
+    __table_args__ = (UniqueConstraint("source", "instance", "object_type", "crm_id", name="uq_outcome_crm"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)
+    instance: str = Field(max_length=100)
+    object_type: str = Field(max_length=40)
+    crm_id: str = Field(max_length=64)
+    stage: str | None = Field(default=None, max_length=100)
+    pipeline: str | None = Field(default=None, max_length=100)
+    closed: bool = False
+    won: bool = False
+    amount: float | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    created_at: datetime | None = _epoch(index=True)
+    closed_at: datetime | None = _epoch()
+    lead_source: str | None = None
+    modified_at: datetime | None = _epoch()
+    deleted: bool = False
+
+
+class OutcomeContact(SQLModel, table=True):
+    """Which contacts an outcome belongs to (Salesforce contact roles, HubSpot deal associations)."""
+
+    __tablename__ = "outcome_contact"
+
+    outcome_id: int = Field(foreign_key="outcome.id", primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True, index=True)
+    role: str | None = Field(default=None, max_length=80)
+    is_primary: bool = False

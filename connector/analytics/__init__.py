@@ -1,0 +1,1 @@
+"""Measuring the scores against outcomes: conversion, ranking quality, backtests, reports."""
