@@ -89,14 +89,14 @@ def test_stage_triggers_field_rules_and_export(engine):
 def test_a_quiet_contact_drops_to_the_stage_it_still_qualifies_for(engine):
     model = load_model(DEFAULT_MODEL)
     store = StoreBuilder(engine)
-    contact = store.contact(lifecycle="working")
+    contact = store.contact(extra={"lead_status": "working"})
     store.activity(contact, "email_open", days_ago(200))
     score_store(engine, model, NOW, now=lambda: NOW)
     assert stored_score(engine, contact).stage == "sal"
 
     with session_scope(engine) as session:  # sales put the lead back into nurturing
         row = session.get(Contact, contact)
-        row.lifecycle = "nurturing"
+        row.extra = {"lead_status": "nurture"}
         row.needs_rescore = True
     summary = score_store(engine, model, NOW, now=lambda: NOW)
 
