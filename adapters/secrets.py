@@ -36,6 +36,16 @@ class SecretSource(BaseModel):
     env: str | None = None
     file: ConfigPath | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _not_the_secret_itself(cls, value: object) -> object:
+        if isinstance(value, str):  # the message never repeats the value: it is the secret
+            raise ValueError(
+                "a secret is never written in the connector file; put it in an environment variable or a file "
+                "and write {env: NAME} or {file: PATH} here"
+            )
+        return value
+
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretSource:
         if (self.env is None) == (self.file is None):

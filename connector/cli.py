@@ -10,7 +10,7 @@ import typer
 from connector.commands import importing, operating, running, scoring, validating
 from connector.config import ConnectionConfig, ConnectorConfig
 from connector.crm import CrmAdapter
-from connector.errors import ScoreBridgeError
+from connector.errors import ConfigError, ScoreBridgeError
 
 if TYPE_CHECKING:
     from connector.mapping_checks import MappingProfile
@@ -36,7 +36,18 @@ app.add_typer(importing.import_app, name="import", rich_help_panel="Score")
 
 
 def build_adapter(config: ConnectorConfig, connection: ConnectionConfig) -> CrmAdapter:
-    """The one place that turns a connection's `crm:` into an adapter."""
+    """The one place that turns a connection's `crm:` into an adapter; a problem in its `settings:` block is
+    reported with the connector file and the connection's key path."""
+    try:
+        return _adapter(config, connection)
+    except ConfigError as error:
+        if not (error.key or "").startswith("settings") or config.source_path is None:
+            raise
+        key = f"connections[{config.connections.index(connection)}].{error.key}"
+        raise ConfigError(error.message, source=str(config.source_path), key=key) from None
+
+
+def _adapter(config: ConnectorConfig, connection: ConnectionConfig) -> CrmAdapter:
     mapping = config.resolve(connection.mapping)
     if connection.crm == "salesforce":
         from adapters.salesforce.adapter import SalesforceAdapter

@@ -7,8 +7,9 @@ variables or files that hold them.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -65,7 +66,9 @@ class ConnectionConfig(BaseModel):
 class ServiceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    host: str = "0.0.0.0"
+    #: Loopback unless set: /metrics and /readyz tell anyone who can reach them about the store and the runs.
+    #: A container sets 0.0.0.0 (deploy/connector.yaml) so that its port mapping or probe can reach them.
+    host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     #: /readyz fails once the last successful run of a connection is older than this.
     ready_max_failing_seconds: int = Field(default=3600, gt=0)
@@ -161,14 +164,36 @@ def sqlite_url_beside(url: str, folder: Path) -> str:
     return parsed.set(database=str(folder / database)).render_as_string(hide_password=False)
 
 
-def config_error_from(error: ValidationError, *, source: str) -> ConfigError:
+def config_error_from(error: ValidationError, *, source: str, model: type[BaseModel] = ConnectorConfig) -> ConfigError:
     """The first pydantic problem as a ConfigError with a dotted key path such as `connections[0].crm`."""
     first = error.errors()[0]
     key = ""
     for part in first["loc"]:
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    message = _unknown_setting(model, first["loc"]) if first["type"] == "extra_forbidden" else first["msg"]
     extra = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
-    return ConfigError(f"{first['msg']}{extra}", source=source, key=key or None)
+    return ConfigError(f"{message}{extra}", source=source, key=key or None)
+
+
+def _unknown_setting(model: type[BaseModel] | None, loc: tuple) -> str:
+    """The message for a key no settings model knows: the keys known in that place, and the likeliest one meant."""
+    for part in loc[:-1]:
+        if model is not None and not isinstance(part, int):
+            field = model.model_fields.get(str(part))
+            model = _model_in(field.annotation) if field else None
+    if model is None:
+        return "unknown setting"
+    known = sorted(name for name, field in model.model_fields.items() if not field.exclude)
+    guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    return f"unknown setting{f' (did you mean {guess[0]}?)' if guess else ''}; known here: {', '.join(known)}"
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The settings model a field holds: itself, or inside `list[...]` / `... | None`."""
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def mapping_problems(connection: ConnectionConfig, produced: frozenset[str], vocabulary: tuple[str, ...]) -> list[str]:

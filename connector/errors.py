@@ -15,6 +15,7 @@ class ConfigError(ScoreBridgeError):
     exit_code = 2
 
     def __init__(self, message: str, *, source: str | None = None, key: str | None = None) -> None:
+        self.message = message
         self.source = source
         self.key = key
         where = ": ".join(part for part in (source, key) if part)

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from connector.errors import ConfigError
+from connector.errors import ConfigError, StoreUnavailableError
 from connector.metrics import CONTENT_TYPE, metrics_registry, render_metrics
 from connector.runs import connection_health
 
@@ -49,7 +49,7 @@ def store_problem(engine: Engine) -> str | None:
     try:
         with engine.connect() as connection:
             connection.execute(text("select 1"))
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, StoreUnavailableError) as error:
         first_line = str(error).splitlines()[0] if str(error) else ""
         return f"store unreachable: {type(error).__name__}: {first_line}"
     return None

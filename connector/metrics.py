@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from connector.errors import StoreUnavailableError
 from connector.runs import backlogs, connection_health
 from connector.store.tables import SyncRun
 
@@ -48,7 +49,7 @@ class StoreCollector(Collector):
         store_up = GaugeMetricFamily("scorebridge_store_up", "1 when the store answered this scrape.")
         try:
             families = [*self._run_counts(), *self._summed_counts(), *self._backlog(), *self._health()]
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, StoreUnavailableError) as error:
             log.warning("metrics: store unreachable: %s", error)
             store_up.add_metric([], 0)
             yield store_up

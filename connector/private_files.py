@@ -1,4 +1,4 @@
-"""Files that hold personal data or guard the store, created readable by their owner only (0600, folders 0700).
+"""Files that hold personal data or guard the store, created readable and writable by their owner only (0600).
 
 Under the usual umask of 022 a plain `open()` makes a file anyone on the machine can read: the SQLite store
 (names, e-mail addresses, scores), a score export, an import's problem report (it quotes the rows' values).
@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import IO, Any
 
 PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIR_MODE = 0o700
 
 
 def _private_opener(path: str, flags: int) -> int:
@@ -28,7 +27,3 @@ def create_private(path: Path | str) -> None:
     """Create an empty owner-only file unless one exists (SQLite then gives its -wal/-shm/-journal the same mode)."""
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
 
-
-def make_private_dir(path: Path | str) -> None:
-    """Create a folder (and missing parents) readable by its owner only; an existing folder is left as it is."""
-    Path(path).mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)

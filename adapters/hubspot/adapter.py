@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from adapters.ca_bundle import ca_bundle_file
 from adapters.hubspot import tasks as task_calls
 from adapters.hubspot.activities import ActivityReader
 from adapters.hubspot.client import HubSpotClient
@@ -87,7 +88,7 @@ class HubSpotAdapter:
             sleep=sleep,
             max_attempts=settings.max_attempts,
             timeout=settings.timeout_seconds,
-            ca_bundle=str(settings.ca_bundle) if settings.ca_bundle else None,
+            ca_bundle=ca_bundle_file(settings.ca_bundle),
         )
         lookback = timedelta(seconds=settings.lookback_seconds)
         self._contacts = ContactReader(self.client, mapping, lookback=lookback, now=now, echoes=self.memory.echoes)

@@ -14,6 +14,7 @@ import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
+from adapters.ca_bundle import ca_bundle_file
 from adapters.salesforce.auth import Authenticator
 from adapters.salesforce.errors import SESSION_EXPIRED, classify, classify_transport
 from adapters.salesforce.retry import retry_policy
@@ -82,7 +83,7 @@ def make_http_session(settings: SalesforceSettings) -> requests.Session:
     if settings.ca_bundle is not None:
         # REQUESTS_CA_BUNDLE in the environment would override `verify` (API_FACTS §0.2).
         session.trust_env = False
-        session.verify = str(settings.ca_bundle)
+        session.verify = ca_bundle_file(settings.ca_bundle)
     return session
 
 

@@ -27,7 +27,7 @@ def save_state(path: Path, crm: str, state: Mapping[str, Any]) -> None:
     """Write `state` (what the app's `dump_state()` returned, JSON-able) for `crm` to `path`, atomically."""
     path = Path(path)
     envelope = {"format": STATE_FORMAT, "version": STATE_VERSION, "crm": crm, "state": state}
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only, as the file mkstemp makes (0600)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as raw, _text_writer(raw, compressed=path.suffix == ".gz") as out:

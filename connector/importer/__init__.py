@@ -21,6 +21,7 @@ from connector.importer.activities import ActivityRules, activity_chunks
 from connector.importer.background import KindIndexes, resolved_chunks_in_background
 from connector.importer.contacts import REQUIRED_CONTACT_COLUMNS, contact_record
 from connector.importer.files import ProblemLog, RowProblem, table_rows
+from connector.private_files import open_private
 from connector.store.records import ActivityWriter, UpsertCounts, bulk_page_cache, upsert_contacts
 
 __all__ = ["ImportReport", "RowProblem", "import_activities", "import_contacts", "write_problem_report"]
@@ -119,7 +120,7 @@ def _report(path: Path, what: str, counts: UpsertCounts, log: ProblemLog) -> Imp
 
 def write_problem_report(report: ImportReport, path: Path) -> None:
     """The problems kept for an import, as CSV: file, line, column, value, problem, outcome."""
-    with path.open("w", encoding="utf-8", newline="") as stream:
+    with open_private(path, "w", encoding="utf-8", newline="") as stream:  # it quotes the rows' values
         writer = csv.writer(stream)
         writer.writerow(["file", "line", "column", "value", "problem", "outcome"])
         for problem in report.problems:

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from sqlalchemy.engine import Engine
 
+from connector.private_files import open_private
 from connector.scoring.snapshot import raw_rows
 from connector.store.types import from_epoch
 
@@ -22,7 +23,7 @@ TIME_COLUMNS = frozenset({"last_engaged_at", "scored_at"})
 def export_scores(engine: Engine, output: Path | TextIO) -> int:
     """Write every scored contact as a CSV row; returns the number of rows."""
     if isinstance(output, Path):
-        with output.open("w", newline="", encoding="utf-8") as handle:
+        with open_private(output, "w", newline="", encoding="utf-8") as handle:  # names and e-mail addresses
             return export_scores(engine, handle)
     writer = csv.writer(output)
     writer.writerow(COLUMNS)

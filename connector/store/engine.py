@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import URL, event, make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import Session, create_engine
 
-from connector.errors import ConfigError
+from connector.errors import ConfigError, StoreUnavailableError
 from connector.private_files import create_private
 
 DEFAULT_DATABASE_URL = "sqlite:///scorebridge.db"
@@ -28,19 +28,32 @@ def database_url(configured: str | None = None) -> str:
 def make_engine(url: str | None = None, *, schema: str | None = None) -> Engine:
     """An engine for the store; ``schema`` pins a PostgreSQL search path (tests use one schema per run).
 
-    A URL that cannot name a store is a ConfigError naming where it came from. No engine ever puts a statement's
-    parameters (names, e-mail addresses) into an error message.
+    A URL that cannot name a store is a ConfigError naming where it came from; a store that cannot be reached is a
+    StoreUnavailableError, whichever command meets it first. No engine ever puts a statement's parameters (names,
+    e-mail addresses) into an error message.
     """
     parsed = _parsed_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(parsed)
-        connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True)
+            engine = _sqlite_engine(parsed)
+        else:
+            connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+            engine = create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True)
     except (NoSuchModuleError, ImportError):
         raise ConfigError(
             f"{parsed.drivername!r} is not a database ScoreBridge can store in ({URL_EXAMPLES})", key=_url_origin(url)
         ) from None
+    event.listen(engine, "handle_error", _unreachable_store)
+    return engine
+
+
+def _unreachable_store(context: ExceptionContext) -> Exception | None:
+    """A failed connect (no statement ran yet) as one line naming the store and the driver's first line of why."""
+    if context.connection is not None or context.is_pre_ping or context.engine is None:
+        return None  # a statement failed, or the pool is testing a connection it will replace
+    reason = str(context.original_exception).strip().splitlines() or [type(context.original_exception).__name__]
+    shown = context.engine.url.render_as_string(hide_password=True)
+    return StoreUnavailableError(f"cannot open the store {shown}: {reason[0]}")
 
 
 def _parsed_url(url: str | None) -> URL:
@@ -64,16 +77,22 @@ def _sqlite_engine(url: URL) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
     store_file = _sqlite_file(url)
     if store_file is not None:
-        if not store_file.parent.is_dir():
-            raise ConfigError(
-                f"the folder {store_file.parent} of the SQLite store {store_file.name} does not exist; create it "
-                "or change the URL",
-                key=_url_origin(str(url)),
-            )
         # Created owner-only before SQLite opens it; SQLite gives the -wal, -shm and -journal files the same mode.
-        event.listen(engine, "do_connect", lambda *_: create_private(store_file))
+        event.listen(engine, "do_connect", lambda *_: _create_store_file(store_file, url))
     event.listen(engine, "connect", _tune_sqlite)
     return engine
+
+
+def _create_store_file(path: Path, url: URL) -> None:
+    # Checked on connecting, not when the engine is made: a service keeps its engine while a volume comes and goes.
+    if not path.parent.is_dir():
+        raise StoreUnavailableError(
+            f"cannot open the store {url}: its folder {path.parent} does not exist; create it or change database_url"
+        )
+    try:
+        create_private(path)
+    except OSError as error:
+        raise StoreUnavailableError(f"cannot open the store {url}: {error.strerror}") from None
 
 
 def _sqlite_file(url: URL) -> Path | None:

@@ -23,7 +23,6 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import connector.store.tables  # noqa: F401  (registers the tables on the metadata)
@@ -41,7 +40,7 @@ def upgrade_store(engine: Engine, *, migrations: Path = MIGRATIONS_DIR) -> None:
     config = Config()
     config.set_main_option("script_location", str(migrations))
     newest = set(ScriptDirectory.from_config(config).get_heads())
-    with opened_store(engine) as connection:
+    with engine.connect() as connection:
         if set(MigrationContext.configure(connection).get_current_heads()) == newest:
             return
         connection.rollback()
@@ -49,19 +48,6 @@ def upgrade_store(engine: Engine, *, migrations: Path = MIGRATIONS_DIR) -> None:
             _clear_half_created(connection)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-
-
-@contextmanager
-def opened_store(engine: Engine) -> Iterator[Connection]:
-    """A connection to the store; a store that cannot be reached is one line naming it, not a traceback."""
-    try:
-        connection = engine.connect()
-    except DBAPIError as error:
-        reason = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
-        shown = engine.url.render_as_string(hide_password=True)
-        raise StoreUnavailableError(f"cannot open the store {shown}: {reason}") from None
-    with connection:
-        yield connection
 
 
 @contextmanager

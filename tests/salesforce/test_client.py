@@ -160,6 +160,7 @@ def test_an_untrusted_certificate_is_a_configuration_problem_not_retried(org, ad
 
 def test_a_ca_bundle_replaces_the_environment_trust_store(tmp_path, sleep):
     bundle = tmp_path / "ca.pem"
+    bundle.write_text("")  # a bundle that does not exist is refused when the client is built
     adapter = SalesforceAdapter(
         session_settings(ca_bundle=bundle), small_mapping(), sleep=sleep, environ={"SF_SESSION": SESSION_TOKEN}
     )
