@@ -16,7 +16,12 @@ def sync(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Compute everything, print what would be written, write nothing."
     ),
-    full: bool = typer.Option(False, "--full", help="Ignore the bookmarks and pull everything again."),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Pull everything again and drop stored activities the mapping no longer selects "
+        "(a changed mapping does this by itself).",
+    ),
     log_format: str = typer.Option("auto", "--log-format", help=LOG_FORMAT_HELP),
 ) -> None:
     """Pull, score, stage, create tasks and write back, once, for each connection.
