@@ -58,13 +58,9 @@ def _adapter(config: ConnectorConfig, connection: ConnectionConfig) -> CrmAdapte
     return HubSpotAdapter.from_connection(connection.settings, mapping, config_folder=config.folder)
 
 
-def mapping_activity_types(config: ConnectorConfig, connection: ConnectionConfig) -> frozenset[str]:
-    """What a connection's mapping file can produce, read offline (no credentials needed)."""
-    return _offline_mapping(config, connection).activity_types()
-
-
 def mapping_profile(config: ConnectorConfig, connection: ConnectionConfig) -> MappingProfile:
-    """The activity attributes and contact fields a connection's mapping file produces, read offline."""
+    """The activity types and attributes and the contact fields a connection's mapping file produces, read
+    offline (no credentials needed)."""
     from connector.mapping_checks import MappingProfile
 
     mapping = _offline_mapping(config, connection)

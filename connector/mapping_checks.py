@@ -26,6 +26,9 @@ class MappingProfile:
     #: Contact field (extra fields as `extra.<name>`) -> the values it can take, lower case; None: any value.
     fields: Mapping[str, frozenset[str] | None]
 
+    def activity_types(self) -> frozenset[str]:
+        return frozenset(self.activity_attributes)
+
     def fills(self, field: str) -> bool:
         return DERIVED_FROM.get(field, field) in self.fields
 

@@ -19,7 +19,7 @@ def validate(
     online: bool = typer.Option(False, "--online", help="With --config: also check the mappings against each CRM."),
 ) -> None:
     """Check the scoring model (and with --config the connector file and mappings); one error line per problem."""
-    from connector.cli import build_adapter, mapping_activity_types, mapping_profile
+    from connector.cli import build_adapter, mapping_profile
     from connector.config import mapping_problems
     from connector.errors import ConfigError
     from connector.mapping_checks import model_mapping_problems
@@ -34,9 +34,8 @@ def validate(
     problems = []
     for each in connector_config.connections:
         each_model = load_model(connector_config.model_path(each))
-        produced = mapping_activity_types(connector_config, each)
-        problems += mapping_problems(each, produced, each_model.activity_types)
         profile = mapping_profile(connector_config, each)
+        problems += mapping_problems(each, profile.activity_types(), each_model.activity_types)
         problems += model_mapping_problems(each_model, connector_config.model_path(each), profile)
         if online:
             problems += [f"{each.name}: {problem}" for problem in build_adapter(connector_config, each).check()]
