@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
 from sqlalchemy.engine import Engine
 
+from connector.config import ConnectorConfig, load_config
 from connector.defaults import default_model_path
 from connector.errors import InputError
 
@@ -20,6 +23,13 @@ MODEL_HELP = (
 )
 AS_OF_HELP = "Score as of this moment (ISO 8601; UTC when no offset); default now."
 LOG_FORMAT_HELP = "text, json, or auto (json when not a terminal)."
+STORE_CONFIG_HELP = "Connector file whose store and models to use (default: connector.yaml when present)."
+MODEL_OVERRIDE_HELP = (
+    "The scoring model file (default: the connector file's; without one mappings/scoring.yaml here, "
+    "else the model shipped with ScoreBridge)."
+)
+#: The connector file read commands use when no --config is given, as `sync` does.
+DEFAULT_CONFIG = Path("connector.yaml")
 
 
 def model_option():
@@ -56,3 +66,37 @@ def print_json_or_table(output) -> None:
     if not console.is_terminal:
         console.width = 200  # piped into a file or less: keep one row per line instead of wrapping at 80
     console.print(output)
+
+
+@dataclass(frozen=True)
+class StoreSources:
+    """Where a command's store and model come from: flags first, then the connector file, then the defaults."""
+
+    connector: ConnectorConfig | None
+    database: str | None
+    model: Path | None
+
+    @classmethod
+    def read(cls, config: Path | None, database: str | None, model: Path | None) -> StoreSources:
+        if config is None and DEFAULT_CONFIG.is_file():
+            config = DEFAULT_CONFIG
+        return cls(load_config(config) if config else None, database, model)
+
+    def open_store(self) -> Engine:
+        return open_store(self.database or (self.connector.database_url if self.connector else None))
+
+    def model_path(self, connection: str | None = None) -> Path:
+        if self.model is not None:
+            return self.model
+        if self.connector is None:
+            return default_model_path()
+        named = [each for each in self.connector.connections if each.name == connection]
+        return self.connector.model_path(named[0] if named else None)
+
+    def scopes(self):
+        """(scope, model path) per connection of the connector file; one whole-store pair without one."""
+        from connector.scoring import ContactScope
+
+        if self.connector is None or not self.connector.connections or self.model is not None:
+            return [(None, self.model_path())]
+        return [(ContactScope(each.crm, each.name), self.model_path(each.name)) for each in self.connector.connections]

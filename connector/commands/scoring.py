@@ -7,57 +7,20 @@ scoring) replays it and stores nothing: nothing these commands do can change wha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import typer
-from sqlalchemy.engine import Engine
 
-from connector.commands.options import AS_OF_HELP, DATABASE_HELP, open_store, parse_as_of
-from connector.config import ConnectorConfig, load_config
-from connector.defaults import default_model_path
-
-DEFAULT_CONFIG = Path("connector.yaml")
-STORE_CONFIG_HELP = "Connector file whose store and models to use (default: connector.yaml when present)."
-MODEL_OVERRIDE_HELP = (
-    "The scoring model file (default: the connector file's; without one mappings/scoring.yaml here, "
-    "else the model shipped with ScoreBridge)."
+from connector.commands.options import (
+    AS_OF_HELP,
+    DATABASE_HELP,
+    MODEL_OVERRIDE_HELP,
+    STORE_CONFIG_HELP,
+    StoreSources,
+    parse_as_of,
 )
+
 HISTORY_AS_OF_HELP = "Look at this moment (ISO 8601); a moment before the last scoring is replayed, never stored."
-
-
-@dataclass(frozen=True)
-class _Sources:
-    """Where a command's store and model come from: flags first, then the connector file, then the defaults."""
-
-    connector: ConnectorConfig | None
-    database: str | None
-    model: Path | None
-
-    @classmethod
-    def read(cls, config: Path | None, database: str | None, model: Path | None) -> _Sources:
-        if config is None and DEFAULT_CONFIG.is_file():
-            config = DEFAULT_CONFIG
-        return cls(load_config(config) if config else None, database, model)
-
-    def open_store(self) -> Engine:
-        return open_store(self.database or (self.connector.database_url if self.connector else None))
-
-    def model_path(self, connection: str | None = None) -> Path:
-        if self.model is not None:
-            return self.model
-        if self.connector is None:
-            return default_model_path()
-        named = [each for each in self.connector.connections if each.name == connection]
-        return self.connector.model_path(named[0] if named else None)
-
-    def scopes(self):
-        """(scope, model path) per connection of the connector file; one whole-store pair without one."""
-        from connector.scoring import ContactScope
-
-        if self.connector is None or not self.connector.connections or self.model is not None:
-            return [(None, self.model_path())]
-        return [(ContactScope(each.crm, each.name), self.model_path(each.name)) for each in self.connector.connections]
 
 
 def score(
@@ -77,7 +40,7 @@ def score(
     from connector.scoring.console import command_console, print_replay, print_summary, progress_bar
     from connector.scoring.replay import is_replay, replay_store
 
-    sources = _Sources.read(config, database, model)
+    sources = StoreSources.read(config, database, model)
     runs = [(scope, load_model(path)) for scope, path in sources.scopes()]  # a bad model leaves the store untouched
     moment = parse_as_of(as_of)
     engine = sources.open_store()
@@ -106,7 +69,7 @@ def explain(
     from connector.scoring.explain import contact_connection
     from connector.scoring.explain import explain as explain_contact
 
-    sources = _Sources.read(config, database, model)
+    sources = StoreSources.read(config, database, model)
     engine = sources.open_store()
     loaded = load_model(sources.model_path(contact_connection(engine, contact)))
     print_explanation(command_console(), explain_contact(engine, loaded, contact, parse_as_of(as_of)))
@@ -130,7 +93,7 @@ def index(
 
     if output_format not in ("table", "json", "csv"):
         raise typer.BadParameter(f"{output_format!r}: use table, json or csv", param_hint="--format")
-    sources = _Sources.read(config, database, model)
+    sources = StoreSources.read(config, database, model)
     engine = sources.open_store()
     if as_of is None:
         result = engagement_index(engine, by)
@@ -151,5 +114,5 @@ def export(
     """Write the stored scores, stages and reasons of every contact to a CSV file."""
     from connector.scoring.export import export_scores
 
-    count = export_scores(_Sources.read(config, database, None).open_store(), output)
+    count = export_scores(StoreSources.read(config, database, None).open_store(), output)
     typer.echo(f"{count} contact(s) written to {output}")
