@@ -28,7 +28,7 @@ def contact_record(line: int, row: dict[str, Any], log: ProblemLog, assume_utc: 
     for name, parse in CONTACT_PARSERS.items():
         raw = row.get(name)
         try:
-            values[name] = parse(raw, assume_utc) if parse is _time_or_none else parse(raw)
+            values[name] = parse(raw, assume_utc) if parse is time_or_none else parse(raw)
         except ValueError as error:
             log.warn(line, name, raw, str(error))
             warnings[name] = str(error)
@@ -36,8 +36,8 @@ def contact_record(line: int, row: dict[str, Any], log: ProblemLog, assume_utc: 
     return ContactRecord(**values, extra=extra, warnings=warnings)
 
 
-def _integer(value: object) -> int | None:
-    number = _number(value)
+def whole_number(value: object) -> int | None:
+    number = number_value(value)
     if number is None:
         return None
     if not number.is_integer():
@@ -45,7 +45,7 @@ def _integer(value: object) -> int | None:
     return int(number)
 
 
-def _number(value: object) -> float | None:
+def number_value(value: object) -> float | None:
     if isinstance(value, bool):
         raise ValueError("not a number")
     if isinstance(value, int | float):
@@ -59,7 +59,7 @@ def _number(value: object) -> float | None:
         raise ValueError("not a number") from None
 
 
-def _flag(value: object) -> bool:
+def yes_no(value: object) -> bool:
     if isinstance(value, bool):
         return value
     word = (text_of(value) or "").lower()
@@ -70,19 +70,19 @@ def _flag(value: object) -> bool:
     raise ValueError("not a yes/no value (use true or false)")
 
 
-def _time_or_none(value: object, assume_utc: bool) -> datetime | None:
+def time_or_none(value: object, assume_utc: bool) -> datetime | None:
     text = text_of(value)
     return None if text is None else parse_time(text, assume_utc)
 
 
 CONTACT_PARSERS: dict[str, Callable[..., Any]] = {
     **{name: text_of for name in CONTACT_FIELDS},
-    "employees": _integer,
-    "annual_revenue": _number,
-    "is_customer": _flag,
-    "email_opt_out": _flag,
-    "deleted": _flag,
-    "created_at": _time_or_none,
-    "modified_at": _time_or_none,
+    "employees": whole_number,
+    "annual_revenue": number_value,
+    "is_customer": yes_no,
+    "email_opt_out": yes_no,
+    "deleted": yes_no,
+    "created_at": time_or_none,
+    "modified_at": time_or_none,
     "merged_into": text_of,
 }

@@ -66,7 +66,7 @@ class ContactIds:
         """The stored rows (id first, then ``columns``) of those keys that are in the store."""
         c = CONTACT_TABLE.c
         found: dict[ContactKey, Row] = {}
-        for object_type, batch in _crm_ids_by_type(keys):
+        for object_type, batch in crm_ids_by_type(keys):
             # Naming the object type lets the lookup use the whole (source, instance, object_type, crm_id) index.
             query = select(c.id, c.crm_id, *columns).where(
                 c.source == self._source,
@@ -78,7 +78,7 @@ class ContactIds:
         return found
 
 
-def _crm_ids_by_type(keys: Iterable[ContactKey]) -> Iterator[tuple[str, list[str]]]:
+def crm_ids_by_type(keys: Iterable[ContactKey]) -> Iterator[tuple[str, list[str]]]:
     """(object type, a batch of its CRM ids) covering ``keys``, each batch small enough for one IN list."""
     by_type: dict[str, list[str]] = {}
     for object_type, crm_id in keys:

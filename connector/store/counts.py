@@ -19,6 +19,9 @@ class UpsertCounts:
     skipped: int = 0
     #: Records stored after values the store cannot hold (NUL, lone surrogates) were taken out: see storable.py.
     cleaned: int = 0
+    #: Outcome links to contacts the store does not know (the outcome is stored without them): pull or import
+    #: the contacts first.
+    unlinked: int = 0
 
     def __add__(self, other: UpsertCounts) -> UpsertCounts:
         return UpsertCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))

@@ -1,8 +1,10 @@
-"""Writing contacts and activities into the store: the set-based upserts shared by `scorebridge import` and the sync.
+"""Writing contacts, activities and outcomes into the store: the set-based upserts shared by `scorebridge import`
+and the sync.
 
 Contacts are keyed by where they live (source, instance, object type, CRM id). An activity is attached to its
 contact through (object type, CRM id), points at the `ActivityKind` for its (type, attributes) pair, and is keyed
-by (contact, source id), so pulling or importing it again never adds a row. Work goes to the database in chunks
+by (contact, source id), so pulling or importing it again never adds a row. An outcome is keyed like a contact and
+linked to the contacts it belongs to (see `outcome_writer.py`). Work goes to the database in chunks
 through executemany; the only per-row Python work is building parameter tuples.
 """
 
@@ -14,7 +16,7 @@ from contextlib import contextmanager
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from connector.crm import ActivityRecord, ContactRecord
+from connector.crm import ActivityRecord, ContactRecord, OutcomeRecord
 from connector.store.activity_writer import (
     ActivityRow,
     ActivityWriter,
@@ -26,6 +28,7 @@ from connector.store.activity_writer import (
 from connector.store.contact_ids import LOOKUP_KEYS, PRELOAD_AFTER_KEYS, ContactKey, chunked
 from connector.store.contact_writer import ContactWriter
 from connector.store.counts import UpsertCounts
+from connector.store.outcome_writer import OutcomeWriter
 from connector.store.storable import Screened
 from connector.store.types import to_epoch
 
@@ -43,6 +46,7 @@ __all__ = [
     "kind_key",
     "upsert_activities",
     "upsert_contacts",
+    "upsert_outcomes",
 ]
 
 #: Activity rows per executemany: big enough to amortize round trips, small enough to keep memory flat.
@@ -83,6 +87,19 @@ def upsert_activities(
             counts += writer.write([_activity_row(record) for record in chunk if not record.deleted])
             if removed:
                 counts += writer.remove([((r.contact_object_type, r.contact_crm_id), r.source_id) for r in removed])
+    return counts
+
+
+def upsert_outcomes(target: StoreTarget, source: str, instance: str, records: Iterable[OutcomeRecord]) -> UpsertCounts:
+    """Insert new outcomes, update changed ones and their contact links, flag deleted ones.
+
+    Links to contacts not in the store are left out and counted (`unlinked`): pull or import contacts first.
+    """
+    counts = UpsertCounts()
+    with _connection(target) as connection:
+        writer = OutcomeWriter(connection, source, instance)
+        for chunk in chunked(records, LOOKUP_KEYS):
+            counts += writer.write(chunk)
     return counts
 
 

@@ -10,6 +10,8 @@ The rule, applied by the store's writers to every record from a sync or an impor
   U+FFFD; the record is stored and counted as cleaned. Neither character means anything in CRM text.
 - an identity (CRM id, object type, activity source id) is **rejected**: cleaning it would make it another
   record's id; the record is skipped and counted as skipped.
+- an outcome's link to a contact is an identity too, but of another record: it is left as it is, names no stored
+  contact (none can hold such an id) and is counted where links are resolved (`outcome_writer.py`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from connector.crm import ActivityRecord, ContactRecord
+from connector.crm import ActivityRecord, ContactRecord, OutcomeRecord
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 CONTACT_IDENTITY = ("object_type", "crm_id", "merged_into")
 ACTIVITY_IDENTITY = ("source_id", "contact_object_type", "contact_crm_id")
+OUTCOME_IDENTITY = ("object_type", "crm_id")
 
 
 def is_storable(value: object) -> bool:
@@ -64,6 +67,21 @@ class Screened:
 
     def activities(self, records: Iterable[ActivityRecord]) -> list[ActivityRecord]:
         return [kept for record in records if (kept := self._screen(record, ACTIVITY_IDENTITY)) is not None]
+
+    def outcomes(self, records: Iterable[OutcomeRecord]) -> list[OutcomeRecord]:
+        kept = []
+        for record in records:
+            screened = self._screen(record, OUTCOME_IDENTITY)
+            if screened is not None:
+                kept.append(self._screen_roles(screened, counted=screened is not record))
+        return kept
+
+    def _screen_roles(self, record: OutcomeRecord, counted: bool) -> OutcomeRecord:
+        """The record with its contacts' roles cleaned (a role is a value); a record is counted as cleaned once."""
+        if all_storable(link.role for link in record.contacts):
+            return record
+        self.cleaned += not counted
+        return replace(record, contacts=[replace(link, role=storable_value(link.role)) for link in record.contacts])
 
     def _screen(self, record, identity: tuple[str, ...]):
         values = vars(record)
