@@ -103,7 +103,7 @@ def test_insert_refuses_values_the_api_would_refuse():
     with pytest.raises(InputError, match="numberofemployees: INVALID_FLOAT"):
         app.insert("companies", {"numberofemployees": "many"})
     with pytest.raises(InputError, match="unknown HubSpot object type"):
-        app.insert("deals", {})
+        app.insert("tickets", {})
     app.insert("contacts", {"email": "one@example.com"})
     with pytest.raises(InputError, match="exists"):
         app.insert("contacts", {"email": "ONE@example.com"})

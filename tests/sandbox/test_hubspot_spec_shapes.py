@@ -221,3 +221,22 @@ def test_web_events_match_the_events_spec(api, hubspot_sandbox):
         200,
     )
     assert body["results"][0]["eventType"] == "e_visited_page"
+
+
+def test_deal_reads_match_the_objects_and_associations_specs(api, contact_ids, hubspot_sandbox):
+    deal = hubspot_sandbox.app.insert("deals", {"dealname": "Acme", "dealstage": "closedwon", "amount": "100"})
+    hubspot_sandbox.app.portal.associations.add("deals", int(deal), "contacts", int(contact_ids[0]), [3, 101])
+    objects = "/crm/v3/objects/{objectType}"
+    check(api("GET", "/crm/v3/objects/deals", properties="dealstage,hs_is_closed_won"), "objects", objects, "get", 200)
+    check(api("GET", "/crm/v3/objects/deals", archived="true"), "objects", objects, "get", 200)
+    read = {"inputs": [{"id": deal}], "properties": ["dealstage"], "propertiesWithHistory": []}
+    check(api("POST", "/crm/v3/objects/deals/batch/read", read), "objects", objects + "/batch/read", "post", 200)
+    since = {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": "0"}
+    search = {"filterGroups": [{"filters": [since]}], "sorts": [{"propertyName": "hs_lastmodifieddate"}]}
+    check(api("POST", "/crm/v3/objects/deals/search", search), "objects", objects + "/search", "post", 200)
+    unknown = {"filterGroups": [{"filters": [{"propertyName": "nope", "operator": "HAS_PROPERTY"}]}]}
+    check(api("POST", "/crm/v3/objects/deals/search", unknown), "objects", objects + "/search", "post", 400)
+    batch = "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"
+    body = check(api("POST", "/crm/v4/associations/deals/contacts/batch/read", {"inputs": [{"id": deal}]}),
+                 "associations", batch, "post", 200)  # fmt: skip
+    assert [t["label"] for t in body["results"][0]["to"][0]["associationTypes"]] == [None, "Decision Maker"]

@@ -16,6 +16,7 @@ from adapters.sandbox.hubspot.faults import BatchRejection
 from adapters.sandbox.hubspot.limits import RateLimiter, RateLimits, rate_limit_body
 from adapters.sandbox.hubspot.marketing_api import MarketingApi
 from adapters.sandbox.hubspot.objects_api import ObjectsApi
+from adapters.sandbox.hubspot.pipelines_api import PipelinesApi
 from adapters.sandbox.hubspot.portal import Portal
 from adapters.sandbox.hubspot.seeding import PopulationSeeder, seed_portal
 from adapters.sandbox.hubspot.settings_api import SettingsApi
@@ -55,7 +56,7 @@ class HubSpotApp:
 
     def routes(self) -> Sequence[Route]:
         apis = (ObjectsApi(self.portal, self.rejection), AssociationsApi(self.portal), SettingsApi(self.portal),
-                MarketingApi(self.portal))  # fmt: skip
+                PipelinesApi(self.portal), MarketingApi(self.portal))  # fmt: skip
         guarded = [Route(r.method, r.pattern, self._guard(r), r.name) for api in apis for r in api.routes()]
         return [Route("POST", r"/oauth/v1/token/?", self._oauth_token, "hubspot.oauth.token"), *guarded]
 

@@ -20,17 +20,38 @@ class AssociationType:
     name: str  # the v3 `type` string, e.g. "task_to_contact"
     label: str | None = None
     inverse_id: int = 0
+    category: str = HUBSPOT_DEFINED
 
 
 def _pair(
-    from_type: str, to_type: str, forward: int, backward: int, *, label: str | None = None
+    from_type: str,
+    to_type: str,
+    forward: int,
+    backward: int,
+    *,
+    label: str | None = None,
+    category: str = HUBSPOT_DEFINED,
 ) -> list[AssociationType]:
     singular_from, singular_to = SINGULAR[from_type], SINGULAR[to_type]
     suffix = "" if label else "_unlabeled" if {from_type, to_type} == {"contacts", "companies"} else ""
     return [
-        AssociationType(forward, from_type, to_type, f"{singular_from}_to_{singular_to}{suffix}", label, backward),
-        AssociationType(backward, to_type, from_type, f"{singular_to}_to_{singular_from}{suffix}", label, forward),
-    ]
+        AssociationType(forward, from_type, to_type, f"{singular_from}_to_{singular_to}{suffix}", label, backward,
+                        category),
+        AssociationType(backward, to_type, from_type, f"{singular_to}_to_{singular_from}{suffix}", label, forward,
+                        category),
+    ]  # fmt: skip
+
+
+#: The deal -> contact labels an admin of the sandbox's portal created (USER_DEFINED, ids as HubSpot numbers a
+#: portal's custom labels); the sandbox's deals carry their contacts' roles in them. HubSpot defines no "primary"
+#: for deal -> contact (only for associations with a company), so a mapping names the labels that mean primary.
+DEAL_CONTACT_LABELS = {
+    "Decision Maker": (101, 102),
+    "Economic Buyer": (103, 104),
+    "Evaluator": (105, 106),
+    "Influencer": (107, 108),
+    "Technical Buyer": (109, 110),
+}
 
 
 #: HubSpot-defined association types (API_FACTS C.3; developers.hubspot.com associations v4 guide, "type IDs").
@@ -38,6 +59,12 @@ DEFAULT_TYPES: tuple[AssociationType, ...] = tuple(
     [
         *_pair("contacts", "companies", 279, 280),
         *_pair("contacts", "companies", 1, 2, label="Primary"),
+        *_pair("deals", "contacts", 3, 4),
+        *(
+            spec
+            for label, (forward, backward) in DEAL_CONTACT_LABELS.items()
+            for spec in _pair("deals", "contacts", forward, backward, label=label, category=USER_DEFINED)
+        ),
         *_pair("tasks", "contacts", 204, 203),
         *_pair("calls", "contacts", 194, 193),
         *_pair("emails", "contacts", 198, 197),
@@ -137,10 +164,12 @@ class AssociationStore:
                 self._link((from_type, from_id, to_type, to_id), type_id)
 
 
-def spec_json(type_id: int, category: str = HUBSPOT_DEFINED) -> dict[str, Any]:
+def spec_json(type_id: int) -> dict[str, Any]:
     """`AssociationSpecWithLabel` of a v4 read."""
     spec = TYPES_BY_ID.get(type_id)
-    return {"category": category if spec else USER_DEFINED, "typeId": type_id, "label": spec.label if spec else None}
+    if spec is None:
+        return {"category": USER_DEFINED, "typeId": type_id, "label": None}
+    return {"category": spec.category, "typeId": type_id, "label": spec.label}
 
 
 def v3_association_entries(to_id: int, type_ids: Iterable[int]) -> list[dict[str, str]]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-OBJECT_TYPES = ("contacts", "companies", "tasks", "calls", "emails", "meetings", "notes")
+OBJECT_TYPES = ("contacts", "companies", "deals", "tasks", "calls", "emails", "meetings", "notes")
 ENGAGEMENT_TYPES = ("tasks", "calls", "emails", "meetings", "notes")
 
 #: HubSpot's object type ids; the generic object API accepts them in place of names.
 OBJECT_TYPE_IDS = {
     "contacts": "0-1",
     "companies": "0-2",
+    "deals": "0-3",
     "tasks": "0-27",
     "calls": "0-48",
     "emails": "0-49",

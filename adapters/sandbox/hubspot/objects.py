@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -50,10 +50,19 @@ class StoredObject:
         return body
 
 
+#: Calculated properties for a record's properties after a write (object type, properties, now) -> values.
+Derive = Callable[[str, Mapping[str, str], datetime], dict[str, str]]
+
+
+def _nothing_derived(object_type: str, properties: Mapping[str, str], now: datetime) -> dict[str, str]:
+    return {}
+
+
 class ObjectStore:
     """Records by object type and numeric id; ids only grow, so id order is creation order."""
 
-    def __init__(self) -> None:
+    def __init__(self, derive: Derive = _nothing_derived) -> None:
+        self._derive = derive
         self._next_id = FIRST_ID
         self._records: dict[str, dict[int, StoredObject]] = {t: {} for t in OBJECT_TYPES}
         self._ids: dict[str, list[int]] = {t: [] for t in OBJECT_TYPES}
@@ -146,6 +155,7 @@ class ObjectStore:
                 record.properties.pop(name, None)
             else:
                 record.properties[name] = value
+        record.properties.update(self._derive(record.object_type, record.properties, now))
         record.updated_at = now
         stamp = iso(now)
         record.properties["hs_object_id"] = str(record.id)
@@ -171,7 +181,7 @@ class ObjectStore:
         }
 
     def restore(self, state: Mapping[str, Any]) -> None:
-        self.__init__()
+        self.__init__(self._derive)
         for object_type, items in state["records"].items():
             for item in sorted(items, key=lambda entry: entry["id"]):
                 record = StoredObject(

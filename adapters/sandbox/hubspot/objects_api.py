@@ -21,6 +21,7 @@ from adapters.sandbox.hubspot.search import (
     page_of,
     parse_request,
     properties_to_return,
+    unknown_properties,
 )
 from adapters.sandbox.hubspot.writes import PlannedWrite, WriteProblem, plan_write
 
@@ -30,7 +31,9 @@ MAX_BATCH = 100
 DEFAULT_LIST_PROPERTIES = {
     "contacts": ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
     "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
-}
+    "deals": ["amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id",
+              "pipeline"],
+}  # fmt: skip
 SEARCH_CACHE_SIZE = 8
 OBJECTS = r"/crm/v3/objects/(?P<object_type>[A-Za-z0-9_-]+)"
 
@@ -121,6 +124,10 @@ class ObjectsApi:
             search = parse_request(body)
         except SearchRejected as problem:
             return wire.validation_error(str(problem))
+        unknown = unknown_properties(search, lambda name: self.portal.catalog.get(kind, name) is not None)
+        if unknown:
+            names = ", ".join(unknown)
+            return wire.validation_error(f"There was a problem with the request: unknown {kind} properties: {names}.")
         page = page_of(self._matching(kind, search), search)
         names = self._known(kind, properties_to_return(kind, search))
         result: dict[str, Any] = {"total": page.total, "results": [r.to_json(names) for r in page.results]}

@@ -12,6 +12,7 @@ from adapters.sandbox.hubspot.associations import DEFAULT_TYPE, AssociationStore
 from adapters.sandbox.hubspot.marketing import MarketingStore
 from adapters.sandbox.hubspot.object_types import canonical_type
 from adapters.sandbox.hubspot.objects import ObjectStore
+from adapters.sandbox.hubspot.pipelines import DEFAULT_DEAL_PIPELINE, Pipeline, PipelineStore
 from adapters.sandbox.hubspot.properties import PropertyCatalog
 from adapters.sandbox.hubspot.wire import Clock, epoch_ms, from_epoch_ms, iso, parse_moment
 from connector.errors import InputError
@@ -55,13 +56,35 @@ class Portal:
 
     def clear(self) -> None:
         """Forget every record, custom property, owner and event: a fresh portal."""
-        self.objects = ObjectStore()
+        self.pipelines = PipelineStore()
+        self.objects = ObjectStore(derive=self._derived)
         self.associations = AssociationStore()
         self.catalog = PropertyCatalog()
         self.marketing = MarketingStore()
         self.owners: dict[str, Owner] = {}
         #: Search results by query and store versions; emptied whenever the stores are replaced.
         self.search_cache: dict[tuple, list[Any]] = {}
+
+    def _derived(self, object_type: str, properties: Mapping[str, str], now: datetime) -> dict[str, str]:
+        """Calculated properties HubSpot keeps from others: a deal's closed / won flags from its stage."""
+        if object_type != "deals":
+            return {}
+        derived = self.pipelines.deal_flags(properties.get("pipeline"), properties.get("dealstage"))
+        if derived and not properties.get("pipeline"):
+            derived["pipeline"] = DEFAULT_DEAL_PIPELINE.id  # a deal given only a stage lands in the default one
+        if derived.get("hs_is_closed") == "true" and not properties.get("closedate"):
+            derived["closedate"] = iso(now)  # HubSpot sets the close date when a deal closes without one
+        return derived
+
+    def add_pipeline(self, pipeline: Pipeline) -> None:
+        """Add (or replace) a deal pipeline, as an admin would; its ids become valid deal values."""
+        with self.lock:
+            self.pipelines.add(pipeline)
+            self._widen_deal_options()
+
+    def _widen_deal_options(self) -> None:
+        self.catalog.add_options("deals", "pipeline", [pipeline.id for pipeline in self.pipelines.all()])
+        self.catalog.add_options("deals", "dealstage", self.pipelines.stage_ids())
 
     def add_owner(self, email: str, first_name: str, last_name: str, created_at: datetime | None = None) -> Owner:
         number = FIRST_OWNER_ID + len(self.owners)
@@ -134,6 +157,7 @@ class Portal:
                 "version": 1,
                 "objects": self.objects.dump(),
                 "associations": self.associations.dump(),
+                "pipelines": self.pipelines.dump(),
                 "properties": self.catalog.dump(),
                 "marketing": self.marketing.dump(),
                 "owners": [
@@ -146,9 +170,11 @@ class Portal:
     def restore(self, state: Mapping[str, Any]) -> None:
         with self.lock:
             self.search_cache.clear()
+            self.pipelines.restore(state.get("pipelines", []))
             self.objects.restore(state["objects"])
             self.associations.restore(state["associations"])
             self.catalog.restore(state["properties"])
+            self._widen_deal_options()
             self.marketing.restore(state["marketing"])
             self.owners = {
                 o["id"]: Owner(**(o | {"created_at": from_epoch_ms(o["created_at"])})) for o in state["owners"]

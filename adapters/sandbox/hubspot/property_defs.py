@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from adapters.sandbox.hubspot.object_types import ENGAGEMENT_TYPES, SINGULAR
+from adapters.sandbox.hubspot.pipelines import DEFAULT_DEAL_PIPELINE
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,9 @@ def _choice(name: str, group: str, options: tuple[Option, ...]) -> PropertyDef:
     return PropertyDef(name, name, "enumeration", "select", group, options=options)
 
 
-def _flag(name: str, group: str) -> PropertyDef:
-    return PropertyDef(name, name, "bool", "booleancheckbox", group, options=_enum("true", "false"))
+def _flag(name: str, group: str, *, calculated: bool = False) -> PropertyDef:
+    return PropertyDef(name, name, "bool", "booleancheckbox", group, options=_enum("true", "false"),
+                       calculated=calculated)  # fmt: skip
 
 
 def _system(group: str) -> list[PropertyDef]:
@@ -124,6 +126,27 @@ def _company_properties() -> list[PropertyDef]:
         _number("numberofemployees", group),
         _number("annualrevenue", group),
         _choice("lifecyclestage", group, LIFECYCLE_STAGES),
+    ]
+
+
+def _deal_properties() -> list[PropertyDef]:
+    """The deal properties an outcome reads; stage and pipeline options are the default pipeline's ids (a
+    portal's pipelines API adds its own)."""
+    group = "dealinformation"
+    return [
+        *_system(group),
+        _text("dealname", group, "Deal Name"),
+        _text("dealtype", group, "Deal Type"),
+        _text("description", group, "Deal Description"),
+        _choice("pipeline", group, _enum(DEFAULT_DEAL_PIPELINE.id)),
+        _choice("dealstage", group, _enum(*(stage.id for stage in DEFAULT_DEAL_PIPELINE.stages))),
+        _number("amount", group),
+        _moment("closedate", group),
+        _text("deal_currency_code", group, "Currency"),
+        _choice("hs_analytics_source", "analyticsinformation", ANALYTICS_SOURCES),
+        _flag("hs_is_closed", group, calculated=True),
+        _flag("hs_is_closed_won", group, calculated=True),
+        _number("hs_deal_stage_probability", group, calculated=True),
     ]
 
 
@@ -171,7 +194,7 @@ def _engagement_properties(object_type: str) -> list[PropertyDef]:
 
 def default_catalog() -> dict[str, dict[str, PropertyDef]]:
     """The properties a fresh portal has, per object type."""
-    by_type = {"contacts": _contact_properties(), "companies": _company_properties()}
+    by_type = {"contacts": _contact_properties(), "companies": _company_properties(), "deals": _deal_properties()}
     by_type |= {object_type: _engagement_properties(object_type) for object_type in ENGAGEMENT_TYPES}
     return {object_type: {prop.name: prop for prop in defs} for object_type, defs in by_type.items()}
 

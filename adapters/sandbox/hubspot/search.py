@@ -29,12 +29,15 @@ OPERATORS = frozenset(
 DEFAULT_SEARCH_PROPERTIES = {
     "contacts": ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
     "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
-}
+    "deals": ["amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id",
+              "pipeline"],
+}  # fmt: skip
 ALWAYS_RETURNED = ["createdate", "hs_object_id", "lastmodifieddate"]
 #: Properties the free-text `query` looks in.
 QUERY_PROPERTIES = {
     "contacts": ["firstname", "lastname", "email", "phone", "company"],
     "companies": ["name", "domain", "website", "phone"],
+    "deals": ["dealname", "pipeline", "dealstage", "description", "dealtype"],
     "tasks": ["hs_task_subject", "hs_task_body"],
     "calls": ["hs_call_title", "hs_body_preview"],
     "meetings": ["hs_meeting_title", "hs_meeting_body"],
@@ -133,6 +136,15 @@ def _parse_sort(sort: Any) -> tuple[str, bool]:
     if isinstance(sort, Mapping) and sort.get("propertyName"):
         return sort["propertyName"], str(sort.get("direction", "ASCENDING")).upper() == "DESCENDING"
     raise SearchRejected(f"Malformed sort {sort!r}.")
+
+
+def unknown_properties(request: SearchRequest, known: Callable[[str], bool]) -> list[str]:
+    """Filter and sort properties the object type does not have: HubSpot refuses such a search with a 400
+    rather than matching nothing (association pseudo-properties and ``id`` are always known)."""
+    named = [f.property_name for group in request.groups for f in group]
+    if request.sort_property:
+        named.append(request.sort_property)
+    return sorted({n for n in named if not n.startswith("associations.") and n != "id" and not known(n)})
 
 
 TypeOf = Callable[[str], str]

@@ -8,6 +8,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from adapters.sandbox import outcomes
+from adapters.sandbox.hubspot.associations import DEAL_CONTACT_LABELS
 from adapters.sandbox.hubspot.marketing import PORTAL_ID, EmailEvent, Form, FormSubmission, WebEvent
 from adapters.sandbox.hubspot.portal import Portal
 from adapters.sandbox.hubspot.wire import epoch_ms, iso
@@ -52,6 +54,16 @@ CALL_DISPOSITIONS = {
     "wrong number": "17b47fee-58de-441e-a44c-c6300d46f273",
     "not interested": "f240bbac-87c9-4f6e-bf70-924b57d47db7",
 }
+#: The generator's stages as the default deal pipeline's stage ids (adapters/sandbox/hubspot/pipelines.py).
+DEAL_STAGES = {
+    "Prospecting": "appointmentscheduled",
+    "Qualification": "qualifiedtobuy",
+    "Proposal/Price Quote": "presentationscheduled",
+    "Negotiation/Review": "contractsent",
+    outcomes.WON_STAGE: "closedwon",
+    outcomes.LOST_STAGE: "closedlost",
+}
+DEAL_TO_CONTACT = 3  # HUBSPOT_DEFINED deal -> contact, unlabeled
 EMPLOYEE_BUCKETS = ((5, "1-5"), (25, "5-25"), (50, "25-50"), (100, "50-100"), (500, "100-500"), (1000, "500-1000"))
 #: Event type and the type-specific fields of HubSpot's legacy email events (email analytics v1 guide).
 EMAIL_EVENT_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -121,6 +133,8 @@ class PopulationSeeder:
         for touch in self.population.touches:
             self._touch(touch)
         self.portal.marketing.add_many(self.email_events, self.submissions, self.web_events)
+        for deal in outcomes.generate_outcomes(self.population, seed=self.population.seed):
+            self._deal(deal)
 
     def add_touches(self, touches: Any) -> int:
         """New touches of people already seeded ("the users keep working"); returns how many were added."""
@@ -188,6 +202,26 @@ class PopulationSeeder:
         company_id = self.company_ids.get(person.company_key)
         if company_id is not None:
             self.portal.associations.add("contacts", record.id, "companies", company_id, [279, 1])
+
+    def _deal(self, deal: outcomes.Deal) -> None:
+        """A deal in the default pipeline, associated with its contacts (unlabeled, plus the role's label)."""
+        primary = self.people_by_key[deal.contacts[0].person_key]
+        values = {
+            "dealname": deal.name,
+            "pipeline": "default",
+            "dealstage": DEAL_STAGES[deal.stage],
+            "amount": _text(deal.amount),
+            "closedate": iso(deal.closed_at) if deal.closed_at else None,
+            "createdate": iso(deal.created_at),
+            "hs_analytics_source": ANALYTICS_SOURCE.get(deal.lead_source or "", "OFFLINE"),
+            "hubspot_owner_id": self.owner_ids.get(primary.owner_key),
+        }
+        modified = deal.closed_at or deal.created_at
+        record = self.portal.objects.create("deals", _present(values), modified, modified_at=modified)
+        for contact in deal.contacts:
+            contact_id = self.contact_ids[contact.person_key]
+            role = DEAL_CONTACT_LABELS[contact.role][0]
+            self.portal.associations.add("deals", record.id, "contacts", contact_id, [DEAL_TO_CONTACT, role])
 
     def _touch(self, touch: Any) -> None:
         person_id = self.contact_ids.get(touch.person_key)
