@@ -72,3 +72,7 @@ class StoreBusyError(ScoreBridgeError):
 
 class StoreUnavailableError(ScoreBridgeError):
     """The store cannot be opened (server down, malformed URL, missing folder) or its schema brought up to date."""
+
+
+class TooFewOutcomesError(ScoreBridgeError):
+    """The store's history holds too few won (or not won) contacts for a ranking measure to say anything."""

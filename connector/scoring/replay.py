@@ -16,11 +16,20 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy.engine import Connection, Engine
 
-from connector.scoring.frame import PreviousState, ScoreFrame, score_frame, stage_label
+from connector.scoring.frame import (
+    ActivityArrays,
+    ContactColumns,
+    PreviousState,
+    ScoreFrame,
+    score_frame,
+    stage_label,
+)
+from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
 from connector.scoring.planning import latest_scored_as_of
 from connector.scoring.scope import ContactScope
-from connector.scoring.snapshot import read_activities, read_contacts, read_kinds
+from connector.scoring.snapshot import model_fields, read_activities, read_contacts, read_kinds
+from connector.scoring.stages import activity_conditions
 from connector.store.types import from_epoch, to_epoch
 
 
@@ -75,10 +84,65 @@ def replay_store(engine: Engine, model: ScoringModel, as_of: datetime, scope: Co
 
 def replay_on(connection: Connection, model: ScoringModel, as_of: datetime, scope: ContactScope | None) -> Replay:
     """The replay on an open connection (callers that read more in the same snapshot, such as the index)."""
-    moment = to_epoch(as_of)
-    kinds = read_kinds(connection, model)
+    return replay_read(read_replay_inputs(connection, model, as_of, scope), to_epoch(as_of))
+
+
+@dataclass(frozen=True)
+class ReplayInputs:
+    """What replays of one model read from the store, read once: replaying many moments up to `until` (a
+    backtest) then costs one read instead of one per moment."""
+
+    model: ScoringModel
+    kinds: KindTable
+    contacts: ContactColumns
+    activities: ActivityArrays
+    until: int
+
+    def for_model(self, connection: Connection, model: ScoringModel, scope: ContactScope | None) -> ReplayInputs:
+        """The same activities for another model of the same contacts (a candidate): only kinds and fields are
+        read again, since which rule and trigger a kind matches and which fields count depend on the model."""
+        contacts = read_contacts(connection, model, False, self.until, scope)
+        if not np.array_equal(contacts.ids, self.contacts.ids):  # contacts changed between the two reads
+            return read_replay_inputs(connection, model, from_epoch(self.until), scope)
+        return ReplayInputs(model, read_kinds(connection, model), contacts, self.activities, self.until)
+
+
+def read_replay_inputs(
+    connection: Connection, model: ScoringModel, until: datetime, scope: ContactScope | None
+) -> ReplayInputs:
+    moment = to_epoch(until)
     contacts = read_contacts(connection, model, False, moment, scope)
     activities = read_activities(connection, contacts, moment, False, scope)
-    frame = score_frame(model, kinds, contacts, activities, moment, PreviousState.none(contacts.size))
+    return ReplayInputs(model, read_kinds(connection, model), contacts, activities, moment)
+
+
+def replay_read(inputs: ReplayInputs, as_of: int, model: ScoringModel | None = None) -> Replay:
+    """The replay at `as_of` (epoch seconds, at most `inputs.until`) from what was read; `model` may differ from
+    the inputs' model in points, caps, decay and thresholds only (same rules, triggers and fields)."""
+    if as_of > inputs.until:
+        raise ValueError(f"as_of {as_of} is after the moment the inputs were read up to ({inputs.until})")
+    model = model or inputs.model
+    if not _reads_the_same(model, inputs.model):
+        raise ValueError(f"model {model.name!r} matches other rules, triggers or fields than the inputs were read for")
+    activities = inputs.activities
+    if as_of < inputs.until:
+        kept = activities.occurred_at <= as_of
+        activities = ActivityArrays(
+            activities.contact_index[kept], activities.kind_id[kept], activities.occurred_at[kept]
+        )
+    contacts = inputs.contacts
+    frame = score_frame(model, inputs.kinds, contacts, activities, as_of, PreviousState.none(contacts.size))
     stages = tuple(stage_label(model, int(index)) for index in frame.stages.stage.tolist())
-    return Replay(from_epoch(moment), model.version, contacts.ids, frame, stages)
+    return Replay(from_epoch(as_of), model.version, contacts.ids, frame, stages)
+
+
+def _reads_the_same(model: ScoringModel, other: ScoringModel) -> bool:
+    """Whether activity kinds match the same rules and triggers, and the same contact fields are read."""
+    if model is other:
+        return True
+
+    def matching(each: ScoringModel) -> tuple:
+        rules = [(rule.type, rule.where) for rule in each.behavior.rules]
+        return rules, activity_conditions(each), model_fields(each), each.activity_types
+
+    return matching(model) == matching(other)

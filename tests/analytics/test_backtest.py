@@ -1,0 +1,148 @@
+"""Backtests on a year where demos predict winning and e-mail opens do not; nothing a backtest does is stored."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+import yaml
+from sqlmodel import select
+
+from connector.analytics.backtest import backtest
+from connector.analytics.cohorts import evaluation_moments
+from connector.analytics.measures import MIN_PER_CLASS
+from connector.cli import main
+from connector.errors import TooFewOutcomesError
+from connector.store import make_engine, session_scope, upgrade_store
+from connector.store.tables import Outcome
+from tests.analytics.outcome_history import build_history, days_before_now, weighing
+
+OPENS = weighing(demo=1, open_=10, name="weighs opens")
+DEMOS = weighing(demo=30, open_=1, name="weighs demos")
+MOMENTS = evaluation_moments(days_before_now(330), days_before_now(60), every_days=30)
+
+
+def test_the_backtest_ranks_a_model_that_weighs_demos_above_one_that_weighs_opens(engine):
+    build_history(engine)
+
+    result = backtest(engine, OPENS, DEMOS, MOMENTS, horizon_days=60)
+    reverse = backtest(engine, DEMOS, OPENS, MOMENTS, horizon_days=60)
+
+    assert result.candidate.auc > result.live.auc + 0.05
+    assert result.candidate.lift > result.live.lift
+    assert result.candidate.conversion > result.live.conversion  # its MQLs go on to win more often
+    assert result.candidate.precision > result.live.precision
+    assert (reverse.live.auc, reverse.candidate.auc) == (result.candidate.auc, result.live.auc)
+
+
+def test_periods_count_new_mqls_between_moments_and_cohorts_shrink_as_people_win(engine):
+    build_history(engine)
+
+    result = backtest(engine, OPENS, DEMOS, MOMENTS, horizon_days=60)
+
+    assert len(result.candidate.periods) == len(MOMENTS) - 1  # the first moment is the baseline
+    assert result.candidate.mqls == sum(period.mqls for period in result.candidate.periods) > 0
+    cohorts = [period.cohort for period in result.live.periods]
+    assert cohorts == sorted(cohorts, reverse=True)  # who already won leaves the cohort
+    assert sum(result.candidate.stage_counts.values()) == 120
+
+
+def test_a_history_without_enough_wins_says_how_many_it_needs(engine):
+    build_history(engine)
+    with session_scope(engine) as session:
+        for outcome in session.exec(select(Outcome).where(Outcome.won.is_(True))).all()[: -MIN_PER_CLASS + 1]:
+            outcome.won = False  # MIN_PER_CLASS - 1 winners remain
+
+    with pytest.raises(TooFewOutcomesError, match=f"needs at least {MIN_PER_CLASS} of each"):
+        backtest(engine, OPENS, DEMOS, MOMENTS, horizon_days=60)
+
+
+def _cli(monkeypatch, *arguments: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["scorebridge", *arguments])
+    try:
+        main()
+    except SystemExit as done:
+        return done.code or 0
+    return 0
+
+
+def _write_model(path, model_name: str, demo: float, open_: float):
+    raw = {
+        "name": model_name,
+        "activity_types": ["email_open", "demo_attended"],
+        "behavior": {
+            "rules": [
+                {"type": "demo_attended", "points": demo, "label": "Demo attended"},
+                {"type": "email_open", "points": open_, "label": "Email opened"},
+            ]
+        },
+        "stages": [{"name": "prospect"}, {"name": "mql", "when": [{"score": "lead", "at_least": 30}], "notify": True}],
+    }
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def store_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    upgrade_store(engine)
+    build_history(engine)
+    engine.dispose()
+    return url
+
+
+def _window() -> tuple[str, ...]:
+    return ("--from", days_before_now(330).isoformat(), "--to", days_before_now(60).isoformat(), "--every", "30d")
+
+
+def test_the_command_prints_both_models_side_by_side_and_as_json(store_url, tmp_path, monkeypatch, capsys):
+    live = _write_model(tmp_path / "live.yaml", "weighs opens", 1, 10)
+    candidate = _write_model(tmp_path / "candidate.yaml", "weighs demos", 30, 1)
+    common = ("--model", str(candidate), "--live-model", str(live), "--database", store_url, "--within", "60d")
+
+    assert _cli(monkeypatch, "backtest", *common, *_window()) == 0
+    table = capsys.readouterr().out
+    assert "live: weighs opens" in table and "candidate: weighs demos" in table and "MQL -> won" in table
+
+    assert _cli(monkeypatch, "backtest", *common, *_window(), "--json") == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["candidate"]["auc"] > figures["live"]["auc"]
+    assert len(figures["moments"]) == len(MOMENTS)
+
+
+def test_a_candidate_that_does_not_validate_is_one_line_naming_file_and_key(store_url, tmp_path, monkeypatch, capsys):
+    broken = tmp_path / "candidate.yaml"
+    broken.write_text(
+        "activity_types: [email_open]\nbehavior: {rules: [{type: email_open, points: ten}]}\nstages: [{name: a}]\n"
+    )
+
+    assert _cli(monkeypatch, "backtest", "--model", str(broken), "--database", store_url) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"error: {broken}: behavior.rules[0].points:") and "\n" not in error
+
+
+def test_too_few_outcomes_exits_non_zero_with_one_line(tmp_path, monkeypatch, capsys):
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    candidate = _write_model(tmp_path / "candidate.yaml", "weighs demos", 30, 1)
+
+    assert _cli(monkeypatch, "backtest", "--model", str(candidate), "--database", empty, *_window()) == 1
+    error = capsys.readouterr().err.strip()
+    assert "too few outcomes" in error and f"at least {MIN_PER_CLASS}" in error and "\n" not in error
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--every", "weekly"), "--every 'weekly' is not a duration"),
+        (("--from", "2026-10-01", "--to", "2026-09-01"), "is after --to"),
+        (("--score", "revenue"), "--score 'revenue' is not a score"),
+    ],
+)
+def test_bad_options_are_one_line(tmp_path, monkeypatch, capsys, arguments, message):
+    candidate = _write_model(tmp_path / "candidate.yaml", "weighs demos", 30, 1)
+    database = f"sqlite:///{tmp_path / 'store.db'}"
+
+    assert _cli(monkeypatch, "backtest", "--model", str(candidate), "--database", database, *arguments) == 2
+    assert message in capsys.readouterr().err
