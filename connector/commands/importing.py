@@ -1,4 +1,4 @@
-"""`import contacts`, `import activities`: CSV or JSON Lines files into the store."""
+"""`import contacts`, `import activities`, `import outcomes`: CSV or JSON Lines files into the store."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 from connector.commands.options import DATABASE_HELP, open_store
 
 import_app = typer.Typer(
-    help="Load contacts or activities from CSV or JSON Lines files into the store (safe to repeat).",
+    help="Load contacts, activities or outcomes from CSV or JSON Lines files into the store (safe to repeat).",
     no_args_is_help=True,
 )
 
@@ -23,6 +23,7 @@ SHOWN_PROBLEMS = 20
 _STORE_SKIPS = {
     "contacts": "repeated in the file or deletions of unknown contacts",
     "activities": "of unknown contacts",
+    "outcomes": "deletions of unknown outcomes",
 }
 
 
@@ -83,6 +84,31 @@ def import_activities_command(
     _print_import_report(done, report)
 
 
+@import_app.command("outcomes")
+def import_outcomes_command(
+    file: Path = typer.Argument(..., help=IMPORT_FILE_HELP),
+    file_format: str | None = typer.Option(None, "--format", help=IMPORT_FORMAT_HELP),
+    source: str = typer.Option("import", "--source", help=IMPORT_SOURCE_HELP),
+    instance: str = typer.Option("default", "--instance", help=IMPORT_INSTANCE_HELP),
+    database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
+    assume_utc: bool = typer.Option(False, "--assume-utc", help=IMPORT_UTC_HELP),
+    report: Path | None = typer.Option(None, "--report", help=IMPORT_REPORT_HELP),
+) -> None:
+    """Insert or update outcomes (opportunities, deals, closed-won data from billing) and link them to stored
+    contacts. Columns: outcome_id (required); contact_crm_id and/or contact_email (at least one: several contacts
+    separated by ';', or one row per outcome and contact); contact_object_type (default Lead), object_type (default
+    Opportunity), amount, currency, stage, pipeline, closed, won, created_at, closed_at, modified_at, lead_source,
+    deleted. Rows with an amount that is not a number are skipped. Import the contacts first (same --source and
+    --instance, or a connection's crm and name): links to unknown contacts are left out and counted."""
+    from connector.importer import import_outcomes
+
+    engine = open_store(database)
+    done = import_outcomes(
+        engine, file, source=source, instance=instance, file_format=file_format, assume_utc=assume_utc
+    )
+    _print_import_report(done, report)
+
+
 def _print_import_report(done, report: Path | None) -> None:
     from connector.importer import write_problem_report
 
@@ -98,4 +124,5 @@ def _print_import_report(done, report: Path | None) -> None:
         f"{done.path}: {done.rows_read} {done.what} rows read, {stored.inserted} inserted, {stored.updated} updated, "
         f"{stored.unchanged} already up to date, {stored.deleted} deleted, {done.skipped} skipped "
         f"({done.rejected_rows} unusable, {stored.skipped} {_STORE_SKIPS[done.what]}), {done.warnings} warning(s)"
+        + (f"; {stored.unlinked} contact(s) named that the store does not hold (left out)" if stored.unlinked else "")
     )

@@ -1,12 +1,13 @@
-"""`scorebridge import`: loading contacts and activities from CSV or JSON Lines files, with a per-row problem report.
+"""`scorebridge import`: loading contacts, activities and outcomes from CSV or JSON Lines files, with a per-row
+problem report.
 
 A file is checked as a whole first (readable, required columns present) and rejected before anything is written.
 Then each row is parsed on its own: a value that cannot be used for an optional field leaves the field empty and
 counts a warning; a row without a usable required value is skipped. Both are reported as file:line, column,
 value and problem. Times must carry a UTC offset (``2026-03-01T09:30:00Z``): a naive time could be any time zone
 and would silently move activities in and out of scoring windows, so it is rejected unless ``assume_utc``.
-Importing the same file again changes nothing: contacts are compared field by field, activities are keyed by
-their source id.
+Importing the same file again changes nothing: contacts and outcomes are compared field by field, activities are
+keyed by their source id.
 """
 
 from __future__ import annotations
@@ -21,10 +22,19 @@ from connector.importer.activities import ActivityRules, activity_chunks
 from connector.importer.background import KindIndexes, resolved_chunks_in_background
 from connector.importer.contacts import REQUIRED_CONTACT_COLUMNS, contact_record
 from connector.importer.files import ProblemLog, RowProblem, table_rows
+from connector.importer.outcomes import REQUIRED_OUTCOME_COLUMNS, OutcomeRows
 from connector.private_files import open_private
-from connector.store.records import ActivityWriter, UpsertCounts, bulk_page_cache, upsert_contacts
+from connector.store.contact_emails import contacts_by_email
+from connector.store.records import ActivityWriter, UpsertCounts, bulk_page_cache, upsert_contacts, upsert_outcomes
 
-__all__ = ["ImportReport", "RowProblem", "import_activities", "import_contacts", "write_problem_report"]
+__all__ = [
+    "ImportReport",
+    "RowProblem",
+    "import_activities",
+    "import_contacts",
+    "import_outcomes",
+    "write_problem_report",
+]
 
 #: Activity files above this size (about 100,000 rows) are parsed in a second process while this one writes.
 BACKGROUND_PARSE_BYTES = 8_000_000
@@ -106,11 +116,37 @@ def import_activities(
     return _report(path, "activities", counts, log)
 
 
-def _report(path: Path, what: str, counts: UpsertCounts, log: ProblemLog) -> ImportReport:
+def import_outcomes(
+    engine: Engine,
+    path: Path,
+    *,
+    source: str = "import",
+    instance: str = "default",
+    file_format: str | None = None,
+    assume_utc: bool = False,
+) -> ImportReport:
+    """Upsert the outcomes of a CSV or JSON Lines file and link them to stored contacts, in one transaction.
+
+    The whole file is read before anything is written (outcomes are few: tens of thousands), so that rows of the
+    same outcome can be merged wherever they are in the file.
+    """
+    log = ProblemLog(str(path))
+    outcomes = OutcomeRows()
+    with table_rows(path, file_format, REQUIRED_OUTCOME_COLUMNS, log) as rows:
+        outcomes.read(str(path), rows, log, assume_utc)
+    with engine.begin() as connection:
+        by_email = contacts_by_email(connection, source, instance, outcomes.emails())
+        records, unknown_emails = outcomes.records(by_email)
+        counts = upsert_outcomes(connection, source, instance, records) + UpsertCounts(unlinked=unknown_emails)
+    return _report(path, "outcomes", counts, log, rows_read=outcomes.rows)
+
+
+def _report(path: Path, what: str, counts: UpsertCounts, log: ProblemLog, rows_read: int | None = None) -> ImportReport:
+    """``rows_read`` counts usable rows when several rows make one record (outcomes); by default one row each."""
     return ImportReport(
         path=str(path),
         what=what,
-        rows_read=counts.read + log.rejected_rows,
+        rows_read=(counts.read if rows_read is None else rows_read) + log.rejected_rows,
         stored=counts,
         rejected_rows=log.rejected_rows,
         warnings=log.warnings,
