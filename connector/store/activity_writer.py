@@ -6,7 +6,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import chain
 from operator import itemgetter
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
@@ -15,7 +14,15 @@ from sqlalchemy.engine import Connection
 
 from connector.store.contact_ids import CONTACT_TABLE, LOOKUP_KEYS, ContactIds, ContactKey, chunked, flag_for_rescore
 from connector.store.counts import UpsertCounts
-from connector.store.storable import all_storable, is_storable, storable_text, storable_value
+from connector.store.storable import (
+    CRM_ID_LIMIT,
+    OBJECT_TYPE_LIMIT,
+    SOURCE_ID_LIMIT,
+    all_storable,
+    storable_ids,
+    storable_text,
+    storable_value,
+)
 from connector.store.tables import Activity, ActivityKind
 from connector.store.types import to_epoch
 
@@ -194,21 +201,27 @@ def remove_unseen(connection: Connection, source: str, instance: str, seen: set[
 
 def _storable_contact_keys(rows: Sequence[ActivityRow]) -> tuple[Sequence[ActivityRow], int]:
     """Rows whose contact key the store can hold (see storable.py), and how many were left out."""
-    if is_storable("".join(chain.from_iterable(map(_by_contact, rows)))):  # one C-speed pass for the chunk
+    if _storable_contacts(rows):  # the usual case, found in C-speed passes over the chunk
         return rows, 0
-    kept = [row for row in rows if is_storable(row[0][0]) and is_storable(row[0][1])]
+    kept = [row for row in rows if _storable_contacts((row,))]
     return kept, len(rows) - len(kept)
+
+
+def _storable_contacts(rows: Sequence[ActivityRow]) -> bool:
+    keys = list(map(_by_contact, rows))
+    return storable_ids(map(_object_type, keys), OBJECT_TYPE_LIMIT) and storable_ids(map(_crm_id, keys), CRM_ID_LIMIT)
 
 
 def _storable_source_ids(params: Sequence[tuple[int, int, int, str]]) -> tuple[Sequence[tuple], int]:
     """Rows whose source id the store can hold (see storable.py), and how many were left out."""
-    if is_storable("".join(map(_source_id, params))):
+    if storable_ids(map(_source_id, params), SOURCE_ID_LIMIT):
         return params, 0
-    kept = [row for row in params if is_storable(row[3])]
+    kept = [row for row in params if storable_ids((row[3],), SOURCE_ID_LIMIT)]
     return kept, len(params) - len(kept)
 
 
 _source_id = itemgetter(3)
+_object_type, _crm_id = itemgetter(0), itemgetter(1)
 
 
 class BulkInsert:

@@ -10,6 +10,9 @@ The rule, applied by the store's writers to every record from a sync or an impor
   U+FFFD; the record is stored and counted as cleaned. Neither character means anything in CRM text.
 - an identity (CRM id, object type, activity source id) is **rejected**: cleaning it would make it another
   record's id; the record is skipped and counted as skipped.
+- a value too large for its column (PostgreSQL enforces `varchar(n)` and 32-bit `integer`, SQLite neither) is
+  left empty if it is a value (an e-mail address of 400 characters, 10^10 employees), and rejects the record if
+  it is an identity.
 - an outcome's link to a contact is an identity too, but of another record: it is left as it is, names no stored
   contact (none can hold such an id) and is counted where links are resolved (`outcome_writer.py`).
 """
@@ -21,12 +24,35 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from connector.crm import ActivityRecord, ContactRecord, OutcomeRecord
+from connector.store.tables import Activity, Contact
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 CONTACT_IDENTITY = ("object_type", "crm_id", "merged_into")
 ACTIVITY_IDENTITY = ("source_id", "contact_object_type", "contact_crm_id")
 OUTCOME_IDENTITY = ("object_type", "crm_id")
+CONTACT_COLUMNS = Contact.__table__.c  # type: ignore[attr-defined]
+CRM_ID_LIMIT = CONTACT_COLUMNS.crm_id.type.length
+OBJECT_TYPE_LIMIT = CONTACT_COLUMNS.object_type.type.length
+SOURCE_ID_LIMIT = Activity.__table__.c.source_id.type.length  # type: ignore[attr-defined]
+#: PostgreSQL's `integer` (https://www.postgresql.org/docs/current/datatype-numeric.html).
+INTEGER_RANGE = range(-(2**31), 2**31)
+#: Record fields stored in `integer` columns (`tables.Contact`).
+INTEGER_FIELDS = frozenset({"employees"})
+#: Record fields stored in columns of a limited length, with that length.
+FIELD_LIMITS: dict[type, dict[str, int]] = {
+    ContactRecord: {
+        "object_type": OBJECT_TYPE_LIMIT,
+        "crm_id": CRM_ID_LIMIT,
+        "email": CONTACT_COLUMNS.email.type.length,
+        "owner_id": CONTACT_COLUMNS.owner_id.type.length,
+    },
+    ActivityRecord: {
+        "source_id": SOURCE_ID_LIMIT,
+        "contact_object_type": OBJECT_TYPE_LIMIT,
+        "contact_crm_id": CRM_ID_LIMIT,
+    },
+}
 
 
 def is_storable(value: object) -> bool:
@@ -48,6 +74,12 @@ def storable_value(value: object) -> object:
     if isinstance(value, list | tuple):
         return [storable_value(item) for item in value]
     return value
+
+
+def storable_ids(ids: Iterable[str], limit: int) -> bool:
+    """True when every id fits a column of ``limit`` characters and holds nothing the store refuses."""
+    ids = list(ids)
+    return is_storable("".join(ids)) and max(map(len, ids), default=0) <= limit
 
 
 def all_storable(values: Iterable[object]) -> bool:
@@ -85,13 +117,22 @@ class Screened:
 
     def _screen(self, record, identity: tuple[str, ...]):
         values = vars(record)
-        if all_storable(values.values()):
+        too_long = _too_large(values, FIELD_LIMITS.get(type(record), {}))
+        if not too_long and all_storable(values.values()):
             return record
-        if not all(is_storable(values[name]) for name in identity):
+        if any(name in too_long or not is_storable(values[name]) for name in identity):
             self.rejected += 1
             return None
         self.cleaned += 1
-        return replace(record, **{name: storable_value(value) for name, value in values.items()})
+        cleaned = {name: None if name in too_long else storable_value(value) for name, value in values.items()}
+        return replace(record, **cleaned)
+
+
+def _too_large(values: Mapping[str, object], limits: Mapping[str, int]) -> set[str]:
+    """Fields whose value does not fit its column."""
+    too_long = {name for name, limit in limits.items() if isinstance(values[name], str) and len(values[name]) > limit}
+    too_big = {name for name in INTEGER_FIELDS & values.keys() if isinstance(values[name], int)}
+    return too_long | {name for name in too_big if values[name] not in INTEGER_RANGE}
 
 
 def _texts(values: Iterable[object]) -> Iterable[str]:

@@ -52,7 +52,7 @@ def test_a_field_over_the_csv_limit_is_one_line_and_nothing_is_stored(engine, tm
         assert connection.execute(sql_select(Contact)).first() is None
 
 
-def test_an_import_cleans_values_the_store_cannot_hold_and_skips_ids_that_hold_them(engine, tmp_path):
+def test_an_import_cleans_values_the_store_cannot_hold_and_skips_ids_it_cannot_hold(engine, tmp_path):
     contacts = tmp_path / "contacts.jsonl"
     contacts.write_text(
         json.dumps({"crm_id": "L1", "title": "CTO\u0000", "first_name": "Ada\ud800"}) + "\n"
@@ -64,13 +64,17 @@ def test_an_import_cleans_values_the_store_cannot_hold_and_skips_ids_that_hold_t
                     "occurred_at": "2026-03-01T10:00:00Z", "url": "/pricing\u0000"}) + "\n"
         + json.dumps({"source_id": "a\u00002", "contact_crm_id": "L1", "type": "page_view",
                       "occurred_at": "2026-03-01T10:00:00Z"}) + "\n"
+        + json.dumps({"source_id": "a" * 121, "contact_crm_id": "L1", "type": "page_view",
+                      "occurred_at": "2026-03-01T10:00:00Z"}) + "\n"
+        + json.dumps({"source_id": "a4", "contact_crm_id": "L" * 65, "type": "page_view",
+                      "occurred_at": "2026-03-01T10:00:00Z"}) + "\n"
     )  # fmt: skip
 
     stored_contacts = import_contacts(engine, contacts).stored
     stored_activities = import_activities(engine, activities).stored
 
     assert (stored_contacts.inserted, stored_contacts.cleaned, stored_contacts.skipped) == (1, 1, 1)
-    assert (stored_activities.inserted, stored_activities.skipped) == (1, 1)
+    assert (stored_activities.inserted, stored_activities.skipped) == (1, 3)  # NUL, too long, too long
     with engine.connect() as connection:
         ada = connection.execute(sql_select(Contact.title, Contact.first_name)).one()
         attributes = connection.execute(sql_select(ActivityKind.attributes)).scalars().all()
