@@ -28,9 +28,23 @@ log = logging.getLogger(__name__)
 SUMMED_COUNTS = (
     ("pulled_contacts", "scorebridge_records_pulled", "Records pulled from the CRM.", {"stream": "contacts"}),
     ("pulled_activities", "scorebridge_records_pulled", "Records pulled from the CRM.", {"stream": "activities"}),
+    ("pulled_outcomes", "scorebridge_records_pulled", "Records pulled from the CRM.", {"stream": "outcomes"}),
+    (
+        "outcome_links_unknown",
+        "scorebridge_outcome_links_unknown",
+        "Contacts named by pulled outcomes that the store does not hold (links left out).",
+        {},
+    ),
     ("written", "scorebridge_records_written", "Score writes the CRM confirmed.", {"outcome": "confirmed"}),
     ("write_failed", "scorebridge_records_written", "Score writes the CRM confirmed.", {"outcome": "failed"}),
     ("tasks_created", "scorebridge_tasks_created", "Follow-up tasks created in the CRM.", {}),
+    ("tasks_found", "scorebridge_tasks_found", "Follow-up tasks found in the CRM already, not created again.", {}),
+    (
+        "tasks_historic",
+        "scorebridge_tasks_historic",
+        "Stage transitions older than tasks.recent_days, recorded without sending a task.",
+        {},
+    ),
     ("api_calls", "scorebridge_api_calls", "CRM API calls made by sync runs.", {}),
     ("rate_limited", "scorebridge_api_rate_limited", "CRM answers that asked us to slow down (HTTP 429).", {}),
 )

@@ -20,7 +20,17 @@ HEALTHY_STATUSES = ("succeeded", "limit_reached")
 FAILED_STATUS = "failed"
 INTERRUPTED_STATUSES = ("stopped", "running")
 #: The counts `scorebridge runs` shows, in this order; SyncRun rows hold more.
-KEY_COUNTS = ("pulled_contacts", "pulled_activities", "scored", "stage_changes", "written", "tasks_created")
+KEY_COUNTS = (
+    "pulled_contacts",
+    "pulled_activities",
+    "pulled_outcomes",
+    "scored",
+    "stage_changes",
+    "written",
+    "tasks_created",
+    "tasks_found",
+    "tasks_historic",
+)
 
 
 @dataclass(frozen=True)
