@@ -1,0 +1,66 @@
+"""Migration 0003 adds the outcome tables to a store at 0002 and keeps every row it held; the upgraded store then
+takes outcomes linked to its old contacts."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select
+
+import connector.store
+from connector.crm import ActivityRecord, Bookmark, ContactRecord, OutcomeContact, OutcomeRecord
+from connector.store import session_scope, upgrade_store
+from connector.store.bookmarks import load_bookmark, save_bookmark
+from connector.store.records import upsert_activities, upsert_contacts, upsert_outcomes
+from connector.store.tables import Activity, Contact
+from connector.store.tables import OutcomeContact as OutcomeContactRow
+
+AT = datetime(2026, 11, 1, 12, tzinfo=UTC)
+MIGRATIONS_DIR = Path(connector.store.__file__).parent / "migrations"
+
+
+def _store_at_0002(engine, tmp_path) -> None:
+    scripts = tmp_path / "migrations-0002"
+    later = [path.name for path in (MIGRATIONS_DIR / "versions").glob("*.py") if path.name[:4] > "0002"]
+    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__", *later))
+    upgrade_store(engine, migrations=scripts)
+
+
+def _seed_a_synced_connection(engine) -> None:
+    # The writers of 0002 only touch contact, activity, activity_kind: they run on a store without outcome tables.
+    upsert_contacts(engine, "salesforce", "acme", [ContactRecord("Contact", "003A", email="ana@example.com")])
+    upsert_activities(engine, "salesforce", "acme", [ActivityRecord("a1", "Contact", "003A", "email_open", AT)])
+    with session_scope(engine) as session:
+        save_bookmark(session, "acme", Bookmark("contacts", AT, "003A"), now=AT)
+
+
+def _count(engine, table) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(table))
+
+
+def test_upgrading_0002_to_0003_keeps_contacts_activities_and_bookmarks(empty_engine, tmp_path):
+    _store_at_0002(empty_engine, tmp_path)
+    assert "outcome" not in inspect(empty_engine).get_table_names()
+    _seed_a_synced_connection(empty_engine)
+
+    upgrade_store(empty_engine)
+
+    assert {"outcome", "outcome_contact"} <= set(inspect(empty_engine).get_table_names())
+    assert (_count(empty_engine, Contact), _count(empty_engine, Activity)) == (1, 1)
+    with session_scope(empty_engine) as session:
+        assert load_bookmark(session, "acme", "contacts") == Bookmark("contacts", AT, "003A")
+
+
+def test_the_upgraded_store_links_outcomes_to_the_contacts_it_held(empty_engine, tmp_path):
+    _store_at_0002(empty_engine, tmp_path)
+    _seed_a_synced_connection(empty_engine)
+    upgrade_store(empty_engine)
+
+    deal = OutcomeRecord("Opportunity", "006X", (OutcomeContact("Contact", "003A", primary=True),), won=True)
+    counts = upsert_outcomes(empty_engine, "salesforce", "acme", [deal])
+
+    assert (counts.inserted, counts.unlinked) == (1, 0)
+    assert _count(empty_engine, OutcomeContactRow) == 1
