@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from connector.config import ConnectionConfig, ConnectorConfig, mapping_problems
-from connector.crm import ActivityRecord, ContactRecord, CrmAdapter, Page
+from connector.crm import ActivityRecord, ContactRecord, CrmAdapter, OutcomeRecord, Page
 from connector.errors import ConfigError, LimitReachedError, ScoreBridgeError, StoreBusyError
 from connector.logs import run_log_context
 from connector.mapping_changes import Reclassification, mapping_fingerprint, plan_pull
@@ -29,14 +29,14 @@ from connector.store.bookmarks import clear_bookmarks, load_bookmark, save_bookm
 from connector.store.engine import session_scope
 from connector.store.failures import failure_frames, failure_summary
 from connector.store.lock import connection_lock
-from connector.store.records import upsert_activities, upsert_contacts
+from connector.store.records import upsert_activities, upsert_contacts, upsert_outcomes
 from connector.store.storable import storable_text
 from connector.store.tables import SyncRun
 from connector.writeback import plan_writes, record_results
 
 log = logging.getLogger(__name__)
 
-PULLED_STREAMS = ("contacts", "activities")
+PULLED_STREAMS = ("contacts", "activities", "outcomes")
 #: The exit code of `scorebridge sync` for each run status; the worst run decides.
 EXIT_CODES = {"succeeded": 0, "dry_run": 0, "failed": 1, "stopped": 1, "limit_reached": 4, "locked": 6}
 WRITE_BATCH = 1000  # adapters split further to their CRM's own limit (200 Salesforce, 100 HubSpot)
@@ -143,6 +143,7 @@ def _recorded_run(run: _Run, run_id: int, *, full: bool, clock: Callable[[], dat
         _pull(run, "contacts", run.adapter.pull_contacts, upsert_contacts)
         store_activities = reclassifying.upsert if reclassifying else upsert_activities
         _pull(run, "activities", run.adapter.pull_activities, store_activities)
+        _pull(run, "outcomes", run.adapter.pull_outcomes, upsert_outcomes)  # after the contacts they link to
         if reclassifying:
             _finish_reclassifying(run, reclassifying)
         _score(run)
@@ -252,7 +253,7 @@ def _pull(run: _Run, stream: str, pull: Callable, upsert: Callable) -> None:
     run.phase(f"pull {stream}")
     with session_scope(run.engine) as session:
         since = load_bookmark(session, run.connection.name, stream)
-    pages: Iterator[Page[ContactRecord] | Page[ActivityRecord]] = pull(since)
+    pages: Iterator[Page[ContactRecord] | Page[ActivityRecord] | Page[OutcomeRecord]] = pull(since)
     for page in pages:
         run.check_stop()
         with session_scope(run.engine) as session:
@@ -262,7 +263,9 @@ def _pull(run: _Run, stream: str, pull: Callable, upsert: Callable) -> None:
         run.counts[f"pulled_{stream}"] += len(page.records)
         run.counts["skipped_records"] += page.skipped + counts.skipped
         run.counts["cleaned_records"] += counts.cleaned  # values the store cannot hold (store/storable.py)
-        run.counts["record_warnings"] += sum(len(r.warnings) for r in page.records if isinstance(r, ContactRecord))
+        run.counts["record_warnings"] += sum(len(r.warnings) for r in page.records if not isinstance(r, ActivityRecord))
+        if counts.unlinked:  # outcome links to contacts not in the store
+            run.counts["outcome_links_unknown"] += counts.unlinked
         run.advance(len(page.records))
 
 

@@ -22,6 +22,8 @@ from connector.sync import SyncReport
 COUNT_LABELS = {
     "pulled_contacts": "contacts pulled",
     "pulled_activities": "activities pulled",
+    "pulled_outcomes": "outcomes pulled",
+    "outcome_links_unknown": "outcome contacts not in the store (links left out)",
     "skipped_records": "records skipped",
     "record_warnings": "record warnings",
     "scored": "contacts scored",

@@ -1,6 +1,7 @@
 """An in-memory CRM implementing the adapter port, for tests of the sync's own bookkeeping.
 
-It can be told to fail after creating tasks, which is exactly the crash the outbox must survive.
+It can be told to fail after creating tasks, which is exactly the crash the outbox must survive. Its outcomes are
+pulled incrementally, like a real CRM's: those modified at or after the bookmark, oldest first, a page at a time.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from connector.crm import (
     ApiUsage,
     Bookmark,
     ContactRecord,
+    OutcomeRecord,
     Page,
     ScoreWrite,
     TaskRequest,
@@ -29,6 +31,11 @@ class CrashAfterCreate(Exception):
 class MemoryCrm:
     contacts: list[ContactRecord] = field(default_factory=list)
     activities: list[ActivityRecord] = field(default_factory=list)
+    #: Opportunities / deals; each needs `modified_at`, which the incremental pull orders and filters by.
+    outcomes: list[OutcomeRecord] = field(default_factory=list)
+    outcome_page_size: int = 100
+    #: The bookmark each `pull_outcomes` call was given, in order.
+    outcome_pulls: list[Bookmark | None] = field(default_factory=list)
     values: dict[str, dict] = field(default_factory=dict)
     tasks: dict[str, TaskRequest] = field(default_factory=dict)
     reject_ids: set[str] = field(default_factory=set)
@@ -53,6 +60,17 @@ class MemoryCrm:
     def pull_activities(self, since: Bookmark | None) -> Iterator[Page[ActivityRecord]]:
         self.calls += 1
         yield Page(self.activities, None)
+
+    def pull_outcomes(self, since: Bookmark | None) -> Iterator[Page[OutcomeRecord]]:
+        self.outcome_pulls.append(since)
+        changed = sorted(
+            (outcome for outcome in self.outcomes if since is None or outcome.modified_at >= since.modified_at),
+            key=lambda outcome: (outcome.modified_at, outcome.crm_id),
+        )
+        for start in range(0, len(changed), self.outcome_page_size):
+            self.calls += 1
+            page = changed[start : start + self.outcome_page_size]
+            yield Page(page, Bookmark("outcomes", page[-1].modified_at, page[-1].crm_id))
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         self.calls += 1
