@@ -15,6 +15,7 @@ from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
 from adapters.salesforce.normalize import activity_record, contact_record
+from adapters.salesforce.outcomes import OutcomeAssembler, stream_objects
 from adapters.salesforce.pull import StreamObject, StreamReader
 from adapters.salesforce.schema import OrgSchema, mapping_problems
 from adapters.salesforce.settings import SalesforceSettings, load_settings
@@ -26,6 +27,7 @@ from connector.crm import (
     ApiUsage,
     Bookmark,
     ContactRecord,
+    OutcomeRecord,
     Page,
     ScoreWrite,
     TaskRequest,
@@ -36,6 +38,7 @@ from connector.crm import (
 #: The stream names the sync keeps bookmarks under.
 CONTACT_STREAM = "contacts"
 ACTIVITY_STREAM = "activities"
+OUTCOME_STREAM = "outcomes"
 #: Read on every row whatever the mapping says: identity, cursor, deletion.
 BASE_FIELDS = ("Id", soql.CURSOR_FIELD, "CreatedDate", "IsDeleted")
 LEAD_CONVERSION_FIELDS = ("IsConverted", "ConvertedContactId")
@@ -82,6 +85,15 @@ class SalesforceAdapter:
     def pull_activities(self, since: Bookmark | None) -> Iterator[Page[ActivityRecord]]:
         stream = since.stream if since else ACTIVITY_STREAM
         return self._reader.pages(stream, self._activity_objects(), since)
+
+    def pull_outcomes(self, since: Bookmark | None) -> Iterator[Page[OutcomeRecord]]:
+        options = self.mapping.outcomes
+        if options is None:
+            return iter(())
+        stream = since.stream if since else OUTCOME_STREAM
+        touched = self._reader.pages(stream, stream_objects(BASE_FIELDS, options, since), since)
+        assembler = OutcomeAssembler(self.client, options, base=BASE_FIELDS, page_size=self.mapping.pull.page_size)
+        return assembler.pages(touched)
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         targets = {name: mapping.write_back for name, mapping in self.mapping.objects.items()}

@@ -31,6 +31,9 @@ from connector.errors import FatalCrmError
 
 #: Salesforce refuses a composite request holding more than five query operations (query, queryAll, query more).
 MAX_QUERIES_PER_CALL = 5
+#: A longer query goes in a Composite body even alone: a request's URI and headers stop at 16,384 bytes, and
+#: URL-encoding grows SOQL by up to half (https://help.salesforce.com/s/articleView?id=000386264).
+DIRECT_QUERY_LENGTH = 8000
 QueryResult = Mapping[str, Any]
 
 #: The exception simple-salesforce raises for a direct call answered with this status.
@@ -55,12 +58,12 @@ def first_pages(
     client: SalesforceClient, queries: Sequence[Query], *, batch_size: int | None = None, retry: bool = True
 ) -> list[QueryResult]:
     """The first result page of each query, in the order given: up to five queries per Composite call (one API
-    call), a query left alone sent directly (the same one call, without the envelope). Without ``retry``, for a
-    caller that is itself inside a retry, each call is tried once."""
+    call), a short query left alone sent directly (the same one call, without the envelope). Without ``retry``, for
+    a caller that is itself inside a retry, each call is tried once."""
     headers = _query_options(batch_size)
     results: list[QueryResult] = []
     for group in _groups(queries, MAX_QUERIES_PER_CALL):
-        if len(group) == 1:
+        if len(group) == 1 and len(group[0].soql) <= DIRECT_QUERY_LENGTH:
             results.append(_direct_query(client, group[0], headers, retry))
         else:
             what = "; ".join(query.what for query in group)

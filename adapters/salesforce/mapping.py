@@ -104,6 +104,44 @@ class TaskOptions(_Strict):
     priority: str = "Normal"
 
 
+class OutcomeOptions(_Strict):
+    """Which opportunities count as won and lost, and which fields say what else an outcome needs.
+
+    Stages are the StageName picklist's values (admins rename and add them). Without `won_stages`, Salesforce's
+    own IsWon decides (set per stage in Setup > Opportunity Stages); without `lost_stages`, a closed stage
+    (IsClosed) that does not count as won counts as lost.
+    """
+
+    won_stages: tuple[str, ...] = ()
+    lost_stages: tuple[str, ...] = ()
+    amount: FieldName = "Amount"
+    #: The opportunity's lead source, through the same value map as the contacts' (null: none).
+    lead_source: FieldMap | None = FieldMap(field="LeadSource", unlisted="keep")
+    #: A field telling the sales process apart, such as RecordType.DeveloperName (null: one pipeline).
+    pipeline: FieldName | None = None
+    #: CurrencyIsoCode in orgs with multiple currencies enabled; single-currency orgs have no such field.
+    currency: FieldName | None = None
+
+    @field_validator("lead_source", mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return {"field": value} if isinstance(value, str) else value
+
+    @field_validator("won_stages", "lost_stages")
+    @classmethod
+    def _named(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not stage.strip() for stage in value):
+            raise ValueError("a stage name cannot be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _won_or_lost(self) -> OutcomeOptions:
+        both = sorted(set(self.won_stages) & set(self.lost_stages))
+        if both:
+            raise ValueError(f"{', '.join(map(repr, both))} cannot count as both won and lost")
+        return self
+
+
 class PullOptions(_Strict):
     #: Re-read this far behind the bookmark to catch records committed after their SystemModstamp.
     lookback_seconds: int = Field(default=600, ge=0)
@@ -122,6 +160,8 @@ class SalesforceMapping(_Strict):
     activities: list[ActivityRule] = Field(default_factory=list)
     tasks: TaskOptions = TaskOptions()
     pull: PullOptions = PullOptions()
+    #: Opportunities as outcomes; without this section outcomes are not read at all.
+    outcomes: OutcomeOptions | None = None
     #: The file this was read from, for messages.
     source: str = Field(default="mappings/salesforce.yaml", exclude=True)
 

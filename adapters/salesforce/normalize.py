@@ -1,4 +1,4 @@
-"""Turning Salesforce rows (REST JSON or Bulk CSV) into normalized contact and activity records.
+"""Turning Salesforce rows (REST JSON or Bulk CSV) into normalized contact, activity and outcome records.
 
 A value we cannot read (an unparsable number, a picklist value the mapping does not know) leaves its field empty
 and adds a warning to the record; one bad field never drops the record or stops the pull.
@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from adapters.salesforce.mapping import ActivityRule, FieldMap, ObjectMapping
+from adapters.salesforce.mapping import ActivityRule, FieldMap, ObjectMapping, OutcomeOptions
 from adapters.value_map import UnlistedValue, apply_case
-from connector.crm import CONTACT_FIELDS, ActivityRecord, ContactRecord
+from connector.crm import CONTACT_FIELDS, ActivityRecord, ContactRecord, OutcomeContact, OutcomeRecord
 
 #: Salesforce ids start with a key prefix naming their object
 #: (https://help.salesforce.com/s/articleView?id=000385203): the two a contact can be.
@@ -184,3 +184,78 @@ def activity_record(row: Mapping[str, Any], rules: Sequence[ActivityRule]) -> Ac
         attributes=attributes,
         deleted=is_deleted(row),
     )
+
+
+def outcome_record(
+    row: Mapping[str, Any], contacts: Sequence[OutcomeContact], options: OutcomeOptions
+) -> OutcomeRecord:
+    """An Opportunity row as an outcome; a value it cannot read is left empty with a warning."""
+    warnings: dict[str, str] = {}
+
+    def read(name: str, path: str, parse: Any) -> Any:
+        try:
+            return parse(field_value(row, path))
+        except (Unreadable, ValueError) as problem:
+            warnings[name] = f"{path}: {problem}"
+            return None
+
+    stage = field_value(row, "StageName")
+    won, lost = won_or_lost(stage, read("won", "IsWon", _flag), read("closed", "IsClosed", _flag), options)
+    spec = options.lead_source
+    return OutcomeRecord(
+        object_type="Opportunity",
+        crm_id=str(row["Id"]),
+        contacts=tuple(contacts),
+        stage=None if stage is None else str(stage),
+        pipeline=_text_or_none(field_value(row, options.pipeline)) if options.pipeline else None,
+        closed=bool(won or lost),
+        won=bool(won),
+        amount=read("amount", options.amount, lambda value: None if value is None else to_number(value, float)),
+        currency=_text_or_none(field_value(row, options.currency)) if options.currency else None,
+        created_at=parse_timestamp(field_value(row, "CreatedDate")),
+        closed_at=read("closed_at", "CloseDate", parse_timestamp) if won or lost else None,
+        lead_source=read("lead_source", spec.field, lambda value: convert(value, spec, str | None)) if spec else None,
+        modified_at=parse_timestamp(field_value(row, "SystemModstamp")),
+        deleted=is_deleted(row),
+        warnings=warnings,
+    )
+
+
+def won_or_lost(stage: Any, is_won: bool | None, is_closed: bool | None, options: OutcomeOptions) -> tuple[bool, bool]:
+    """Won: a stage `won_stages` lists, else Salesforce's IsWon. Lost: a stage `lost_stages` lists, else a closed
+    stage (IsClosed) that is not won."""
+    won = stage in options.won_stages if options.won_stages else bool(is_won)
+    lost = stage in options.lost_stages if options.lost_stages else bool(is_closed) and not won
+    return won, lost
+
+
+def outcome_contacts(roles: Sequence[Mapping[str, Any]], leads: Sequence[Mapping[str, Any]]) -> list[OutcomeContact]:
+    """An opportunity's contacts: one per contact role (the primary one wins when a contact has several), then each
+    lead converted into it with its contact's role, so the lead's history before conversion counts too; primary
+    first."""
+    people: dict[tuple[str, str], OutcomeContact] = {}
+    for role in roles:
+        contact_id = field_value(role, "ContactId")
+        if contact_id is None or is_deleted(role):
+            continue
+        primary = _flag(field_value(role, "IsPrimary"))
+        found = OutcomeContact("Contact", str(contact_id), field_value(role, "Role"), primary)
+        known = people.get(("Contact", found.crm_id))
+        if known is None or (found.primary and not known.primary):
+            people[("Contact", found.crm_id)] = found
+    for lead in leads:
+        contact_id = field_value(lead, "ConvertedContactId")
+        contact = people.get(("Contact", str(contact_id))) if contact_id else None
+        if contact is None and contact_id:
+            contact = people[("Contact", str(contact_id))] = OutcomeContact("Contact", str(contact_id))
+        role, primary = (contact.role, contact.primary) if contact else (None, False)
+        people[("Lead", str(lead["Id"]))] = OutcomeContact("Lead", str(lead["Id"]), role, primary)
+    return sorted(people.values(), key=lambda person: (not person.primary, person.object_type, person.crm_id))
+
+
+def _flag(value: Any) -> bool:
+    return to_bool(value if value is not None else False)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from adapters.salesforce.client import SalesforceClient
-from adapters.salesforce.mapping import SalesforceMapping
+from adapters.salesforce.mapping import OutcomeOptions, SalesforceMapping
 from connector.errors import FatalCrmError
 
 FieldInfo = Mapping[str, Any]
@@ -24,6 +24,9 @@ HOLDS_TEXT = frozenset({"string", "textarea", "picklist"})
 #: Salesforce keeps Task and Event custom fields on the shared Activity object.
 ACTIVITY_OBJECTS = frozenset({"Task", "Event"})
 FIELD_LIST_LIMIT = 40
+#: What the outcomes stream reads beyond the mapping's own fields.
+OUTCOME_OBJECTS = ("Opportunity", "OpportunityContactRole")
+OPPORTUNITY_FIELDS = ("StageName", "IsClosed", "IsWon", "CloseDate")
 
 
 class OrgSchema:
@@ -104,6 +107,33 @@ def _problems(schema: OrgSchema, mapping: SalesforceMapping) -> Iterator[tuple[s
     task_fields = schema.fields("Task") or {}
     if mapping.tasks.key_field not in task_fields:
         yield "tasks.key_field", f"Task has no field {mapping.tasks.key_field!r}; run `scorebridge setup` to create it"
+    if mapping.outcomes is not None:
+        yield from _outcome_problems(schema, mapping.outcomes)
+
+
+def _outcome_problems(schema: OrgSchema, options: OutcomeOptions) -> Iterator[tuple[str, str]]:
+    missing = [name for name in OUTCOME_OBJECTS if schema.fields(name) is None]
+    if missing:
+        yield "outcomes", f"the org has no object {missing[0]!r} visible to this user"
+        return
+    paths = [("outcomes", name) for name in OPPORTUNITY_FIELDS] + [("outcomes.amount", options.amount)]
+    paths += [("outcomes.lead_source.field", options.lead_source.field if options.lead_source else None)]
+    paths += [("outcomes.pipeline", options.pipeline), ("outcomes.currency", options.currency)]
+    for key, path in paths:
+        if path:
+            yield from _missing(schema, "Opportunity", path, key)
+    stages = [entry["value"] for entry in _picklist(schema, "Opportunity", "StageName") if entry.get("active", True)]
+    for key, listed in (("won_stages", options.won_stages), ("lost_stages", options.lost_stages)):
+        unknown = [stage for stage in listed if stage not in stages]
+        if unknown and stages:
+            names = " and ".join(repr(stage) for stage in unknown)
+            hint = _did_you_mean(unknown[0], dict.fromkeys(stages))
+            yield f"outcomes.{key}", f"StageName has no value {names}{hint}; the org's stages: {', '.join(stages)}"
+
+
+def _picklist(schema: OrgSchema, object_name: str, field_name: str) -> list[Mapping[str, Any]]:
+    info = (schema.fields(object_name) or {}).get(field_name) or {}
+    return list(info.get("picklistValues") or [])
 
 
 def _missing(schema: OrgSchema, object_name: str, path: str, key: str) -> Iterator[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,6 +16,7 @@ import responses
 from adapters.salesforce.adapter import SalesforceAdapter
 from adapters.salesforce.mapping import SalesforceMapping, load_mapping, parse_mapping
 from adapters.salesforce.settings import SalesforceSettings
+from adapters.sandbox.salesforce.server import SalesforceSandbox, start_salesforce_sandbox
 
 INSTANCE = "https://acme.my.salesforce.com"
 API = f"{INSTANCE}/services/data/v59.0"
@@ -24,6 +25,9 @@ SESSION_TOKEN = "00Dxx0000001gPL!AQ4AQFakeSessionToken"
 EXAMPLE_MAPPING = Path(__file__).resolve().parents[2] / "mappings" / "salesforce.yaml"
 #: Our clock in tests of a mocked org: reads begin an hour after the bookmarks they start from, mid-second.
 READ_AT = datetime(2026, 11, 1, 13, 0, 0, 250_000, tzinfo=UTC)
+#: When the sandbox org's clock starts, and the secrets its login takes.
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+SECRETS = {"SF_CLIENT_SECRET": "scorebridge-sandbox-secret", "SF_PASSWORD": "sandbox-password"}
 
 
 def sandbox_login(sandbox: Any, **overrides: Any) -> dict[str, Any]:
@@ -37,6 +41,19 @@ def sandbox_login(sandbox: Any, **overrides: Any) -> dict[str, Any]:
         "password": {"env": "SF_PASSWORD"},
         "ca_bundle": str(sandbox.ca_file),
     } | overrides
+
+
+class ManualClock:
+    """The sandbox org's clock (and the adapter's): it stands still until the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
 
 
 class RecordedSleep:
@@ -82,6 +99,18 @@ def small_mapping(**overrides: Any) -> SalesforceMapping:
 
 def example_mapping() -> SalesforceMapping:
     return load_mapping(EXAMPLE_MAPPING)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, clock: ManualClock) -> Iterator[SalesforceSandbox]:
+    """A Salesforce org served over HTTPS on the `clock`."""
+    with start_salesforce_sandbox(tmp_path, clock=clock, session_timeout=timedelta(hours=2)) as running:
+        yield running
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ with faults injected: 429/5xx bursts, resets, expired sessions, rejected records
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -12,36 +12,11 @@ from adapters.salesforce.adapter import SalesforceAdapter
 from adapters.salesforce.settings import SalesforceSettings
 from adapters.sandbox.http import Fault
 from adapters.sandbox.salesforce.schema import FieldSpec
-from adapters.sandbox.salesforce.server import SalesforceSandbox, start_salesforce_sandbox
+from adapters.sandbox.salesforce.server import SalesforceSandbox
 from adapters.sandbox.salesforce.values import format_datetime
 from connector.crm import Bookmark, ScoreWrite, TaskRequest
 from connector.errors import AuthError, FatalCrmError, LimitReachedError
-from tests.salesforce.conftest import RecordedSleep, example_mapping, sandbox_login, small_mapping
-
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-SECRETS = {"SF_CLIENT_SECRET": "scorebridge-sandbox-secret", "SF_PASSWORD": "sandbox-password"}
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def sandbox(tmp_path, clock) -> SalesforceSandbox:
-    with start_salesforce_sandbox(tmp_path, clock=clock, session_timeout=timedelta(hours=2)) as running:
-        yield running
+from tests.salesforce.conftest import SECRETS, T0, RecordedSleep, example_mapping, sandbox_login, small_mapping
 
 
 def _settings(sandbox: SalesforceSandbox, **overrides) -> SalesforceSettings:

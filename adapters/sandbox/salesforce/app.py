@@ -95,9 +95,10 @@ class SalesforceApp:
             loaded[object_name] = len(payload[object_name])
         return loaded
 
-    def load_population(self, population: Any) -> dict[str, int]:
-        """Turn the neutral generated population into Users, Accounts, Leads, Contacts and activity."""
-        return self.population.import_population(population)
+    def load_population(self, population: Any, deals: Sequence[Any] | None = None) -> dict[str, int]:
+        """Turn the neutral generated population into Users, Accounts, Leads, Contacts, activity, and Opportunities
+        with their contact roles (`deals`, by default the population's own from `generate_outcomes`)."""
+        return self.population.import_population(population, deals)
 
     def add_touches(self, touches: Iterable[Any]) -> int:
         """New activity of already-loaded people ("the users keep working"), e.g. from `more_touches`."""

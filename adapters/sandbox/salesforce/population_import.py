@@ -1,7 +1,10 @@
 """Turns the neutral generated population into Salesforce records.
 
 Owners become Users, companies Accounts, people Leads (open pipeline) or Contacts (customers and converted leads;
-a converted person also keeps a converted Lead pointing at the Contact). Touches become what Salesforce would hold:
+a converted person also keeps a converted Lead pointing at the Contact). The population's deals
+(`adapters/sandbox/outcomes.py`) become Opportunities with OpportunityContactRoles; a role needs a Contact, so
+everyone on a deal is converted, and the deal's primary person was converted with it: their Lead's
+ConvertedOpportunityId names it, as Salesforce's lead conversion does. Touches become what Salesforce would hold:
 email engagement as completed Tasks ('Email Opened: <campaign>'), calls as Call Tasks with a CallDisposition,
 demos and meetings as Events, webinar and form responses as CampaignMembers. Salesforce has no page views of its
 own (they live in Account Engagement, a separate API), so page_view touches are skipped. Every record is backdated
@@ -11,11 +14,12 @@ to its touch: CreatedDate and SystemModstamp carry the touch time.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from adapters.sandbox.outcomes import Deal, generate_outcomes
 from adapters.sandbox.salesforce.records import RecordStore
 from adapters.sandbox.salesforce.values import format_datetime
 
@@ -37,6 +41,8 @@ MEMBER_STATUS = {"webinar_registered": "Registered", "webinar_attended": "Attend
 #: Later statuses win when one person has several touches of one campaign.
 MEMBER_STATUS_RANK = {"Registered": 1, "Submitted": 2, "Attended": 3}
 SKIPPED_KINDS = frozenset({"page_view"})
+#: An open deal's expected close date, after it was created (the generator's longest time to close).
+EXPECTED_CLOSE = timedelta(days=45)
 #: A custom field Developer Edition orgs ship with on Lead; the sandbox adds it to Contact as well.
 PRODUCT_INTEREST = "ProductInterest__c"
 
@@ -51,6 +57,7 @@ class PopulationIndex:
     owners_of_people: dict[str, str] = field(default_factory=dict)
     campaigns: dict[str, str] = field(default_factory=dict)
     members: dict[tuple[str, str], str] = field(default_factory=dict)
+    opportunities: dict[str, str] = field(default_factory=dict)
 
 
 def _stamp(moment: datetime) -> dict[str, str]:
@@ -63,7 +70,8 @@ class PopulationImporter:
         self.store = store
         self.index = PopulationIndex()
 
-    def import_population(self, population: Any) -> dict[str, int]:
+    def import_population(self, population: Any, deals: Sequence[Deal] | None = None) -> dict[str, int]:
+        """Load a population and its deals (by default the ones `generate_outcomes` makes for it)."""
         before = {obj.name: self.store.count(obj.name) for obj in self.store.schema}
         start = population.now - timedelta(days=365)
         for owner in population.owners:
@@ -75,10 +83,20 @@ class PopulationImporter:
             touches_of.setdefault(touch.person_key, []).append(touch)
         for company in population.companies:
             self._add_account(company, company.key in customers, start)
+        if deals is None:
+            deals = generate_outcomes(population, seed=population.seed)
+        people = {person.key: person for person in population.people}
+        for deal in deals:
+            self._add_opportunity(deal, people[deal.contacts[0].person_key])
+        deal_of = {deal.contacts[0].person_key: deal for deal in deals}
+        on_deals = {contact.person_key for deal in deals for contact in deal.contacts}
         for person in population.people:
             touches = touches_of.get(person.key, [])
-            self._add_person(person, companies[person.company_key], touches, population.now)
+            conversion = _Conversion(person.key in on_deals, deal_of.get(person.key))
+            self._add_person(person, companies[person.company_key], touches, population.now, conversion)
             self.add_touches(touches)
+        for deal in deals:
+            self._add_contact_roles(deal)
         return {obj.name: self.store.count(obj.name) - before[obj.name] for obj in self.store.schema}
 
     def add_touches(self, touches: Iterable[Any]) -> int:
@@ -129,7 +147,9 @@ class PopulationImporter:
             canonical=True,
         )
 
-    def _add_person(self, person: Any, company: Any, touches: list[Any], now: datetime) -> None:
+    def _add_person(
+        self, person: Any, company: Any, touches: list[Any], now: datetime, conversion: _Conversion
+    ) -> None:
         owner_id = self.index.users[person.owner_key]
         activity = _activity_fields(touches)
         common = {
@@ -144,14 +164,17 @@ class PopulationImporter:
             **activity,
             **_stamp(person.created_at),
         }
-        if person.is_customer or person.converted:
+        if person.is_customer or person.converted or conversion.on_deal:
             contact_id = self.store.insert(
                 "Contact",
                 {**common, "AccountId": self.index.accounts[company.key], "MailingCountry": company.country},
                 canonical=True,
             )
             self.index.people[person.key] = contact_id
-            if person.converted:
+            if conversion.deal is not None:
+                opportunity_id = self.index.opportunities[conversion.deal.key]
+                self._add_converted_lead(common, company, contact_id, conversion.deal.created_at, opportunity_id)
+            elif person.converted or conversion.on_deal:
                 self._add_converted_lead(common, company, contact_id, _conversion_time(person, touches, now))
         else:
             self.index.people[person.key] = self.store.insert(
@@ -159,7 +182,9 @@ class PopulationImporter:
             )
         self.index.owners_of_people[person.key] = owner_id
 
-    def _add_converted_lead(self, common: dict, company: Any, contact_id: str, converted_at: datetime) -> None:
+    def _add_converted_lead(
+        self, common: dict, company: Any, contact_id: str, converted_at: datetime, opportunity_id: str | None = None
+    ) -> None:
         self.store.insert(
             "Lead",
             {
@@ -169,12 +194,50 @@ class PopulationImporter:
                 "IsConverted": True,
                 "ConvertedContactId": contact_id,
                 "ConvertedAccountId": self.index.accounts[company.key],
+                "ConvertedOpportunityId": opportunity_id,
                 "ConvertedDate": converted_at.date().isoformat(),
                 "LastModifiedDate": format_datetime(converted_at),
                 "SystemModstamp": format_datetime(converted_at),
             },
             canonical=True,
         )
+
+    # -- outcomes -----------------------------------------------------------------------------------------
+
+    def _add_opportunity(self, deal: Deal, primary: Any) -> None:
+        """Backdated like everything else: created with the deal, last changed when it closed."""
+        close = deal.closed_at or deal.created_at + EXPECTED_CLOSE
+        changed = format_datetime(deal.closed_at or deal.created_at)
+        self.index.opportunities[deal.key] = self.store.insert(
+            "Opportunity",
+            {
+                "Name": deal.name[:120],
+                "AccountId": self.index.accounts[primary.company_key],
+                "StageName": deal.stage,
+                "CloseDate": close.date().isoformat(),
+                "Amount": deal.amount,
+                "LeadSource": deal.lead_source,
+                "OwnerId": self.index.users[primary.owner_key],
+                **_stamp(deal.created_at),
+                "LastModifiedDate": changed,
+                "SystemModstamp": changed,
+            },
+            canonical=True,
+        )
+
+    def _add_contact_roles(self, deal: Deal) -> None:
+        for contact in deal.contacts:
+            self.store.insert(
+                "OpportunityContactRole",
+                {
+                    "OpportunityId": self.index.opportunities[deal.key],
+                    "ContactId": self.index.people[contact.person_key],
+                    "Role": contact.role,
+                    "IsPrimary": contact.primary,
+                    **_stamp(deal.created_at),
+                },
+                canonical=True,
+            )
 
     # -- activity -----------------------------------------------------------------------------------------
 
@@ -283,6 +346,15 @@ class PopulationImporter:
                 {"Status": status, "LastModifiedDate": stamp, "SystemModstamp": stamp},
                 trusted=True,
             )
+
+
+@dataclass(frozen=True)
+class _Conversion:
+    """Why a person is a Contact beyond the population's own flags: a role on a deal, or the deal they converted
+    with (its primary person)."""
+
+    on_deal: bool
+    deal: Deal | None
 
 
 def _lead_company(company: Any) -> dict[str, Any]:

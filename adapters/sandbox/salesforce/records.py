@@ -14,11 +14,22 @@ from typing import Any
 
 from adapters.sandbox.salesforce.api_errors import RecordError
 from adapters.sandbox.salesforce.ids import IdFactory, is_well_formed, to_18
-from adapters.sandbox.salesforce.schema import RESPONDED_STATUSES, FieldSpec, ObjectSchema, OrgSchema
+from adapters.sandbox.salesforce.schema import (
+    OPPORTUNITY_STAGES,
+    RESPONDED_STATUSES,
+    FieldSpec,
+    ObjectSchema,
+    OrgSchema,
+)
 from adapters.sandbox.salesforce.values import coerce, format_datetime
 
 Record = dict[str, Any]
 Clock = Callable[[], datetime]
+#: Deleting a parent deletes these children with it, as Salesforce does: (child object, field naming the parent).
+CASCADES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "Opportunity": (("OpportunityContactRole", "OpportunityId"),),
+    "Contact": (("OpportunityContactRole", "ContactId"),),
+}
 
 
 def utc_now() -> datetime:
@@ -45,6 +56,8 @@ class RecordStore:
                 "Alias": "sbint",
             },
         )
+        for order, stage in enumerate(OPPORTUNITY_STAGES, start=1):
+            self.insert("OpportunityStage", _stage_record(stage, order), canonical=True)
 
     # -- reads --------------------------------------------------------------------------------------------
 
@@ -119,7 +132,7 @@ class RecordStore:
             merged = {**current, **stamps, **values}  # only trusted writes carry stamps of their own
             self._check_required(obj, merged)
             self._check_references(obj, values)
-            self._tables[obj.name][merged["Id"]] = _derive(obj, merged)
+            self._tables[obj.name][merged["Id"]] = self._derive(obj, merged)
 
     def delete(self, object_name: str, record_id: str) -> None:
         """Soft delete: the row stays for queryAll with IsDeleted true, as in the recycle bin."""
@@ -128,6 +141,10 @@ class RecordStore:
             current = self._existing(obj, record_id)
             now = self._audit_stamp()
             self._tables[obj.name][current["Id"]] = {**current, "IsDeleted": True, "SystemModstamp": now}
+            for child, parent_field in CASCADES.get(obj.name, ()):
+                for row in self.rows(child):
+                    if row[parent_field] == current["Id"]:
+                        self._tables[child][row["Id"]] = {**row, "IsDeleted": True, "SystemModstamp": now}
 
     @contextmanager
     def atomically(self, *, undoable: bool = True) -> Iterator[Callable[[], None]]:
@@ -263,7 +280,7 @@ class RecordStore:
                     f"duplicate value found: Id duplicates value on record with id: {record_id}",
                     ["Id"],
                 )
-            self._tables[obj.name][record_id] = _derive(obj, record)
+            self._tables[obj.name][record_id] = self._derive(obj, record)
             self._object_of[record_id] = obj.name
         return record_id
 
@@ -283,6 +300,33 @@ class RecordStore:
             if target not in spec.reference_to:
                 raise RecordError("INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {value}", [spec.name])
 
+    def _derive(self, obj: ObjectSchema, record: Record) -> Record:
+        if obj.name == "Opportunity":
+            closed, won = self._stage_flags().get(record.get("StageName"), (False, False))
+            record["IsClosed"], record["IsWon"] = closed, won
+        return _derive(obj, record)
+
+    def _stage_flags(self) -> dict[str, tuple[bool, bool]]:
+        """Closed and won per stage name, as the org's OpportunityStage records say (a state saved before the
+        sandbox had them: the defaults)."""
+        rows = self.rows("OpportunityStage")
+        if not rows:
+            return {stage.name: (stage.closed, stage.won) for stage in OPPORTUNITY_STAGES}
+        return {row["MasterLabel"]: (row["IsClosed"], row["IsWon"]) for row in rows}
+
+
+def _stage_record(stage: Any, order: int) -> Record:
+    return {
+        "MasterLabel": stage.name,
+        "ApiName": stage.name,
+        "IsActive": True,
+        "IsClosed": stage.closed,
+        "IsWon": stage.won,
+        "DefaultProbability": stage.probability,
+        "ForecastCategoryName": stage.forecast,
+        "SortOrder": order,
+    }
+
 
 def _derive(obj: ObjectSchema, record: Record) -> Record:
     """Fields Salesforce computes from others: names, closed flags, campaign responses."""
@@ -290,9 +334,6 @@ def _derive(obj: ObjectSchema, record: Record) -> Record:
         record["Name"] = " ".join(part for part in (record.get("FirstName"), record.get("LastName")) if part)
     if obj.name == "Task":
         record["IsClosed"] = record.get("Status") == "Completed"
-    if obj.name == "Opportunity":
-        record["IsClosed"] = str(record.get("StageName", "")).startswith("Closed")
-        record["IsWon"] = record.get("StageName") == "Closed Won"
     if obj.name == "CampaignMember":
         record["LeadOrContactId"] = record.get("ContactId") or record.get("LeadId")
         record["HasResponded"] = record.get("Status") in RESPONDED_STATUSES
@@ -303,5 +344,8 @@ def _derive(obj: ObjectSchema, record: Record) -> Record:
 
 def ordered_for_loading(payload: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[str]:
     """Object names in an order where parents load before the records that point at them."""
-    order = ["User", "Account", "Campaign", "Contact", "Lead", "Opportunity", "Task", "Event", "CampaignMember"]
+    order = [
+        "User", "Account", "Campaign", "Contact", "Opportunity", "Lead", "OpportunityContactRole", "Task", "Event",
+        "CampaignMember",
+    ]  # fmt: skip
     return [name for name in order if name in payload] + [name for name in payload if name not in order]

@@ -186,10 +186,36 @@ TASK_SUBTYPES = ("Task", "Email", "LinkedIn", "List Email", "Cadence", "Call")
 #: CampaignMember statuses that count as a response (HasResponded), as in the default member status sets.
 RESPONDED_STATUSES = frozenset({"Responded", "Registered", "Attended", "Clicked", "Submitted"})
 MEMBER_STATUSES = ("Planned", "Sent", "Received", "Responded", "Registered", "Attended", "Clicked", "Submitted")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One Opportunity stage as Salesforce's OpportunityStage object holds it: closed and won are set per stage
+    (Setup > Opportunity Stages), and an Opportunity's IsClosed / IsWon follow its StageName.
+    https://developer.salesforce.com/docs/platform/object-reference/references/standard-objects/object-opportunitystage.html
+    """
+
+    name: str
+    probability: int
+    forecast: str
+    closed: bool = False
+    won: bool = False
+
+
+#: The stages of a new org's sales process, in order, with their default probability and forecast category.
 OPPORTUNITY_STAGES = (
-    "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
-    "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
+    Stage("Prospecting", 10, "Pipeline"), Stage("Qualification", 10, "Pipeline"),
+    Stage("Needs Analysis", 20, "Pipeline"), Stage("Value Proposition", 50, "Pipeline"),
+    Stage("Id. Decision Makers", 60, "Pipeline"), Stage("Perception Analysis", 70, "Pipeline"),
+    Stage("Proposal/Price Quote", 75, "Pipeline"), Stage("Negotiation/Review", 90, "Pipeline"),
+    Stage("Closed Won", 100, "Closed", closed=True, won=True), Stage("Closed Lost", 0, "Omitted", closed=True),
 )  # fmt: skip
+#: OpportunityContactRole.Role's default values.
+CONTACT_ROLES = (
+    "Business User", "Decision Maker", "Economic Buyer", "Economic Decision Maker", "Evaluator",
+    "Executive Sponsor", "Influencer", "Technical Buyer", "Other",
+)  # fmt: skip
+FORECAST_CATEGORIES = ("Omitted", "Pipeline", "Best Case", "Commit", "Closed")
 
 
 def _person_fields() -> list[FieldSpec]:
@@ -247,6 +273,7 @@ def _object_definitions() -> list[tuple[str, str, str, list[FieldSpec]]]:
             FieldSpec("ConvertedDate", "date", updateable=False),
             _ref("ConvertedContactId", "Contact", updateable=False),
             _ref("ConvertedAccountId", "Account", updateable=False),
+            _ref("ConvertedOpportunityId", "Opportunity", updateable=False),
         ]),
         ("Contact", "003", "Contacts", [
             *_person_fields(), _ref("AccountId", "Account"), _text("Department", 80), _text("MailingCountry", 80),
@@ -278,11 +305,24 @@ def _object_definitions() -> list[tuple[str, str, str, list[FieldSpec]]]:
         ]),
         ("Opportunity", "006", "Opportunities", [
             _text("Name", 120, nillable=False, required=True), _ref("AccountId", "Account"),
-            _pick("StageName", OPPORTUNITY_STAGES, nillable=False, required=True),
+            _pick("StageName", (stage.name for stage in OPPORTUNITY_STAGES), nillable=False, required=True),
             FieldSpec("CloseDate", "date", nillable=False, required=True),
             FieldSpec("Amount", "currency", precision=18),
             FieldSpec("Probability", "percent", precision=3), _pick("LeadSource", LEAD_SOURCES),
             _computed(_flag("IsClosed")), _computed(_flag("IsWon")), _ref("OwnerId", "User", nillable=False),
+        ]),
+        # A single-currency org: no CurrencyIsoCode on any object (it exists only with multi-currency enabled).
+        ("OpportunityContactRole", "00K", "Opportunity Contact Roles", [
+            _ref("OpportunityId", "Opportunity", nillable=False, required=True, updateable=False),
+            _ref("ContactId", "Contact", nillable=False, required=True), _pick("Role", CONTACT_ROLES),
+            _flag("IsPrimary"),
+        ]),
+        ("OpportunityStage", "01J", "Opportunity Stages", [
+            _computed(_text("MasterLabel", 255)), _computed(_text("ApiName", 255)), _computed(_flag("IsActive")),
+            _computed(_flag("IsClosed")), _computed(_flag("IsWon")),
+            _computed(FieldSpec("DefaultProbability", "percent", precision=3)),
+            _computed(_pick("ForecastCategoryName", FORECAST_CATEGORIES)), _computed(FieldSpec("SortOrder", "int")),
+            _computed(_text("Description", 255)),
         ]),
     ]  # fmt: skip
 
