@@ -19,7 +19,7 @@ MIGRATIONS_DIR = Path(connector.store.__file__).parent / "migrations"
 
 def _store_at_0001(engine, tmp_path) -> None:
     scripts = tmp_path / "migrations-0001"
-    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__", "0002_*"))
+    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__", "000[2-9]_*"))  # 0001 alone
     upgrade_store(engine, migrations=scripts)
 
 
