@@ -58,7 +58,7 @@ def score_fit(fit: FitModel, columns: Mapping[str, Column], size: int) -> FitRes
         rule_points=rule_points,
         rules=rules,
         disqualified_by=_disqualified_by(fit, columns, size),
-        grades=_grades(fit, scores),
+        grades=grade_letters(fit, scores),
         skipped=_skipped_for_missing(fit, columns),
     )
 
@@ -71,7 +71,8 @@ def _disqualified_by(fit: FitModel, columns: Mapping[str, Column], size: int) ->
     return first
 
 
-def _grades(fit: FitModel, scores: np.ndarray) -> np.ndarray | None:
+def grade_letters(fit: FitModel, scores: np.ndarray) -> np.ndarray | None:
+    """The letter of each fit score (`fit.grades`: lowest fit per letter, A first; below the last: F)."""
     if not fit.grades:
         return None
     letters = list(fit.grades)
