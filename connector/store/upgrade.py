@@ -44,10 +44,17 @@ def upgrade_store(engine: Engine, *, migrations: Path = MIGRATIONS_DIR) -> None:
         if set(MigrationContext.configure(connection).get_current_heads()) == newest:
             return
         connection.rollback()
-        with schema_lock(connection), _foreign_keys_off(connection), _ddl_transaction(connection):
+        with migrating(connection):
             _clear_half_created(connection)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+
+@contextmanager
+def migrating(connection: Connection) -> Iterator[None]:
+    """The schema lock, then one transaction (foreign keys off on SQLite) for the block's migrations."""
+    with schema_lock(connection), _foreign_keys_off(connection), _ddl_transaction(connection):
+        yield
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import connector.store.tables  # noqa: F401  (registers the tables on the metadata)
 from connector.store.engine import make_engine
+from connector.store.upgrade import migrating
 
 target_metadata = SQLModel.metadata
 
@@ -28,6 +29,6 @@ def run_migrations(connection) -> None:
 connection = context.config.attributes.get("connection")
 if connection is not None:
     run_migrations(connection)
-else:
-    with make_engine().begin() as own_connection:
+else:  # run by hand (a developer's `alembic` command): the same lock and single transaction as `upgrade_store`
+    with make_engine().connect() as own_connection, migrating(own_connection):
         run_migrations(own_connection)
