@@ -59,6 +59,9 @@ class GatedCrm:
     def pull_activities(self, since: Bookmark | None) -> Iterator[Page]:
         return iter(())
 
+    def pull_outcomes(self, since: Bookmark | None) -> Iterator[Page]:
+        return iter(())
+
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         self.calls += 1
         self.written.extend(writes)
