@@ -4,6 +4,7 @@ Salesforce's own shapes."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -160,3 +161,43 @@ def query_page(records: list[dict[str, Any]], next_url: str | None = None) -> di
 
 def limit_header(used: int, limit: int = 15000) -> dict[str, str]:
     return {"Sforce-Limit-Info": f"api-usage={used}/{limit}"}
+
+
+#: A first query (sent alone), not a next page: those are mocked one by one.
+QUERY_URL = re.compile(re.escape(API) + r"/(query|queryAll)/(\?.*)?$")
+
+
+def serve_queries(org: responses.RequestsMock, answers: dict, counts: dict | None = None) -> list[tuple[str, str]]:
+    """Answer each SOQL query by the object it reads, sent alone or as a Composite subrequest: answers[object] is a
+    list of pages (the first is served on the query, the rest on nextRecordsUrl); COUNT() queries answer
+    counts[object]."""
+    seen = []
+
+    def answer(url, statement):
+        seen.append((url.split("?")[0].rsplit("/", 2)[-2], statement))
+        object_name = re.search(r" FROM (\w+)", statement).group(1)
+        if "COUNT()" in statement:
+            return {"totalSize": (counts or {}).get(object_name, 0), "done": True, "records": []}
+        pages = answers[object_name]
+        for number, later in enumerate(pages[1:], start=1):
+            org.add("GET", f"{INSTANCE}/services/data/v59.0/query/{object_name}-{number}", json=later)
+        return pages[0]
+
+    def reply(request):
+        return 200, {}, json.dumps(answer(request.url, soql_of(request)))
+
+    def reply_composite(request):
+        entries = [
+            {
+                "body": answer(sub["url"], parse_qs(urlsplit(sub["url"]).query)["q"][0]),
+                "httpHeaders": {},
+                "httpStatusCode": 200,
+                "referenceId": sub["referenceId"],
+            }
+            for sub in json_body(request)["compositeRequest"]
+        ]
+        return 200, {}, json.dumps({"compositeResponse": entries})
+
+    org.add_callback("GET", QUERY_URL, callback=reply)
+    org.add_callback("POST", f"{API}/composite", callback=reply_composite)
+    return seen

@@ -35,3 +35,25 @@ def test_page_size_outside_salesforce_bounds_is_refused():
     with pytest.raises(ConfigError) as raised:
         parse_mapping({"objects": {"Lead": {}}, "pull": {"page_size": 5000}}, source="m.yaml")
     assert "pull.page_size" in str(raised.value)
+
+
+def test_the_example_mapping_reads_outcomes_with_the_contacts_lead_source_vocabulary():
+    outcomes = example_mapping().outcomes
+    assert (outcomes.won_stages, outcomes.lost_stages) == (("Closed Won",), ("Closed Lost",))
+    assert outcomes.lead_source.translate("Partner Referral") == "Referrals"
+
+
+def test_without_an_outcomes_section_no_outcomes_are_read():
+    assert parse_mapping({"objects": {"Lead": {}}}, source="m.yaml").outcomes is None
+
+
+def test_a_stage_counted_both_won_and_lost_is_refused_with_its_key():
+    raw = {"objects": {"Lead": {}}, "outcomes": {"won_stages": ["Signed"], "lost_stages": ["Signed", "Lost"]}}
+    with pytest.raises(ConfigError, match=r"^m\.yaml: outcomes: .*'Signed' cannot count as both won and lost"):
+        parse_mapping(raw, source="m.yaml")
+
+
+def test_an_outcome_field_that_would_break_soql_is_refused():
+    raw = {"objects": {"Lead": {}}, "outcomes": {"amount": "Amount) OR (Id != null"}}
+    with pytest.raises(ConfigError, match=r"^m\.yaml: outcomes\.amount: .*not a Salesforce field name"):
+        parse_mapping(raw, source="m.yaml")

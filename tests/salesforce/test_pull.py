@@ -1,9 +1,6 @@
 """Incremental pulls against a mocked org: queries, order, paging, bookmarks, deletions, Bulk API 2.0 backfills."""
 
-import json
-import re
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -18,13 +15,11 @@ from tests.salesforce.conftest import (
     json_body,
     query_page,
     record,
+    serve_queries,
     session_settings,
     small_mapping,
-    soql_of,
 )
 
-#: A first query (sent alone), not a next page: those are mocked one by one.
-QUERY_URL = re.compile(re.escape(API) + r"/(query|queryAll)/(\?.*)?$")
 EMPTY = query_page([])
 SINCE = Bookmark("contacts", datetime(2026, 11, 1, 12, 0, tzinfo=UTC), "00Q000000000009")
 #: Where a quiet read that began at READ_AT leaves the contacts stream: the whole second it began.
@@ -35,44 +30,8 @@ def _records(pages):
     return [record for page in pages for record in page.records]
 
 
-def _serve_queries(org, answers, counts=None):
-    """Answer each SOQL query by the object it reads, sent alone or as a Composite subrequest: answers[object] is a
-    list of pages (the first is served on the query, the rest on nextRecordsUrl); COUNT() queries answer
-    counts[object]."""
-    seen = []
-
-    def answer(url, statement):
-        seen.append((url.split("?")[0].rsplit("/", 2)[-2], statement))
-        object_name = re.search(r" FROM (\w+)", statement).group(1)
-        if "COUNT()" in statement:
-            return {"totalSize": (counts or {}).get(object_name, 0), "done": True, "records": []}
-        pages = answers[object_name]
-        for number, later in enumerate(pages[1:], start=1):
-            org.add("GET", f"{INSTANCE}/services/data/v59.0/query/{object_name}-{number}", json=later)
-        return pages[0]
-
-    def reply(request):
-        return 200, {}, json.dumps(answer(request.url, soql_of(request)))
-
-    def reply_composite(request):
-        entries = [
-            {
-                "body": answer(sub["url"], parse_qs(urlsplit(sub["url"]).query)["q"][0]),
-                "httpHeaders": {},
-                "httpStatusCode": 200,
-                "referenceId": sub["referenceId"],
-            }
-            for sub in json_body(request)["compositeRequest"]
-        ]
-        return 200, {}, json.dumps({"compositeResponse": entries})
-
-    org.add_callback("GET", QUERY_URL, callback=reply)
-    org.add_callback("POST", f"{API}/composite", callback=reply_composite)
-    return seen
-
-
 def test_an_incremental_pull_reads_each_object_with_queryall_from_the_lookback(org, adapter):
-    seen = _serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
+    seen = serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
     assert _records(adapter.pull_contacts(SINCE)) == []
     endpoints = {endpoint for endpoint, _ in seen}
     assert endpoints == {"queryAll"}
@@ -95,7 +54,7 @@ def test_leads_and_contacts_merge_in_stamp_order_and_each_page_carries_its_bookm
         record("Contact", f"003{n:012d}", f"2026-11-01T12:{n // 60:02d}:{n % 60:02d}.000+0000")
         for n in range(1, 300, 2)
     ]
-    _serve_queries(
+    serve_queries(
         org,
         {
             "Lead": [query_page(leads[:100], "/services/data/v59.0/query/Lead-1"), query_page(leads[100:])],
@@ -112,13 +71,13 @@ def test_leads_and_contacts_merge_in_stamp_order_and_each_page_carries_its_bookm
 
 def test_deleted_rows_arrive_flagged_in_the_same_query(org, adapter):
     gone = record("Lead", "00Q1", "2026-11-01T12:05:00.000+0000", IsDeleted=True)
-    _serve_queries(org, {"Lead": [query_page([gone])], "Contact": [query_page([])]})
+    serve_queries(org, {"Lead": [query_page([gone])], "Contact": [query_page([])]})
     page = next(iter(adapter.pull_contacts(SINCE)))
     assert page.records[0].deleted is True
 
 
 def test_the_first_sync_reads_unconverted_leads_only_with_rest_below_the_bulk_threshold(org, adapter):
-    seen = _serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]}, counts={"Lead": 12})
+    seen = serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]}, counts={"Lead": 12})
     assert list(adapter.pull_contacts(None)) == []
     lead_query = next(
         statement for endpoint, statement in seen if " FROM Lead" in statement and "COUNT" not in statement
@@ -129,7 +88,7 @@ def test_the_first_sync_reads_unconverted_leads_only_with_rest_below_the_bulk_th
 
 
 def test_activity_rules_become_one_filtered_query_per_object(org, adapter):
-    seen = _serve_queries(org, {"Task": [query_page([])]})
+    seen = serve_queries(org, {"Task": [query_page([])]})
     list(adapter.pull_activities(Bookmark("activities", SINCE.modified_at)))
     (statement,) = [statement for _, statement in seen]
     assert "FROM Task WHERE ((TaskSubtype = 'Call') OR (Subject LIKE 'Email Opened%'))" in statement
@@ -140,7 +99,7 @@ def test_rows_naming_no_lead_or_contact_are_counted_as_skipped(org, adapter):
         record("Task", "00T1", "2026-11-01T12:00:00.000+0000", TaskSubtype="Call", WhoId="00Q1"),
         record("Task", "00T2", "2026-11-01T12:00:01.000+0000", TaskSubtype="Call", WhoId=None),
     ]
-    _serve_queries(org, {"Task": [query_page(tasks)]})
+    serve_queries(org, {"Task": [query_page(tasks)]})
     page = next(iter(adapter.pull_activities(Bookmark("activities", SINCE.modified_at))))
     assert [a.source_id for a in page.records] == ["00T1"] and page.skipped == 1
     assert page.bookmark.last_id == "00T2"
@@ -150,12 +109,12 @@ def test_rows_naming_no_lead_or_contact_are_counted_as_skipped(org, adapter):
 
 
 def test_a_quiet_incremental_read_moves_the_bookmark_to_the_whole_second_the_read_began(org, adapter):
-    _serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
+    serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
     assert list(adapter.pull_contacts(SINCE)) == [Page(records=[], bookmark=READ_BEGAN)]
 
 
 def test_the_read_after_a_quiet_one_still_covers_the_lookback_before_the_quiet_read_began(org, adapter):
-    seen = _serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
+    seen = serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
     anchor = [page.bookmark for page in adapter.pull_contacts(SINCE)][-1]
     list(adapter.pull_contacts(anchor))
     lead_query = [statement for _, statement in seen if " FROM Lead" in statement][-1]
@@ -166,14 +125,14 @@ def test_the_read_after_a_quiet_one_still_covers_the_lookback_before_the_quiet_r
 @pytest.mark.parametrize("stamp", ["2026-11-01T13:00:00.000+0000", "2026-11-01T13:00:05.000+0000"])
 def test_a_row_stamped_as_or_after_the_read_began_keeps_its_own_bookmark(org, adapter, stamp):
     lead = record("Lead", "00Q7", stamp)  # the org's clock a little ahead of ours: no anchor may pass the row
-    _serve_queries(org, {"Lead": [query_page([lead])], "Contact": [query_page([])]})
+    serve_queries(org, {"Lead": [query_page([lead])], "Contact": [query_page([])]})
     pages = list(adapter.pull_contacts(SINCE))
     assert [page.bookmark for page in pages] == [Bookmark("contacts", datetime.fromisoformat(stamp), "00Q7")]
 
 
 def test_a_read_that_fails_before_its_end_commits_no_bookmark(org, adapter):
     lead = record("Lead", "00Q7", "2026-11-01T12:30:00.000+0000")
-    _serve_queries(org, {"Lead": [query_page([lead], "/services/data/v59.0/query/01gLost-200")], "Contact": [EMPTY]})
+    serve_queries(org, {"Lead": [query_page([lead], "/services/data/v59.0/query/01gLost-200")], "Contact": [EMPTY]})
     refused = [{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}]
     org.add("GET", f"{INSTANCE}/services/data/v59.0/query/01gLost-200", json=refused, status=400)
     pages = []
@@ -184,7 +143,7 @@ def test_a_read_that_fails_before_its_end_commits_no_bookmark(org, adapter):
 
 def test_a_first_sync_keeps_the_bookmark_of_its_last_row(org, adapter):
     lead = record("Lead", "00Q7", "2026-11-01T12:30:00.000+0000")
-    _serve_queries(org, {"Lead": [query_page([lead])], "Contact": [EMPTY]}, counts={"Lead": 1})
+    serve_queries(org, {"Lead": [query_page([lead])], "Contact": [EMPTY]}, counts={"Lead": 1})
     pages = list(adapter.pull_contacts(None))
     assert [page.bookmark for page in pages] == [
         Bookmark("contacts", datetime(2026, 11, 1, 12, 30, tzinfo=UTC), "00Q7")
@@ -196,7 +155,7 @@ def test_without_a_lookback_a_quiet_read_leaves_the_bookmark_where_it_was(org, s
     adapter = SalesforceAdapter(
         session_settings(), mapping, sleep=sleep, environ={"SF_SESSION": SESSION_TOKEN}, clock=lambda: READ_AT
     )
-    _serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
+    serve_queries(org, {"Lead": [query_page([])], "Contact": [query_page([])]})
     assert list(adapter.pull_contacts(SINCE)) == []
 
 
@@ -217,7 +176,7 @@ def test_a_large_first_sync_uses_bulk_api_2_and_commits_its_bookmark_after_the_l
         sleep=sleep,
         environ={"SF_SESSION": SESSION_TOKEN},
     )
-    _serve_queries(org, {}, counts={"Lead": 5000})
+    serve_queries(org, {}, counts={"Lead": 5000})
     org.add("POST", f"{API}/jobs/query", json={"id": "750R0000000z1", "state": "UploadComplete"})
     org.add("GET", f"{API}/jobs/query/750R0000000z1", json={"id": "750R0000000z1", "state": "InProgress"})
     org.add("GET", f"{API}/jobs/query/750R0000000z1", json={"id": "750R0000000z1", "state": "JobComplete"})

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.composite import Query, first_pages
 from adapters.salesforce.mapping import PullOptions
 from adapters.salesforce.pull import StreamObject, StreamReader
 from connector.crm import Bookmark
@@ -174,3 +175,14 @@ def test_the_composite_payload_is_valid_json_with_url_encoded_soql(org, adapter)
     body = json.loads(org.calls[0].request.body)
     assert {sub["referenceId"] for sub in body["compositeRequest"]} == {"q0", "q1"}
     assert all(" " not in sub["url"] for sub in body["compositeRequest"])
+
+
+def test_a_query_too_long_for_a_url_goes_alone_in_a_composite_body_and_a_short_one_directly(org, sleep):
+    client = SalesforceClient(session_settings(), sleep=sleep, environ={"SF_SESSION": SESSION_TOKEN})
+    ids = ", ".join(f"'006{number:015d}'" for number in range(400))  # 9,200 characters: a 414 as a URL
+    _answer(org, _ok(EMPTY, "q0"))
+    org.add("GET", re.compile(re.escape(API) + r"/query/.*"), json=EMPTY)
+    first_pages(client, [Query(f"SELECT Id FROM Opportunity WHERE Id IN ({ids})", "look-up")])
+    first_pages(client, [Query("SELECT Id FROM Opportunity WHERE Id IN ('006000000000000001')", "look-up")])
+    assert [call.request.method for call in org.calls] == ["POST", "GET"]
+    assert len(_subrequests(org)) == 1
