@@ -25,6 +25,7 @@ from connector.logs import run_log_context
 from connector.mapping_changes import Reclassification, mapping_fingerprint, plan_pull
 from connector.outbox import Queued, deliver_tasks, enqueue_tasks, pending_tasks
 from connector.scoring import ContactScope, ScoringModel, load_model, score_store
+from connector.scoring.run import stale_scores_problem
 from connector.store.bookmarks import clear_bookmarks, load_bookmark, save_bookmark, save_mapping_fingerprint
 from connector.store.engine import session_scope
 from connector.store.failures import failure_frames, failure_summary
@@ -147,6 +148,7 @@ def _recorded_run(run: _Run, run_id: int, *, full: bool, clock: Callable[[], dat
         if reclassifying:
             _finish_reclassifying(run, reclassifying)
         _score(run)
+        _require_current_scores(run)
         if run.dry_run:
             planned_writes, planned_tasks = _dry_run_plan(run)
             status = "dry_run"
@@ -277,10 +279,22 @@ def _score(run: _Run) -> None:
         run.engine,
         run.model,
         as_of=run.started_at,
-        contacts=ContactScope(run.connection.crm, run.connection.name),
+        contacts=_scope(run),
+        now=lambda: max(utc_now(), run.started_at),  # a run's own start is never "in the future" for it
     )
     run.counts["scored"] += summary.contacts_scored
     run.counts["stage_changes"] += len(summary.transitions)
+
+
+def _scope(run: _Run) -> ContactScope:
+    return ContactScope(run.connection.crm, run.connection.name)
+
+
+def _require_current_scores(run: _Run) -> None:
+    """Only scores computed by this run, at its own as-of and with its own model, may become tasks or writes."""
+    problem = stale_scores_problem(run.engine, run.model, _scope(run), run.started_at)
+    if problem:
+        raise ScoreBridgeError(f"{problem}; nothing was written to the CRM and no task was created")
 
 
 def _tasks(run: _Run) -> None:

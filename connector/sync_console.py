@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -89,14 +90,14 @@ def report_table(report: SyncReport) -> Table:
 def print_report(console: Console, report: SyncReport) -> None:
     console.print(report_table(report))
     if report.message:
-        console.print(f"[bold]{report.status}[/]: {report.message}")
+        console.print(f"[bold]{report.status}[/]: {escape(report.message)}")
     for warning in report.warnings:
-        console.print(f"warning: {warning}")
+        console.print(f"warning: {escape(warning)}")
     if report.status == "dry_run":
         writes, tasks = len(report.planned_writes), len(report.planned_tasks)
         console.print(f"would write {writes} record(s) and create {tasks} task(s)")
         for write in report.planned_writes[:20]:
-            console.print(f"  {write.object_type} {write.crm_id}: {dict(write.values)}")
+            console.print(escape(f"  {write.object_type} {write.crm_id}: {dict(write.values)}"))
         for task in report.planned_tasks[:20]:
             who = f"{task['object_type']} {task['crm_id']} (owner {task['owner_id']})"
-            console.print(f"  task for {who}: {task['subject']}")
+            console.print(escape(f"  task for {who}: {task['subject']}"))

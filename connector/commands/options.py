@@ -57,15 +57,12 @@ def open_store(database: str | None) -> Engine:
 
 
 def print_json_or_table(output) -> None:
-    from rich.console import Console
+    from connector.terminal import command_console
 
     if isinstance(output, list):
         typer.echo(json.dumps(output, indent=2))
         return
-    console = Console()
-    if not console.is_terminal:
-        console.width = 200  # piped into a file or less: keep one row per line instead of wrapping at 80
-    console.print(output)
+    command_console().print(output)
 
 
 @dataclass(frozen=True)

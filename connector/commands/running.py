@@ -35,13 +35,14 @@ def sync(
     from connector.store import make_engine, upgrade_store
     from connector.sync import EXIT_CODES, run_sync
     from connector.sync_console import print_report, sync_progress
+    from connector.terminal import command_console
 
     configure_logging(log_format)
     loaded = load_config(config)
     chosen = [loaded.connection(name) for name in connection] or loaded.connections
     engine = make_engine(loaded.database_url)
     upgrade_store(engine)
-    console = Console()
+    console = command_console()
     exit_code = 0
     for each in chosen:
         with sync_progress(Console(stderr=True)) as progress:
@@ -81,18 +82,15 @@ def demo(
     The mappings are the salesforce.yaml and hubspot.yaml beside the model, else the ones shipped with ScoreBridge."""
     from datetime import UTC, datetime
 
-    from rich.console import Console
-
     from adapters.sandbox.demo import start_demo_sandbox
     from connector.cli import build_adapter
     from connector.config import ConnectionConfig, ConnectorConfig
     from connector.demo import DemoCrm, prepare_demo_folder, run_demo
     from connector.store import make_engine, upgrade_store
+    from connector.terminal import command_console
 
     prepare_demo_folder(workdir)  # a demo always starts from scratch, but never deletes someone's files
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 150)  # a log file or pipe: keep the tables' rows on one line
+    console = command_console()
     now = datetime.now(UTC)
     sandboxes = [
         start_demo_sandbox(crm, workdir / crm, contacts=contacts, seed=seed + offset, now=now)

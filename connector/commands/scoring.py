@@ -37,8 +37,9 @@ def score(
     from datetime import UTC, datetime
 
     from connector.scoring import load_model, score_store
-    from connector.scoring.console import command_console, print_replay, print_summary, progress_bar
+    from connector.scoring.console import print_replay, print_summary, progress_bar
     from connector.scoring.replay import is_replay, replay_store
+    from connector.terminal import command_console
 
     sources = StoreSources.read(config, database, model)
     runs = [(scope, load_model(path)) for scope, path in sources.scopes()]  # a bad model leaves the store untouched
@@ -65,9 +66,10 @@ def explain(
 
     Uses the model of the connection the contact came through; stores nothing."""
     from connector.scoring import load_model
-    from connector.scoring.console import command_console, print_explanation
+    from connector.scoring.console import print_explanation
     from connector.scoring.explain import contact_connection
     from connector.scoring.explain import explain as explain_contact
+    from connector.terminal import command_console
 
     sources = StoreSources.read(config, database, model)
     engine = sources.open_store()

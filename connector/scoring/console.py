@@ -19,17 +19,9 @@ from connector.scoring.replay import Replay
 from connector.scoring.run import Progress as ProgressCallback
 from connector.scoring.run import ScoreRunSummary
 from connector.scoring.scope import ContactScope
+from connector.terminal import command_console
 
 SHOWN_TRANSITIONS = 20
-#: Piped into a file or `less`, rich would wrap tables at 80 columns; keep one row per line instead.
-PIPED_WIDTH = 200
-
-
-def command_console(stderr: bool = False) -> Console:
-    console = Console(stderr=stderr)
-    if not console.is_terminal:
-        console.width = PIPED_WIDTH
-    return console
 
 
 @contextmanager

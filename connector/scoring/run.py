@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection, Engine
 
+from connector.errors import InputError
 from connector.scoring.frame import score_frame
 from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
 from connector.scoring.planning import plan_run, read_checkpoint, write_checkpoint
+from connector.scoring.replay import live_moment_problem
 from connector.scoring.results import Transition, write_results
 from connector.scoring.run_lock import scoring_lock
 from connector.scoring.scope import ContactScope, checkpoint_name, contact_in_scope
@@ -79,7 +81,8 @@ def score_store(
     """Score the store as of `as_of` (default now) in one transaction; only what changed is written.
 
     With `contacts`, only that connection's contacts are read, planned, scored and written, under a checkpoint of
-    their own. Raises StoreBusyError, touching nothing, while an overlapping run holds the scoring lock.
+    their own. Raises StoreBusyError, touching nothing, while an overlapping run holds the scoring lock, and
+    InputError, touching nothing, for a moment before the last live run or after now (see `replay_store`).
     """
     started = clock()
     report = progress or (lambda _step, _done, _total: None)
@@ -88,6 +91,7 @@ def score_store(
     checkpoint = checkpoint_name(contacts)
     with scoring_lock(engine, contacts), engine.begin() as connection:
         report("plan", 0, len(STEPS))
+        _refuse_replay(connection, contacts, moment, to_epoch(current))
         plan = plan_run(connection, model, read_checkpoint(connection, checkpoint), moment, full, contacts)
         if plan.targets is not None:
             load_targets(connection, plan.targets)
@@ -96,6 +100,33 @@ def score_store(
         write_checkpoint(connection, checkpoint, model, moment)
         report("write", len(STEPS), len(STEPS))
     return ScoreRunSummary(**summary, full=plan.full, why_full=plan.why_full, seconds=clock() - started)
+
+
+def _refuse_replay(connection: Connection, scope: ContactScope | None, as_of: int, now: int) -> None:
+    problem = live_moment_problem(connection, scope, as_of, now)
+    if problem:
+        raise InputError(
+            f"{problem}: live scores only move forward, so nothing was stored; "
+            "`scorebridge score --as-of` and `index --as-of` replay such a moment without storing it"
+        )
+
+
+def stale_scores_problem(engine: Engine, model: ScoringModel, scope: ContactScope, as_of: datetime) -> str | None:
+    """Why the scope's stored scores are not the ones computed with `model` at `as_of`; None when they are.
+
+    The sync asks this before it queues tasks or writes back, so scores computed at any other moment (a replay,
+    a run with another model file) can never reach the CRM.
+    """
+    with engine.connect() as connection:
+        checkpoint = read_checkpoint(connection, checkpoint_name(scope))
+    if checkpoint is None:
+        return "the connection's contacts have not been scored"
+    if checkpoint.model_version != model.version:
+        return f"the stored scores come from model {checkpoint.model_version[:12]}, not {model.version[:12]}"
+    if checkpoint.as_of != to_epoch(as_of):
+        stored = from_epoch(checkpoint.as_of).isoformat()
+        return f"the stored scores are as of {stored}, not this run's {as_of.isoformat()}"
+    return None
 
 
 @dataclass(frozen=True)
