@@ -5,10 +5,11 @@ BIN = $(VENV)/bin
 
 .PHONY: demo test lint bench dist clean
 
-$(BIN)/.installed: pyproject.toml
+# Runtime dependencies at the versions the image pins (deploy/constraints.txt), so tests run what ships.
+$(BIN)/.installed: pyproject.toml deploy/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c deploy/constraints.txt -e '.[dev]'
 	touch $@
 
 demo: $(BIN)/.installed
