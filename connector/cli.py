@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from connector.commands import evaluating, importing, operating, running, scoring, validating
+from connector.commands import evaluating, importing, operating, reporting, running, scoring, validating
 from connector.config import ConnectionConfig, ConnectorConfig
 from connector.crm import CrmAdapter
 from connector.errors import ConfigError, ScoreBridgeError
@@ -27,7 +27,7 @@ COMMANDS = {
     "Run": (running.sync, operating.serve, running.demo),
     "Configure": (running.init, validating.validate, running.setup),
     "Score": (scoring.score, scoring.explain, scoring.index, scoring.export),
-    "Evaluate": (evaluating.backtest,),
+    "Evaluate": (reporting.report, evaluating.backtest, evaluating.suggest),
     "Operate": (operating.runs, operating.status),
 }
 for panel, commands in COMMANDS.items():

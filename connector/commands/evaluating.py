@@ -99,3 +99,46 @@ def _scope_and_model(sources: StoreSources, connection: str | None):
     if not named:
         raise InputError(f"--connection {connection!r} is not a connection of the connector file")
     return ContactScope(named[0].crm, named[0].name), load_model(sources.model_path(connection))
+
+
+def suggest(
+    output: Path = typer.Option(Path("suggested.yaml"), "--output", "-o", help="The candidate model file to write."),
+    start: str | None = typer.Option(None, "--from", help="First moment (ISO 8601); default a year before --to."),
+    end: str | None = typer.Option(
+        None, "--to", help="Last moment (ISO 8601); default now minus --within, the last whose outcomes are known."
+    ),
+    every: str = typer.Option("30d", "--every", help="Step between moments: days (30d) or weeks (4w)."),
+    within: str = typer.Option(f"{DEFAULT_HORIZON_DAYS}d", "--within", help=WITHIN_HELP),
+    score: str = typer.Option("combined", "--score", help=SCORE_HELP + " Used to judge and pick the half-life."),
+    connection: str | None = typer.Option(None, "--connection", help=CONNECTION_HELP),
+    model: Path | None = typer.Option(None, "--model", "-m", help=LIVE_MODEL_HELP),
+    database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
+    config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
+) -> None:
+    """Suggest points from outcomes: a regularized logistic regression of winning on each rule's evidence,
+    trained on earlier moments and judged on later ones, written as a candidate model file.
+
+    The file has the current model's vocabulary, rules and stages, new points on the current model's scale,
+    and comments naming what changed and why; the held-out comparison is printed. Nothing is published or
+    stored: review the file, `scorebridge backtest --model` it, then point the connector file at it."""
+    from connector.analytics.cohorts import evaluation_moments
+    from connector.analytics.evaluation_console import print_backtest
+    from connector.analytics.suggest import suggest as suggest_points
+    from connector.analytics.suggested_model import write_suggestion
+    from connector.scoring.console import command_console
+
+    _check_score(score)
+    sources = StoreSources.read(config, database, model)
+    scope, current = _scope_and_model(sources, connection)
+    current_path = sources.model_path(connection)
+    if output.resolve() == current_path.resolve():
+        raise InputError(f"--output {output} is the model in use; suggest writes a candidate beside it, never over it")
+    step, horizon = days_of(every, "--every"), days_of(within, "--within")
+    last = parse_as_of(end) if end else parse_as_of(None) - timedelta(days=horizon)
+    first = parse_as_of(start) if start else last - timedelta(days=365)
+    moments = evaluation_moments(_ordered(first, last), last, step)
+    suggestion = suggest_points(sources.open_store(), current, moments, horizon, scope, score)
+    write_suggestion(output, current_path, current, suggestion)
+    console = command_console()
+    print_backtest(console, suggestion.held_out, title="Held-out moments, current (live) vs suggested (candidate)")
+    console.print(f"Wrote {output} (not in use; review it, then point the connector file at it).")

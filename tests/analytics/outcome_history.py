@@ -8,13 +8,17 @@ outcomes and their contact links), the way the syncs and `scorebridge import` le
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import yaml
 from sqlalchemy.engine import Engine
 
+from connector.cli import main
 from connector.scoring.model import ScoringModel, parse_model
-from connector.store import session_scope
+from connector.store import make_engine, session_scope, upgrade_store
 from connector.store.tables import Activity, ActivityKind, Contact, Outcome, OutcomeContact
 from tests.conftest import NOW
 
@@ -23,24 +27,48 @@ def days_before_now(days: float) -> datetime:
     return NOW - timedelta(days=days)
 
 
-def weighing(demo: float, open_: float, name: str) -> ScoringModel:
+def weighing_raw(demo: float, open_: float, name: str) -> dict:
     """A model whose only behaviour rules are a demo and an e-mail open, with these points; MQL at lead 30."""
-    return parse_model(
-        {
-            "name": name,
-            "activity_types": ["email_open", "demo_attended"],
-            "behavior": {
-                "rules": [
-                    {"type": "demo_attended", "points": demo, "label": "Demo attended"},
-                    {"type": "email_open", "points": open_, "label": "Email opened"},
-                ]
-            },
-            "stages": [
-                {"name": "prospect"},
-                {"name": "mql", "when": [{"score": "lead", "at_least": 30}], "notify": True},
-            ],
-        }
-    )
+    return {
+        "name": name,
+        "activity_types": ["email_open", "demo_attended"],
+        "behavior": {
+            "rules": [
+                {"type": "demo_attended", "points": demo, "label": "Demo attended"},
+                {"type": "email_open", "points": open_, "label": "Email opened"},
+            ]
+        },
+        "stages": [{"name": "prospect"}, {"name": "mql", "when": [{"score": "lead", "at_least": 30}], "notify": True}],
+    }
+
+
+def weighing(demo: float, open_: float, name: str) -> ScoringModel:
+    return parse_model(weighing_raw(demo, open_, name))
+
+
+def model_file(path: Path, raw: dict) -> Path:
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+def run_cli(monkeypatch, *arguments: str) -> int:
+    """`scorebridge ARGUMENTS` in this process; its exit code."""
+    monkeypatch.setattr(sys, "argv", ["scorebridge", *arguments])
+    try:
+        main()
+    except SystemExit as done:
+        return done.code or 0
+    return 0
+
+
+def store_with_history(folder: Path) -> str:
+    """A SQLite store made as the commands make one (migrations), holding the synthetic year; its URL."""
+    url = f"sqlite:///{folder / 'store.db'}"
+    engine = make_engine(url)
+    upgrade_store(engine)
+    build_history(engine)
+    engine.dispose()
+    return url
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
-import yaml
 from sqlmodel import select
 
 from connector.analytics.backtest import backtest
 from connector.analytics.cohorts import evaluation_moments
 from connector.analytics.measures import MIN_PER_CLASS
-from connector.cli import main
 from connector.errors import TooFewOutcomesError
-from connector.store import make_engine, session_scope, upgrade_store
+from connector.store import session_scope
 from connector.store.tables import Outcome
-from tests.analytics.outcome_history import build_history, days_before_now, weighing
+from tests.analytics.outcome_history import (
+    build_history,
+    days_before_now,
+    model_file,
+    run_cli,
+    store_with_history,
+    weighing,
+    weighing_raw,
+)
 
 OPENS = weighing(demo=1, open_=10, name="weighs opens")
 DEMOS = weighing(demo=30, open_=1, name="weighs demos")
@@ -58,39 +63,9 @@ def test_a_history_without_enough_wins_says_how_many_it_needs(engine):
         backtest(engine, OPENS, DEMOS, MOMENTS, horizon_days=60)
 
 
-def _cli(monkeypatch, *arguments: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["scorebridge", *arguments])
-    try:
-        main()
-    except SystemExit as done:
-        return done.code or 0
-    return 0
-
-
-def _write_model(path, model_name: str, demo: float, open_: float):
-    raw = {
-        "name": model_name,
-        "activity_types": ["email_open", "demo_attended"],
-        "behavior": {
-            "rules": [
-                {"type": "demo_attended", "points": demo, "label": "Demo attended"},
-                {"type": "email_open", "points": open_, "label": "Email opened"},
-            ]
-        },
-        "stages": [{"name": "prospect"}, {"name": "mql", "when": [{"score": "lead", "at_least": 30}], "notify": True}],
-    }
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def store_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = make_engine(url)
-    upgrade_store(engine)
-    build_history(engine)
-    engine.dispose()
-    return url
+    return store_with_history(tmp_path)
 
 
 def _window() -> tuple[str, ...]:
@@ -98,15 +73,15 @@ def _window() -> tuple[str, ...]:
 
 
 def test_the_command_prints_both_models_side_by_side_and_as_json(store_url, tmp_path, monkeypatch, capsys):
-    live = _write_model(tmp_path / "live.yaml", "weighs opens", 1, 10)
-    candidate = _write_model(tmp_path / "candidate.yaml", "weighs demos", 30, 1)
+    live = model_file(tmp_path / "live.yaml", weighing_raw(1, 10, "weighs opens"))
+    candidate = model_file(tmp_path / "candidate.yaml", weighing_raw(30, 1, "weighs demos"))
     common = ("--model", str(candidate), "--live-model", str(live), "--database", store_url, "--within", "60d")
 
-    assert _cli(monkeypatch, "backtest", *common, *_window()) == 0
+    assert run_cli(monkeypatch, "backtest", *common, *_window()) == 0
     table = capsys.readouterr().out
     assert "live: weighs opens" in table and "candidate: weighs demos" in table and "MQL -> won" in table
 
-    assert _cli(monkeypatch, "backtest", *common, *_window(), "--json") == 0
+    assert run_cli(monkeypatch, "backtest", *common, *_window(), "--json") == 0
     figures = json.loads(capsys.readouterr().out)
     assert figures["candidate"]["auc"] > figures["live"]["auc"]
     assert len(figures["moments"]) == len(MOMENTS)
@@ -118,16 +93,16 @@ def test_a_candidate_that_does_not_validate_is_one_line_naming_file_and_key(stor
         "activity_types: [email_open]\nbehavior: {rules: [{type: email_open, points: ten}]}\nstages: [{name: a}]\n"
     )
 
-    assert _cli(monkeypatch, "backtest", "--model", str(broken), "--database", store_url) == 2
+    assert run_cli(monkeypatch, "backtest", "--model", str(broken), "--database", store_url) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith(f"error: {broken}: behavior.rules[0].points:") and "\n" not in error
 
 
 def test_too_few_outcomes_exits_non_zero_with_one_line(tmp_path, monkeypatch, capsys):
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
-    candidate = _write_model(tmp_path / "candidate.yaml", "weighs demos", 30, 1)
+    candidate = model_file(tmp_path / "candidate.yaml", weighing_raw(30, 1, "weighs demos"))
 
-    assert _cli(monkeypatch, "backtest", "--model", str(candidate), "--database", empty, *_window()) == 1
+    assert run_cli(monkeypatch, "backtest", "--model", str(candidate), "--database", empty, *_window()) == 1
     error = capsys.readouterr().err.strip()
     assert "too few outcomes" in error and f"at least {MIN_PER_CLASS}" in error and "\n" not in error
 
@@ -141,8 +116,8 @@ def test_too_few_outcomes_exits_non_zero_with_one_line(tmp_path, monkeypatch, ca
     ],
 )
 def test_bad_options_are_one_line(tmp_path, monkeypatch, capsys, arguments, message):
-    candidate = _write_model(tmp_path / "candidate.yaml", "weighs demos", 30, 1)
+    candidate = model_file(tmp_path / "candidate.yaml", weighing_raw(30, 1, "weighs demos"))
     database = f"sqlite:///{tmp_path / 'store.db'}"
 
-    assert _cli(monkeypatch, "backtest", "--model", str(candidate), "--database", database, *arguments) == 2
+    assert run_cli(monkeypatch, "backtest", "--model", str(candidate), "--database", database, *arguments) == 2
     assert message in capsys.readouterr().err
