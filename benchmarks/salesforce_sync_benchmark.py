@@ -7,7 +7,9 @@ written records come back: the "echo"); another no-change sync; a sync after --c
 contacts changed (half get a C-level title or lose it, half a new meeting); its echo; one more no-change sync.
 The minimum is what the changes alone require: per stream one Composite call for the first pages of its objects,
 plus a page per further 2,000 changed rows of an object; a collection call per 200 changed records of each type
-written, and per 200 follow-up tasks created.
+written, and per 200 follow-up tasks created. With the mapping's `outcomes` section the outcomes stream is a third
+stream: a first sync must read every Opportunity, every OpportunityContactRole and every Lead converted into an
+opportunity (counted in the org, as the other objects are); later phases change no opportunity.
 Issue 4's goals: a ratio <= 1.05, and a no-change sync of <= 3 calls that writes nothing.
 """
 
@@ -59,6 +61,12 @@ WRITE_BATCH = 200  # sObject Collections
 #: "Send Multiple Requests Using Composite").
 COMPOSITE_QUERIES = 5
 CONTACT_OBJECTS = ("Lead", "Contact")
+#: What an outcome is made of, by a label of its own (the contacts stream reads Lead too): (object, filters).
+OUTCOME_OBJECTS = {
+    "Opportunity": ("Opportunity", []),
+    "OpportunityContactRole": ("OpportunityContactRole", []),
+    "Lead converted into an opportunity": ("Lead", ["ConvertedOpportunityId != null"]),
+}
 SCORE_FIELD_PREFIX = "ScoreBridge_"  # the write-back fields `scorebridge setup` creates
 C_LEVEL = r"\b(ceo|cto|cfo|coo|cmo|chief|founder|co-founder|owner|president)\b"  # as in mappings/scoring.yaml
 
@@ -97,7 +105,7 @@ def _benchmark(workdir: Path, sandbox: RunningSandbox, mapping: Path, share: flo
     bench = SyncBench(workdir, _connection(sandbox.info, mapping), sandbox.server)
     print("setup:", len(bench.adapter().setup()), "fields created")
     streams = _stream_counts(bench.adapter())
-    counts = {name: count for objects in streams.values() for name, count in objects.items()}
+    counts = {name: count for objects in streams.values() for name, count in objects.items()}  # labels differ
     print("rows the first sync must read:", listing(counts), flush=True)
     people = sum(streams["contacts"].values())
     first = Changes(counts, streams["contacts"])
@@ -182,7 +190,13 @@ def _stream_counts(adapter: Any) -> dict[str, dict[str, int]]:
         where[name] = [] if None in conditions else [" OR ".join(f"({c})" for c in conditions)]
     counted = {name: adapter.client.count(soql.count(name, rows), what=f"count {name}") for name, rows in where.items()}
     streams = {"contacts": list(mapping.objects), "activities": list(mapping.activity_objects())}
-    return {stream: {name: counted[name] for name in names} for stream, names in streams.items()}
+    counts = {stream: {name: counted[name] for name in names} for stream, names in streams.items()}
+    if mapping.outcomes is not None:
+        counts["outcomes"] = {
+            label: adapter.client.count(soql.count(name, rows), what=f"count {label}")
+            for label, (name, rows) in OUTCOME_OBJECTS.items()
+        }
+    return counts
 
 
 def _minimum(changes: Changes, streams: Mapping[str, Mapping[str, int]], report: SyncReport) -> int:
