@@ -72,7 +72,9 @@ def _role_touched(row: Row) -> Touched | None:
 class OutcomeAssembler:
     """Turns each page of touched opportunities into outcome records with their contacts, keeping its bookmark."""
 
-    def __init__(self, client: SalesforceClient, options: OutcomeOptions, *, base: Sequence[str], page_size: int):
+    def __init__(
+        self, client: SalesforceClient, options: OutcomeOptions, *, base: Sequence[str], page_size: int
+    ) -> None:
         self._client = client
         self._options = options
         self._base = base

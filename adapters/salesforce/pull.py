@@ -1,4 +1,4 @@
-"""Incremental reads of a stream (contacts, activities) that may span several Salesforce objects.
+"""Incremental reads of a stream (contacts, activities, outcomes) that may span several Salesforce objects.
 
 Each object is queried in ascending (SystemModstamp, Id) order and the objects are merged in that same order, so
 one bookmark covers the whole stream and every page's bookmark is safe to commit once the page is stored.

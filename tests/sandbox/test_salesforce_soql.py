@@ -181,3 +181,18 @@ def test_relative_date_literals_count_utc_days_back_from_the_org_clock(org):
     assert names(org, "SELECT LastName FROM Lead WHERE CreatedDate < LAST_N_DAYS:299") == ["Ada", "Cy"]
     assert names(org, "SELECT LastName FROM Lead WHERE CreatedDate = TODAY") == []
     assert names(org, "SELECT LastName FROM Lead WHERE CreatedDate = N_DAYS_AGO:245") == ["Bob"]
+
+
+def test_a_single_currency_org_refuses_currency_iso_code_and_roles_follow_their_opportunity(org):
+    error = error_of(org, "SELECT Id, CurrencyIsoCode FROM Opportunity")
+    assert error.error_code == "INVALID_FIELD" and "No such column 'CurrencyIsoCode' on entity 'Opportunity'" in str(
+        error
+    )
+    (contact,) = [row["Id"] for row in org.rows("Contact") if row["LastName"] == "Ada"]
+    deal = org.insert("Opportunity", {"Name": "Acme", "StageName": "Qualification", "CloseDate": "2026-12-01"})
+    org.insert("OpportunityContactRole", {"OpportunityId": deal, "ContactId": contact, "IsPrimary": True})
+    roles = f"SELECT ContactId FROM OpportunityContactRole WHERE OpportunityId IN ('{deal}')"
+    assert [row["ContactId"] for row in bind(parse(roles), org).run(org, include_deleted=False)] == [contact]
+    org.delete("Opportunity", deal)  # its roles go with it, into the recycle bin
+    assert bind(parse(roles), org).run(org, include_deleted=False) == []
+    assert [row["IsDeleted"] for row in bind(parse(roles), org).run(org, include_deleted=True)] == [True]
