@@ -125,4 +125,5 @@ def _print_import_report(done, report: Path | None) -> None:
         f"{stored.unchanged} already up to date, {stored.deleted} deleted, {done.skipped} skipped "
         f"({done.rejected_rows} unusable, {stored.skipped} {_STORE_SKIPS[done.what]}), {done.warnings} warning(s)"
         + (f"; {stored.unlinked} contact(s) named that the store does not hold (left out)" if stored.unlinked else "")
+        + (f"; {stored.cleaned} row(s) with values the store cannot hold, cleaned" if stored.cleaned else "")
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from connector.errors import InputError
 from connector.importer.activities import ActivityRules, activity_chunks
 from connector.importer.background import KindIndexes, resolved_chunks_in_background
 from connector.importer.contacts import REQUIRED_CONTACT_COLUMNS, contact_record
@@ -26,6 +27,7 @@ from connector.importer.outcomes import REQUIRED_OUTCOME_COLUMNS, OutcomeRows
 from connector.private_files import open_private
 from connector.store.contact_emails import contacts_by_email
 from connector.store.records import ActivityWriter, UpsertCounts, bulk_page_cache, upsert_contacts, upsert_outcomes
+from connector.store.storable import CONTACT_COLUMNS, storable_ids
 
 __all__ = [
     "ImportReport",
@@ -38,6 +40,8 @@ __all__ = [
 
 #: Activity files above this size (about 100,000 rows) are parsed in a second process while this one writes.
 BACKGROUND_PARSE_BYTES = 8_000_000
+SOURCE_LIMIT = CONTACT_COLUMNS.source.type.length
+INSTANCE_LIMIT = CONTACT_COLUMNS.instance.type.length
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ def import_contacts(
     assume_utc: bool = False,
 ) -> ImportReport:
     """Upsert the contacts of a CSV or JSON Lines file, in one transaction."""
+    _check_names(source, instance)
     log = ProblemLog(str(path))
     with table_rows(path, file_format, REQUIRED_CONTACT_COLUMNS, log) as rows:
         records = (contact_record(line, row, log, assume_utc) for line, row in rows)
@@ -96,6 +101,7 @@ def import_activities(
     With ``activity_types`` (a scoring model's vocabulary), rows of any other type are rejected. Files larger
     than `BACKGROUND_PARSE_BYTES` are parsed in a second process unless ``parse_in_background`` says otherwise.
     """
+    _check_names(source, instance)
     log = ProblemLog(str(path))
     rules = ActivityRules(assume_utc, activity_types)
     if parse_in_background is None:
@@ -130,6 +136,7 @@ def import_outcomes(
     The whole file is read before anything is written (outcomes are few: tens of thousands), so that rows of the
     same outcome can be merged wherever they are in the file.
     """
+    _check_names(source, instance)
     log = ProblemLog(str(path))
     outcomes = OutcomeRows()
     with table_rows(path, file_format, REQUIRED_OUTCOME_COLUMNS, log) as rows:
@@ -139,6 +146,13 @@ def import_outcomes(
         records, unknown_emails = outcomes.records(by_email)
         counts = upsert_outcomes(connection, source, instance, records) + UpsertCounts(unlinked=unknown_emails)
     return _report(path, "outcomes", counts, log, rows_read=outcomes.rows)
+
+
+def _check_names(source: str, instance: str) -> None:
+    """--source and --instance are stored on every row, in columns PostgreSQL keeps to a length (`tables.Contact`)."""
+    for option, value, limit in (("--source", source, SOURCE_LIMIT), ("--instance", instance, INSTANCE_LIMIT)):
+        if not value or not storable_ids((value,), limit):
+            raise InputError(f"{option} {value!r}: give 1 to {limit} characters (no NUL)")
 
 
 def _report(path: Path, what: str, counts: UpsertCounts, log: ProblemLog, rows_read: int | None = None) -> ImportReport:

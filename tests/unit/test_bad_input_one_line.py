@@ -21,13 +21,19 @@ def no_store_from_the_environment(monkeypatch):
 
 def scorebridge(monkeypatch, capsys, *arguments: str) -> tuple[int, str]:
     """Exit code and stderr of one command run through the console entry point."""
+    code, _, err = scorebridge_output(monkeypatch, capsys, *arguments)
+    return code, err
+
+
+def scorebridge_output(monkeypatch, capsys, *arguments: str) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["scorebridge", *arguments])
     try:
         main()
         code = 0
     except SystemExit as done:
         code = done.code or 0
-    return code, capsys.readouterr().err
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 def one_line(stderr: str) -> str:
@@ -121,3 +127,26 @@ def test_a_secret_written_in_the_connector_file(monkeypatch, capsys, tmp_path):
     line = one_line(err)
     assert line.startswith(f"error: {config}: connections[0].settings.access_token: ")
     assert "a secret is never written in the connector file" in line and SECRET not in line
+
+
+def test_an_import_source_longer_than_the_store_keeps(monkeypatch, capsys, tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("crm_id\nL1\n")
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+
+    code, err = scorebridge(
+        monkeypatch, capsys, "import", "contacts", str(contacts), "--database", store, "--source", "s" * 21
+    )
+
+    assert code == 2 and one_line(err) == f"error: --source '{'s' * 21}': give 1 to 20 characters (no NUL)"
+
+
+def test_an_import_says_how_many_rows_it_cleaned(monkeypatch, capsys, tmp_path):
+    contacts = tmp_path / "contacts.jsonl"
+    contacts.write_text('{"crm_id": "L1", "title": "CTO\\u0000"}\n')
+
+    code, out, _ = scorebridge_output(
+        monkeypatch, capsys, "import", "contacts", str(contacts), "--database", f"sqlite:///{tmp_path}/s.db"
+    )
+
+    assert code == 0 and "1 row(s) with values the store cannot hold, cleaned" in out
