@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from connector.crm import ActivityRecord, ContactRecord, OutcomeRecord
-from connector.store.tables import Activity, Contact
+from connector.store.tables import Activity, Contact, Outcome, OutcomeContact
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
@@ -35,6 +35,8 @@ CONTACT_COLUMNS = Contact.__table__.c  # type: ignore[attr-defined]
 CRM_ID_LIMIT = CONTACT_COLUMNS.crm_id.type.length
 OBJECT_TYPE_LIMIT = CONTACT_COLUMNS.object_type.type.length
 SOURCE_ID_LIMIT = Activity.__table__.c.source_id.type.length  # type: ignore[attr-defined]
+OUTCOME_COLUMNS = Outcome.__table__.c  # type: ignore[attr-defined]
+ROLE_LIMIT = OutcomeContact.__table__.c.role.type.length  # type: ignore[attr-defined]
 #: PostgreSQL's `integer` (https://www.postgresql.org/docs/current/datatype-numeric.html).
 INTEGER_RANGE = range(-(2**31), 2**31)
 #: Record fields stored in `integer` columns (`tables.Contact`).
@@ -51,6 +53,12 @@ FIELD_LIMITS: dict[type, dict[str, int]] = {
         "source_id": SOURCE_ID_LIMIT,
         "contact_object_type": OBJECT_TYPE_LIMIT,
         "contact_crm_id": CRM_ID_LIMIT,
+    },
+    OutcomeRecord: {
+        "object_type": OUTCOME_COLUMNS.object_type.type.length,
+        "crm_id": OUTCOME_COLUMNS.crm_id.type.length,
+        "stage": OUTCOME_COLUMNS.stage.type.length,
+        "pipeline": OUTCOME_COLUMNS.pipeline.type.length,
     },
 }
 
@@ -109,11 +117,13 @@ class Screened:
         return kept
 
     def _screen_roles(self, record: OutcomeRecord, counted: bool) -> OutcomeRecord:
-        """The record with its contacts' roles cleaned (a role is a value); a record is counted as cleaned once."""
-        if all_storable(link.role for link in record.contacts):
+        """The record with its contacts' roles made storable (a role is a value); a record is counted as cleaned
+        once."""
+        roles = [link.role for link in record.contacts if link.role is not None]
+        if all_storable(roles) and all(len(role) <= ROLE_LIMIT for role in roles):
             return record
         self.cleaned += not counted
-        return replace(record, contacts=[replace(link, role=storable_value(link.role)) for link in record.contacts])
+        return replace(record, contacts=[replace(link, role=_storable_role(link.role)) for link in record.contacts])
 
     def _screen(self, record, identity: tuple[str, ...]):
         values = vars(record)
@@ -126,6 +136,10 @@ class Screened:
         self.cleaned += 1
         cleaned = {name: None if name in too_long else storable_value(value) for name, value in values.items()}
         return replace(record, **cleaned)
+
+
+def _storable_role(role: str | None) -> str | None:
+    return None if role is None or len(role) > ROLE_LIMIT else storable_text(role)
 
 
 def _too_large(values: Mapping[str, object], limits: Mapping[str, int]) -> set[str]:

@@ -193,3 +193,17 @@ def test_a_currency_that_is_no_iso_code_is_left_empty(engine):
     store_outcomes(engine, opportunity("006X", currency="euro"), opportunity("006Y", currency="eur"))
 
     assert (stored_outcome(engine, "006X").currency, stored_outcome(engine, "006Y").currency) == (None, "EUR")
+
+
+def test_values_too_long_for_their_column_are_left_empty_and_an_id_too_long_skips_its_outcome(engine):
+    store_contacts(engine, contact("003A"))
+
+    counts = store_outcomes(
+        engine,
+        opportunity("006X", role("003A", name="Champion " * 20), stage="Stage " * 30),
+        opportunity("006" + "9" * 70, role("003A")),
+    )
+
+    assert counts == UpsertCounts(read=2, inserted=1, skipped=1, cleaned=1)
+    assert stored_outcome(engine, "006X").stage is None
+    assert links_of(engine, "006X") == {("003A", None, False)}
