@@ -92,7 +92,13 @@ class SalesforceAdapter:
             return iter(())
         stream = since.stream if since else OUTCOME_STREAM
         touched = self._reader.pages(stream, stream_objects(BASE_FIELDS, options, since), since)
-        assembler = OutcomeAssembler(self.client, options, base=BASE_FIELDS, page_size=self.mapping.pull.page_size)
+        assembler = OutcomeAssembler(
+            self.client,
+            options,
+            base=BASE_FIELDS,
+            page_size=self.mapping.pull.page_size,
+            link_leads="Lead" in self.mapping.objects,  # a lead the store never reads would link to nothing
+        )
         return assembler.pages(touched)
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:

@@ -229,10 +229,12 @@ def won_or_lost(stage: Any, is_won: bool | None, is_closed: bool | None, options
     return won, lost
 
 
-def outcome_contacts(roles: Sequence[Mapping[str, Any]], leads: Sequence[Mapping[str, Any]]) -> list[OutcomeContact]:
-    """An opportunity's contacts: one per contact role (the primary one wins when a contact has several), then each
-    lead converted into it with its contact's role, so the lead's history before conversion counts too; primary
-    first."""
+def outcome_contacts(
+    roles: Sequence[Mapping[str, Any]], leads: Sequence[Mapping[str, Any]], *, with_leads: bool = True
+) -> list[OutcomeContact]:
+    """An opportunity's contacts: one per contact role (the primary one wins when a contact has several), then the
+    contact each lead converted into it became, and (`with_leads`: when leads are read at all) the lead itself with
+    its contact's role, so the lead's history before conversion counts too; primary first."""
     people: dict[tuple[str, str], OutcomeContact] = {}
     for role in roles:
         contact_id = field_value(role, "ContactId")
@@ -249,7 +251,8 @@ def outcome_contacts(roles: Sequence[Mapping[str, Any]], leads: Sequence[Mapping
         if contact is None and contact_id:
             contact = people[("Contact", str(contact_id))] = OutcomeContact("Contact", str(contact_id))
         role, primary = (contact.role, contact.primary) if contact else (None, False)
-        people[("Lead", str(lead["Id"]))] = OutcomeContact("Lead", str(lead["Id"]), role, primary)
+        if with_leads:
+            people[("Lead", str(lead["Id"]))] = OutcomeContact("Lead", str(lead["Id"]), role, primary)
     return sorted(people.values(), key=lambda person: (not person.primary, person.object_type, person.crm_id))
 
 

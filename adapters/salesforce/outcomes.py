@@ -73,8 +73,15 @@ class OutcomeAssembler:
     """Turns each page of touched opportunities into outcome records with their contacts, keeping its bookmark."""
 
     def __init__(
-        self, client: SalesforceClient, options: OutcomeOptions, *, base: Sequence[str], page_size: int
+        self,
+        client: SalesforceClient,
+        options: OutcomeOptions,
+        *,
+        base: Sequence[str],
+        page_size: int,
+        link_leads: bool = True,
     ) -> None:
+        self._link_leads = link_leads
         self._client = client
         self._options = options
         self._base = base
@@ -98,9 +105,14 @@ class OutcomeAssembler:
         records = []
         for key in wanted:
             if key in rows:
-                contacts = [] if is_deleted(rows[key]) else outcome_contacts(roles.get(key, []), leads.get(key, []))
-                records.append(outcome_record(rows[key], contacts, self._options))
+                records.append(outcome_record(rows[key], self._contacts(rows[key], roles, leads), self._options))
         return records, len(wanted) - len(records)
+
+    def _contacts(self, row: Row, roles: Mapping[str, list[Row]], leads: Mapping[str, list[Row]]) -> list[Any]:
+        if is_deleted(row):
+            return []
+        key = str(row["Id"])
+        return outcome_contacts(roles.get(key, []), leads.get(key, []), with_leads=self._link_leads)
 
     def _look_up(self, missing: Sequence[str], live: Sequence[str]) -> dict[str, list[Row]]:
         """Opportunity rows by id (deleted ones too), current roles and converted leads of the live ones."""

@@ -183,3 +183,12 @@ def test_contacts_are_listed_once_even_with_two_roles(sandbox, org):
     assert [c for c in deal.contacts if c.crm_id == org.buyer] == [
         OutcomeContact("Contact", org.buyer, "Decision Maker", True)
     ]
+
+
+def test_a_mapping_that_reads_no_leads_links_the_contact_a_lead_became_and_not_the_lead(sandbox, org):
+    sandbox.app.store.delete("OpportunityContactRole", org.buyer_role)  # the converted buyer has no role left
+    mapping = small_mapping(objects={"Contact": {"fields": {"email": "Email"}}}, outcomes=OUTCOMES, pull=PULL)
+    settings = SalesforceSettings(**sandbox_login(sandbox, max_wait_seconds=5))
+    adapter = SalesforceAdapter(settings, mapping, sleep=RecordedSleep(), environ=SECRETS, clock=sandbox.app.clock)
+    (deal,), _ = _pull(adapter, None)
+    assert _people(deal) == [("Contact", org.buyer, None, False), ("Contact", org.evaluator, "Evaluator", False)]
