@@ -16,6 +16,7 @@ from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.contacts import ContactReader
 from adapters.hubspot.limiter import Clock, RateLimiter, Sleep
 from adapters.hubspot.mapping import HubSpotMapping, load_mapping
+from adapters.hubspot.outcomes import OutcomeReader
 from adapters.hubspot.portal import PortalMemory, PortalRegistry
 from adapters.hubspot.settings import Credentials, HubSpotSettings, read_credentials
 from adapters.hubspot.setup import check_mapping, ensure_schema
@@ -25,6 +26,7 @@ from connector.crm import (
     ApiUsage,
     Bookmark,
     ContactRecord,
+    OutcomeRecord,
     Page,
     ScoreWrite,
     TaskRequest,
@@ -64,7 +66,7 @@ def portal_key(settings: HubSpotSettings, credentials: Credentials) -> str:
 
 
 class HubSpotAdapter:
-    """Pulls contacts and engagement from a portal, writes scores and tasks back, within its API limits."""
+    """Pulls contacts, engagement and deals from a portal, writes scores and tasks back, within its API limits."""
 
     def __init__(
         self,
@@ -94,6 +96,7 @@ class HubSpotAdapter:
         self._contacts = ContactReader(self.client, mapping, lookback=lookback, now=now, echoes=self.memory.echoes)
         self._activities = ActivityReader(self.client, mapping, lookback=lookback, now=now)
         self._activities.contacts_verdict = self._contacts.take_verdict
+        self._outcomes = OutcomeReader(self.client, mapping, lookback=lookback, now=now)
 
     @classmethod
     def from_connection(
@@ -137,6 +140,9 @@ class HubSpotAdapter:
 
     def pull_activities(self, since: Bookmark | None) -> Iterator[Page[ActivityRecord]]:
         return self._activities.pull(since)
+
+    def pull_outcomes(self, since: Bookmark | None) -> Iterator[Page[OutcomeRecord]]:
+        return self._outcomes.pull(since)
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         return write_scores(self.client, self.mapping.write_back, writes, self.memory.echoes)

@@ -12,11 +12,13 @@ from adapters.hubspot.portal import WriteEchoes
 from adapters.hubspot.pull import (
     LIST_PAGE_SIZE,
     MODIFIED,
+    archived_at,
     aware,
     list_pages,
     modified_at,
     parse_timestamp,
     read_associations,
+    read_start,
     search_modified_since,
 )
 from adapters.value_map import UnlistedValue
@@ -68,7 +70,7 @@ class ContactReader:
             last = page.bookmark or last
             yield page
         self.changed_since_bookmark = changed
-        yield Page([], _read_start(last, run_start))
+        yield Page([], read_start(last, run_start))
 
     def take_verdict(self) -> bool | None:
         """Whether the last complete increment saw a change; None when unknown or already taken."""
@@ -100,7 +102,7 @@ class ContactReader:
         # Search never returns archived records, and the archived list cannot be filtered: read it and keep
         # those archived since the start of this increment.
         for objects in list_pages(self.client, OBJECT_TYPE, ["hs_object_id", "email", MODIFIED], archived=True):
-            recent = [obj for obj in objects if (_archived_at(obj) or start) >= start]
+            recent = [obj for obj in objects if (archived_at(obj) or start) >= start]
             if recent:
                 yield Page(self._records(recent, archived=True), None)
 
@@ -124,17 +126,6 @@ class ContactReader:
             answer = self.client.call("read companies", api.read, "companies", body)
             found.update({str(company.id): company.properties or {} for company in answer.results or []})
         return {contact: found[company] for contact, company in first.items() if company in found}
-
-
-def _read_start(last: Bookmark, run_start: datetime) -> Bookmark:
-    """Where an increment read to its end may leave the bookmark: at the read's start, never behind ``last``.
-
-    Without this a quiet portal's bookmark stays at the last contact read (often our own write-back), and every
-    later run re-reads everything modified in the lookback before it. Anything committed before the read started
-    but not yet searchable (index lag, clock skew) is still re-read next time, as long as it lags by less than the
-    lookback.
-    """
-    return Bookmark(STREAM, run_start) if run_start > last.modified_at else last
 
 
 def _newer(record: ContactRecord, bookmark: datetime) -> bool:
@@ -212,7 +203,3 @@ def _count(raw: str) -> int:
     text = raw.strip().rstrip("+")
     low, _, _ = text.partition("-") if "-" in text[1:] else (text, "", "")
     return int(float(low))
-
-
-def _archived_at(obj: Any) -> datetime | None:
-    return aware(getattr(obj, "archived_at", None))

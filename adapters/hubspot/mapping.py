@@ -241,11 +241,48 @@ class TaskMapping(_Frozen):
     priority: Literal["LOW", "MEDIUM", "HIGH"] = "MEDIUM"
 
 
+class OutcomeMapping(_Frozen):
+    """Deals as outcomes: which pipelines count, which stages are won or lost, where a deal's lead source is.
+
+    Stage and pipeline ids are internal ids (``closedwon``, or a number for stages an admin added), as the
+    pipelines API lists them; `scorebridge validate --online` names any the portal does not have.
+    """
+
+    #: Pipeline ids whose deals are outcomes; empty: every deal pipeline.
+    pipelines: tuple[str, ...] = ()
+    #: Stage ids that count as won / lost. With neither list, HubSpot's own flags decide (hs_is_closed_won, and
+    #: hs_is_closed: the pipeline's closed stages, won when their probability is 1.0).
+    won_stages: tuple[str, ...] = ()
+    lost_stages: tuple[str, ...] = ()
+    #: The deal property holding the lead source (long form: with a value map); a plain name that is also the
+    #: contact mapping's lead_source property uses that property's value map.
+    lead_source: str | PropertyMap | None = None
+    #: Deal -> contact association labels that mark a deal's primary contact (HubSpot defines no primary for
+    #: deal -> contact, so portals label one, e.g. "Decision Maker"); the first label is the contact's role.
+    primary_labels: tuple[str, ...] = ()
+    #: Read archived deals every incremental run (one listing call or more) or only at the first backfill.
+    archived: Literal["every_run", "backfill"] = "every_run"
+
+    def stage_ids(self) -> frozenset[str]:
+        return frozenset({*self.won_stages, *self.lost_stages})
+
+
 class HubSpotMapping(_Frozen):
     contact: ContactMapping
     activities: ActivityMapping = ActivityMapping()
     write_back: WriteBack
     tasks: TaskMapping = TaskMapping()
+    #: Without this section ScoreBridge reads no deals (pull_outcomes yields nothing and calls nothing).
+    outcomes: OutcomeMapping | None = None
+
+    def lead_source_map(self) -> tuple[str | None, ValueMap | None]:
+        """The deal property holding the lead source, and how its values become ScoreBridge's words."""
+        source = self.outcomes.lead_source if self.outcomes else None
+        if isinstance(source, PropertyMap):
+            return source.property, ValueMap(**source.model_dump(exclude={"property"}))
+        if source and self.contact.properties.get("lead_source") == source:
+            return source, self.contact.values.get("lead_source")
+        return source, None
 
     def activity_types(self) -> frozenset[str]:
         return self.activities.activity_types()

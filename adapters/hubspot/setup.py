@@ -12,6 +12,7 @@ from typing import Any
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.errors import HubSpotApiError
 from adapters.hubspot.mapping import HubSpotMapping, WriteProperty
+from adapters.hubspot.pipelines import DealPipelines
 
 ALREADY_EXISTS = "OBJECT_ALREADY_EXISTS"
 TASK_KEY_LABEL = "ScoreBridge task key"
@@ -50,6 +51,10 @@ def check_mapping(client: HubSpotClient, mapping: HubSpotMapping) -> list[str]:
     )
     problems += _missing(schema, "tasks", [mapping.tasks.key_property], "tasks.key_property", advice="run setup")
     problems += _lifecycle_problems(schema, mapping)
+    if mapping.outcomes is not None:
+        source, _ = mapping.lead_source_map()
+        problems += _missing(schema, "deals", [source] if source else [], "mapping outcomes.lead_source")
+        problems += DealPipelines.read(client).problems(mapping.outcomes)
     return problems
 
 

@@ -75,6 +75,7 @@ def test_scorebridge_follow_up_tasks_are_not_read_back_as_engagement(sandbox, ad
 
 
 def test_an_increment_searches_engagements_and_reads_associations_in_one_batch_per_page(sandbox, adapter, fake_time):
+    adapter.setup()  # the tasks key property exists before a sync pulls (its check stops it otherwise)
     ann = add_contact(sandbox, "ann@example.com")
     sandbox.app.portal.insert(
         "notes", {"hs_timestamp": "2026-09-01T00:00:00Z"}, {"contacts": [ann]}, modified_at=START - timedelta(days=30)
@@ -135,6 +136,7 @@ def test_form_submissions_and_behavioral_events_become_activities(sandbox, adapt
 
 
 def test_form_submissions_older_than_the_start_stop_the_read(sandbox, adapter):
+    adapter.setup()  # the tasks key property exists before a sync pulls (its check stops it otherwise)
     add_contact(sandbox, "ann@example.com")
     store = sandbox.app.portal.marketing
     store.add_form(Form("f-1", "Contact Us", START - timedelta(days=90)))
@@ -178,6 +180,7 @@ def test_a_gated_increment_reads_every_source_once_a_contact_changed(sandbox, ma
     raw = mapping.model_dump()
     raw["activities"]["skip_unless_contacts_changed"] = True
     adapter = make_adapter(sandbox, mapping=HubSpotMapping.model_validate(raw))
+    adapter.setup()  # the tasks key property exists before a sync pulls (its check stops it otherwise)
     ann = add_contact(sandbox, "ann@example.com")
     note = sandbox.app.insert("notes", {"hs_timestamp": "2026-11-01T11:59:00Z"}, {"contacts": [ann]})
     found, _ = activities(adapter, Bookmark("activities", START - timedelta(days=1)))
@@ -199,6 +202,7 @@ def test_a_sync_with_nothing_changed_costs_two_calls(sandbox, adapter, fake_time
 
 
 def test_a_contact_changed_after_the_bookmark_opens_the_activity_sources(sandbox, adapter, fake_time):
+    adapter.setup()  # the tasks key property exists before a sync pulls (its check stops it otherwise)
     ann = add_contact(sandbox, "ann@example.com")
     contacts_bookmark = list(adapter.pull_contacts(None))[-1].bookmark
     activities_bookmark = activities(adapter)[1][-1].bookmark
