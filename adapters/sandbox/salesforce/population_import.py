@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.sandbox.outcomes import Deal, generate_outcomes
+from adapters.sandbox.salesforce import deal_records
 from adapters.sandbox.salesforce.records import RecordStore
 from adapters.sandbox.salesforce.values import format_datetime
 
@@ -41,8 +42,6 @@ MEMBER_STATUS = {"webinar_registered": "Registered", "webinar_attended": "Attend
 #: Later statuses win when one person has several touches of one campaign.
 MEMBER_STATUS_RANK = {"Registered": 1, "Submitted": 2, "Attended": 3}
 SKIPPED_KINDS = frozenset({"page_view"})
-#: An open deal's expected close date, after it was created (the generator's longest time to close).
-EXPECTED_CLOSE = timedelta(days=45)
 #: A custom field Developer Edition orgs ship with on Lead; the sandbox adds it to Contact as well.
 PRODUCT_INTEREST = "ProductInterest__c"
 
@@ -205,39 +204,15 @@ class PopulationImporter:
     # -- outcomes -----------------------------------------------------------------------------------------
 
     def _add_opportunity(self, deal: Deal, primary: Any) -> None:
-        """Backdated like everything else: created with the deal, last changed when it closed."""
-        close = deal.closed_at or deal.created_at + EXPECTED_CLOSE
-        changed = format_datetime(deal.closed_at or deal.created_at)
-        self.index.opportunities[deal.key] = self.store.insert(
-            "Opportunity",
-            {
-                "Name": deal.name[:120],
-                "AccountId": self.index.accounts[primary.company_key],
-                "StageName": deal.stage,
-                "CloseDate": close.date().isoformat(),
-                "Amount": deal.amount,
-                "LeadSource": deal.lead_source,
-                "OwnerId": self.index.users[primary.owner_key],
-                **_stamp(deal.created_at),
-                "LastModifiedDate": changed,
-                "SystemModstamp": changed,
-            },
-            canonical=True,
-        )
+        account_id, owner_id = self.index.accounts[primary.company_key], self.index.users[primary.owner_key]
+        fields = deal_records.opportunity(deal, account_id, owner_id)
+        self.index.opportunities[deal.key] = self.store.insert("Opportunity", fields, canonical=True)
 
     def _add_contact_roles(self, deal: Deal) -> None:
-        for contact in deal.contacts:
-            self.store.insert(
-                "OpportunityContactRole",
-                {
-                    "OpportunityId": self.index.opportunities[deal.key],
-                    "ContactId": self.index.people[contact.person_key],
-                    "Role": contact.role,
-                    "IsPrimary": contact.primary,
-                    **_stamp(deal.created_at),
-                },
-                canonical=True,
-            )
+        opportunity_id = self.index.opportunities[deal.key]
+        for person in deal.contacts:
+            fields = deal_records.contact_role(deal, person, opportunity_id, self.index.people[person.person_key])
+            self.store.insert("OpportunityContactRole", fields, canonical=True)
 
     # -- activity -----------------------------------------------------------------------------------------
 
