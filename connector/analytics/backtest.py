@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from sqlalchemy.engine import Engine
 
-from connector.analytics.cohorts import Cohort, read_outcome_history, require_outcomes
+from connector.analytics.cohorts import Cohort, OutcomeHistory, read_outcome_history, require_outcomes
 from connector.analytics.measures import auc, lift, precision_recall_at
 from connector.scoring.frame import stage_label
 from connector.scoring.model import ScoringModel
@@ -90,17 +90,25 @@ def backtest(
     score: str = "combined",
 ) -> Backtest:
     """Replay both models at every moment (epoch seconds, ascending) and measure them on the same cohorts."""
-    with engine.connect() as connection:
-        try:
-            inputs = read_replay_inputs(connection, live, from_epoch(moments[-1]), scope)
-            candidate_inputs = inputs.for_model(connection, candidate, scope)
-            history = read_outcome_history(connection, inputs.contacts.ids, horizon_days)
-        finally:
-            connection.rollback()
+    (inputs, candidate_inputs), history = read_history(engine, (live, candidate), moments[-1], scope, horizon_days)
     cohorts = [history.cohort(moment) for moment in moments]
     require_outcomes(cohorts, "a backtest")
     when = tuple(from_epoch(moment).isoformat() for moment in moments)
     return Backtest(evaluate(inputs, cohorts, score), evaluate(candidate_inputs, cohorts, score), horizon_days, when)
+
+
+def read_history(
+    engine: Engine, models: Sequence[ScoringModel], until: int, scope: ContactScope | None, horizon_days: float
+) -> tuple[list[ReplayInputs], OutcomeHistory]:
+    """One read of the store, in one read-only snapshot rolled back after: what replays of each model up to
+    `until` need (the activities shared), and the contacts' outcomes."""
+    with engine.connect() as connection:
+        try:
+            first = read_replay_inputs(connection, models[0], from_epoch(until), scope)
+            inputs = [first, *(first.for_model(connection, model, scope) for model in models[1:])]
+            return inputs, read_outcome_history(connection, first.contacts.ids, horizon_days)
+        finally:
+            connection.rollback()
 
 
 def evaluate(

@@ -2,9 +2,10 @@
 
 Time split: the regression learns from the cohorts of earlier moments (whose outcome horizon ends before the first
 held-out moment, so no training label peeks into the test period) and the suggestion is judged on later moments
-it never saw, beside the current model. Coefficients become points by one factor per score, chosen so that the
-suggested lead (and fit) score spreads as widely over the training contacts as the current one does: thresholds
-such as "MQL at lead 50" keep their meaning. Nothing is stored or published: the caller writes a candidate file.
+it never saw, beside the current model. Coefficients become points by one factor, chosen so that the suggested
+points (fit and behaviour together) spread as widely over the training contacts as the current ones do:
+thresholds such as "MQL at lead 50" keep roughly their meaning. Nothing is stored or published: the caller writes
+a candidate file.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.engine import Engine
 
-from connector.analytics.backtest import Backtest, evaluate
-from connector.analytics.cohorts import Cohort, read_outcome_history, require_outcomes
+from connector.analytics.backtest import Backtest, evaluate, read_history
+from connector.analytics.cohorts import Cohort, require_outcomes
 from connector.analytics.evidence import Evidence, evidence_at
 from connector.analytics.measures import auc
 from connector.errors import InputError
 from connector.scoring.model import ScoringModel
-from connector.scoring.replay import ReplayInputs, read_replay_inputs, replay_read
+from connector.scoring.replay import ReplayInputs, replay_read
 from connector.scoring.scope import ContactScope
 from connector.store.types import from_epoch
 
@@ -86,12 +87,7 @@ def suggest(
     scope: ContactScope | None = None,
     score: str = "combined",
 ) -> Suggestion:
-    with engine.connect() as connection:
-        try:
-            inputs = read_replay_inputs(connection, current, from_epoch(moments[-1]), scope)
-            history = read_outcome_history(connection, inputs.contacts.ids, horizon_days)
-        finally:
-            connection.rollback()
+    (inputs,), history = read_history(engine, (current,), moments[-1], scope, horizon_days)
     split = split_in_time([history.cohort(moment) for moment in moments], horizon_days)
     require_outcomes(split.train, "suggested points (training moments)")
     require_outcomes(split.test, "suggested points (held-out moments)")
@@ -136,8 +132,8 @@ def _training_rows(won: np.ndarray, seed: int) -> np.ndarray:
 
 def _changes(evidence: Evidence, coefficients: np.ndarray) -> tuple[tuple[RuleChange, ...], tuple[RuleChange, ...]]:
     width = len(evidence.behavior_rules)
-    behavior_points = _on_scale(evidence.behavior, evidence.behavior_points, coefficients[:width])
-    fit_points = _on_scale(evidence.fit, evidence.fit_points, coefficients[width:])
+    points = _on_scale(evidence.features, np.concatenate([evidence.behavior_points, evidence.fit_points]), coefficients)
+    behavior_points, fit_points = points[:width], points[width:]
     behavior = tuple(
         RuleChange(f"behavior.rules[{index}]", rule.name, rule.points, float(new), float(beta))
         for index, (rule, new, beta) in enumerate(
@@ -152,8 +148,10 @@ def _changes(evidence: Evidence, coefficients: np.ndarray) -> tuple[tuple[RuleCh
 
 
 def _on_scale(features: np.ndarray, points: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
-    """Coefficients times the factor that gives the suggested score the current score's spread, rounded to whole
-    points; the current points where the evidence says nothing (no spread at all)."""
+    """Coefficients times one factor, the one that gives the suggested points (fit and behaviour together) the
+    spread the current points have over the training rows, rounded to whole points; the current points where the
+    evidence says nothing (no spread at all). One factor keeps the regression's weighing of fit against behaviour:
+    a rule that barely predicts gets few points, whichever score it belongs to."""
     current = features.astype(np.float64) @ points
     suggested = features.astype(np.float64) @ coefficients
     if not len(features) or suggested.std() == 0:

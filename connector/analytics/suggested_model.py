@@ -80,10 +80,10 @@ def header_lines(current_path: Path, current: ScoringModel, suggestion: Suggesti
         f"Suggested by `scorebridge suggest` on {date.today().isoformat()} from {current_path} "
         f"(version {current.version[:12]}).",
         "NOT IN USE: review it, test it (`scorebridge backtest --model THIS_FILE`), then point the connector file",
-        "at it. Points come from a logistic regression of winning on each rule's evidence, scaled so each score",
-        "spreads as widely as the current one; caps scaled along with their points.",
-        f"Trained on {suggestion.training_rows} contact-moments; judged on the held-out moments "
-        f"{held.moments[0][:10]} to {held.moments[-1][:10]} (won = a won deal within {held.horizon_days:g} days):",
+        "at it. Points: a logistic regression of winning on each rule's evidence, times one factor that keeps the",
+        "current points' spread; caps scaled along with their points.",
+        f"Trained on {suggestion.training_rows} contact-moments. Held-out moments {held.moments[0][:10]} to "
+        f"{held.moments[-1][:10]}, won = a won deal within {held.horizon_days:g} days:",
         f"  AUC of {held.live.score}: current {_figure(held.live.auc)}, suggested {_figure(held.candidate.auc)}; "
         f"top-decile lift {_figure(held.live.lift)} -> {_figure(held.candidate.lift)}.",
         "What changed and why (coefficient: change in log-odds of winning per activity counted / rule held):",
