@@ -10,7 +10,10 @@ The minimum is what the data requires of the endpoints the adapter uses: list pa
 engagements with their associations inline) and one archived-contacts listing on a first sync; on later syncs a
 search page per 200 changed contacts plus the archived listing, and, once any contact changed, one read of each
 activity source (a search per engagement type, email events, the forms and each form's submissions, web events);
-a batch update per 100 contacts written and a batch create per 100 tasks.
+a batch update per 100 contacts written and a batch create per 100 tasks. With the mapping's `outcomes:` section,
+deals: on a first sync, list pages of 100 deals of the mapped pipelines, a v4 association read per 1,000 of them, one
+read of the pipelines and the archived-deals listing; on later syncs one deals search (plus the archived listing
+when the mapping says `archived: every_run`); the benchmark changes no deal.
 Issue 5's goals: calls ratio <= 1.05, wall time <= 1.15 x the time the rate limit alone imposes (calls / 10 per
 second), no 429, and a no-change sync of <= 3 calls that writes nothing.
 """
@@ -49,6 +52,7 @@ from sync_phases import (  # the script's own folder is on sys.path
     write_check,
 )
 
+from adapters.hubspot.mapping import OutcomeMapping, load_mapping
 from adapters.sandbox.launch import RunningSandbox, ServeOptions, start_sandbox
 from connector.config import ConnectionConfig
 from connector.sync import SyncReport
@@ -201,7 +205,38 @@ def _portal_counts(app: Any) -> dict[str, int]:
         counts["forms"] = len(marketing.forms)
         counts["form submissions"] = sum(len(listed) for listed in marketing.submissions.values())
         counts["web events"] = sum(1 for event in marketing.web_events if event.object_type == "contact")
+        counts["deals"], counts["archived deals"] = _deals_counts(portal, load_mapping(MAPPING).outcomes)
     return counts
+
+
+def _deals_counts(portal: Any, outcomes: OutcomeMapping | None) -> tuple[int, int]:
+    """Active and archived deals of the mapped pipelines (none without an `outcomes:` section)."""
+    if outcomes is None:
+        return 0, 0
+    deals = portal.objects.page("deals", 0, 10**9, archived=False)[0]
+    gone = portal.objects.page("deals", 0, 10**9, archived=True)[0]
+    mapped = [
+        deal for deal in deals + gone if not outcomes.pipelines or deal.properties.get("pipeline") in outcomes.pipelines
+    ]
+    archived = sum(1 for deal in mapped if deal.archived)
+    return len(mapped) - archived, archived
+
+
+def _deals_first_minimum(counts: Mapping[str, int]) -> int:
+    """List pages of deals, their contacts 1,000 deals a read, the pipelines, the archived listing."""
+    if load_mapping(MAPPING).outcomes is None:
+        return 0
+    deals = counts["deals"]
+    reads = pages(deals, LIST_PAGE) + batches(deals, ASSOCIATION_BATCH) + (1 if deals else 0)
+    return reads + pages(counts["archived deals"], LIST_PAGE)
+
+
+def _deals_increment_minimum() -> int:
+    """One deals search (no deal changes here), and the archived listing when read every run."""
+    outcomes = load_mapping(MAPPING).outcomes
+    if outcomes is None:
+        return 0
+    return 1 + (1 if outcomes.archived == "every_run" else 0)
 
 
 def _first_minimum(app: Any, counts: Mapping[str, int], report: SyncReport) -> int:
@@ -210,7 +245,7 @@ def _first_minimum(app: Any, counts: Mapping[str, int], report: SyncReport) -> i
     reads += sum(pages(counts[name], LIST_PAGE) for name in ENGAGEMENT_TYPES)
     reads += pages(counts["email events"], EMAIL_EVENTS_PAGE) + pages(counts["web events"], WEB_EVENTS_PAGE)
     reads += _forms_minimum(app, lambda listed: len(listed))
-    return reads + _write_minimum(report)
+    return reads + _deals_first_minimum(counts) + _write_minimum(report)
 
 
 def _increment_minimum(app: Any, changes: Changes, report: SyncReport) -> int:
@@ -221,7 +256,7 @@ def _increment_minimum(app: Any, changes: Changes, report: SyncReport) -> int:
             created = changes.engagements.get(name, 0)
             reads += pages(created, SEARCH_PAGE) + batches(created, ASSOCIATION_BATCH)
         reads += 2 + _forms_minimum(app, lambda listed: 0)  # email events, web events, forms
-    return reads + _write_minimum(report)
+    return reads + _deals_increment_minimum() + _write_minimum(report)
 
 
 def _forms_minimum(app: Any, submissions: Callable[[list[Any]], int]) -> int:

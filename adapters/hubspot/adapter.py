@@ -17,6 +17,7 @@ from adapters.hubspot.contacts import ContactReader
 from adapters.hubspot.limiter import Clock, RateLimiter, Sleep
 from adapters.hubspot.mapping import HubSpotMapping, load_mapping
 from adapters.hubspot.outcomes import OutcomeReader
+from adapters.hubspot.pipelines import PipelinesOnce
 from adapters.hubspot.portal import PortalMemory, PortalRegistry
 from adapters.hubspot.settings import Credentials, HubSpotSettings, read_credentials
 from adapters.hubspot.setup import check_mapping, ensure_schema
@@ -96,7 +97,8 @@ class HubSpotAdapter:
         self._contacts = ContactReader(self.client, mapping, lookback=lookback, now=now, echoes=self.memory.echoes)
         self._activities = ActivityReader(self.client, mapping, lookback=lookback, now=now)
         self._activities.contacts_verdict = self._contacts.take_verdict
-        self._outcomes = OutcomeReader(self.client, mapping, lookback=lookback, now=now)
+        self._pipelines = PipelinesOnce(self.client)
+        self._outcomes = OutcomeReader(self.client, mapping, lookback=lookback, now=now, pipelines=self._pipelines)
 
     @classmethod
     def from_connection(
@@ -122,7 +124,7 @@ class HubSpotAdapter:
         return self.mapping.activities.activity_types()
 
     def check(self) -> list[str]:
-        return check_mapping(self.client, self.mapping)
+        return check_mapping(self.client, self.mapping, self._pipelines)
 
     def setup(self) -> list[str]:
         return ensure_schema(self.client, self.mapping)

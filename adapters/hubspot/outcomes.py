@@ -3,7 +3,7 @@
 Deals are read as contacts are (adapters/hubspot/contacts.py): the list endpoint for the first backfill, then a
 search on ``hs_lastmodifieddate`` with the (timestamp, id) tie-break past the 10,000 cap. Each page's contacts come
 from one v4 batch read of its deal -> contact associations. Stage ids become labels through the pipelines API, read
-once per run and only when a deal was read, so a quiet portal costs one search.
+once per run (shared with the run's mapping check) and only when needed, so a quiet portal costs one search.
 
 HubSpot does not promise that a change of associations alone moves a deal's ``hs_lastmodifieddate`` (adding a
 label to an existing association changes no deal property), so such a change is seen when the deal next changes,
@@ -18,8 +18,9 @@ from typing import Any
 
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.mapping import HubSpotMapping, OutcomeMapping
-from adapters.hubspot.pipelines import DealPipelines
+from adapters.hubspot.pipelines import DealPipelines, PipelinesOnce
 from adapters.hubspot.pull import (
+    ASSOCIATION_BATCH,
     Associated,
     archived_at,
     aware,
@@ -54,19 +55,24 @@ class OutcomeReader:
     """Pulls deals for one portal with one mapping; yields nothing, and calls nothing, without `outcomes:`."""
 
     def __init__(
-        self, client: HubSpotClient, mapping: HubSpotMapping, *, lookback: timedelta, now: Callable[[], datetime]
+        self,
+        client: HubSpotClient,
+        mapping: HubSpotMapping,
+        *,
+        lookback: timedelta,
+        now: Callable[[], datetime],
+        pipelines: PipelinesOnce,
     ) -> None:
         self.client = client
         self.mapping = mapping
         self.lookback = lookback
         self.now = now
-        self._pipelines: DealPipelines | None = None
+        self.pipelines = pipelines
 
     def pull(self, since: Bookmark | None) -> Iterator[Page[OutcomeRecord]]:
         outcomes = self.mapping.outcomes
         if outcomes is None:
             return
-        self._pipelines = None  # read again once per run: admins rename and add stages
         run_start = self.now()
         if since is None:
             yield from self._backfill(outcomes, run_start)
@@ -82,16 +88,19 @@ class OutcomeReader:
         yield Page([], read_start(last, run_start))
 
     def _backfill(self, outcomes: OutcomeMapping, run_start: datetime) -> Iterator[Page[OutcomeRecord]]:
-        # The list endpoint sees deals the search index has not caught up with, and archived ones.
-        latest: datetime | None = None
+        # The list endpoint reads the portal itself (not the search index) and sees archived deals too. Its order
+        # is by id, so only the whole pass is a checkpoint; anything changed once the pass began is modified at
+        # or after its start, where the next increment begins (less the lookback).
         for archived in (False, True):
+            held: list[Any] = []
             for objects in list_pages(self.client, OBJECT_TYPE, self._properties(), archived=archived):
-                records = self._records([o for o in objects if _included(o, outcomes)], archived=archived)
-                moments = [record.modified_at for record in records if record.modified_at]
-                latest = max([*moments, *([latest] if latest else [])], default=None)
-                yield Page(records, None)
-        # List order is by id, so only the whole pass is a safe checkpoint.
-        yield Page([], Bookmark(STREAM, min(latest or run_start, run_start)))
+                held += [obj for obj in objects if _included(obj, outcomes)]
+                if len(held) >= ASSOCIATION_BATCH:  # one association read for up to ten list pages
+                    yield Page(self._records(held, archived=archived), None)
+                    held = []
+            if held:
+                yield Page(self._records(held, archived=archived), None)
+        yield Page([], Bookmark(STREAM, run_start))
 
     def _archived_since(self, start: datetime) -> Iterator[Page[OutcomeRecord]]:
         # Search never returns archived records and the archived list cannot be filtered: keep the recent ones.
@@ -110,7 +119,7 @@ class OutcomeReader:
             return []
         # Archived deals have lost their associations; the store keeps the contacts it already has.
         contacts = {} if archived else self._contacts_of(objects)
-        pipelines = self._stages()
+        pipelines = self.pipelines()
         return [
             deal_record(obj, self.mapping, pipelines, contacts.get(str(obj.id), []), deleted=archived)
             for obj in objects
@@ -118,11 +127,6 @@ class OutcomeReader:
 
     def _contacts_of(self, objects: list[Any]) -> dict[str, list[Associated]]:
         return read_labeled_associations(self.client, OBJECT_TYPE, "contacts", [str(obj.id) for obj in objects])
-
-    def _stages(self) -> DealPipelines:
-        if self._pipelines is None:
-            self._pipelines = DealPipelines.read(self.client)
-        return self._pipelines
 
 
 def deal_record(

@@ -70,6 +70,20 @@ class DealPipelines:
         return problems
 
 
+class PipelinesOnce:
+    """The deal pipelines, read at the first need and kept for the adapter's life: one run, since every run builds
+    its adapter (the mapping check and the pull of a run share one read)."""
+
+    def __init__(self, client: HubSpotClient) -> None:
+        self.client = client
+        self._read: DealPipelines | None = None
+
+    def __call__(self) -> DealPipelines:
+        if self._read is None:
+            self._read = DealPipelines.read(self.client)
+        return self._read
+
+
 def _stage(stage: Any, pipeline_id: str, pipeline_label: str) -> DealStage:
     metadata = getattr(stage, "metadata", None) or {}
     closed = str(metadata.get("isClosed", "false")).lower() == "true"

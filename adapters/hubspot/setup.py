@@ -6,7 +6,7 @@ properties API, never assumed. `ensure_schema` is idempotent: it creates only wh
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from adapters.hubspot.client import HubSpotClient
@@ -37,7 +37,9 @@ class PortalSchema:
         return [option.value for option in (getattr(prop, "options", None) or [])]
 
 
-def check_mapping(client: HubSpotClient, mapping: HubSpotMapping) -> list[str]:
+def check_mapping(
+    client: HubSpotClient, mapping: HubSpotMapping, pipelines: Callable[[], DealPipelines] | None = None
+) -> list[str]:
     """Problems with the mapping against this portal; empty when everything it names exists."""
     schema = PortalSchema(client)
     contact = mapping.contact
@@ -54,7 +56,7 @@ def check_mapping(client: HubSpotClient, mapping: HubSpotMapping) -> list[str]:
     if mapping.outcomes is not None:
         source, _ = mapping.lead_source_map()
         problems += _missing(schema, "deals", [source] if source else [], "mapping outcomes.lead_source")
-        problems += DealPipelines.read(client).problems(mapping.outcomes)
+        problems += (pipelines or (lambda: DealPipelines.read(client)))().problems(mapping.outcomes)
     return problems
 
 

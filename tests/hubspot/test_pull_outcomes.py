@@ -87,7 +87,7 @@ def test_the_first_pull_reads_every_deal_with_its_stage_label_flags_and_contacts
     assert bookmarks[-1] == Bookmark("outcomes", START)
 
 
-def test_an_increment_after_a_stage_change_reads_that_deal_only(sandbox, adapter, fake_time):
+def test_an_increment_after_a_stage_change_reads_that_deal_only(sandbox, adapter, make_adapter, fake_time):
     ann = add_contact(sandbox, "ann@example.com")
     moving = add_deal(sandbox, [(ann, "Economic Buyer")], dealstage="contractsent", amount="500")
     add_deal(sandbox, dealstage="qualifiedtobuy")
@@ -95,14 +95,18 @@ def test_an_increment_after_a_stage_change_reads_that_deal_only(sandbox, adapter
     closed_at = fake_time.now()
     portal_client(sandbox).crm.deals.basic_api.update(moving, {"properties": {"dealstage": "closedwon"}})
     fake_time.advance(60)
-    calls, searches = adapter.usage().calls, route_calls(sandbox, "hubspot.search")
-    records, later = pulled(adapter, bookmark)
+    next_run = make_adapter(sandbox)  # every run builds its adapter
+    searches = route_calls(sandbox, "hubspot.search")
+    records, later = pulled(next_run, bookmark)
     assert [(r.crm_id, r.stage, r.won) for r in records] == [(moving, "Closed Won", True)]
     assert records[0].closed_at == closed_at  # HubSpot dated the close when the deal closed
     assert list(records[0].contacts) == [OutcomeContact("contact", ann, role="Economic Buyer", primary=True)]
-    # one search, the page's associations, the pipelines (once per run), the archived deals
-    assert route_calls(sandbox, "hubspot.search") - searches == 1 and adapter.usage().calls - calls == 4
+    # one search, the page's associations, the pipelines; the shipped mapping reads archived deals at backfills only
+    assert route_calls(sandbox, "hubspot.search") - searches == 1 and next_run.usage().calls == 3
     assert later[-1] == Bookmark("outcomes", fake_time.now())
+    pipelines = route_calls(sandbox, "hubspot.pipelines.list")
+    next_run.check()  # the run's mapping check uses the pipelines the pull read
+    assert route_calls(sandbox, "hubspot.pipelines.list") == pipelines
 
 
 def test_a_change_of_associations_alone_is_seen_when_the_deal_next_changes(sandbox, adapter, fake_time):
@@ -120,12 +124,18 @@ def test_a_change_of_associations_alone_is_seen_when_the_deal_next_changes(sandb
     assert [[c.crm_id for c in r.contacts] for r in records] == [[ann, bob]]
 
 
-def test_an_archived_deal_is_flagged_deleted_by_the_next_increment(sandbox, adapter, fake_time):
+def test_an_archived_deal_is_flagged_deleted_by_the_next_increment_or_full_read(
+    sandbox, make_adapter, mapping, fake_time
+):
     deal = add_deal(sandbox, dealstage="qualifiedtobuy")
+    shipped = make_adapter(sandbox)  # archived: backfill
+    adapter = make_adapter(sandbox, mapping=with_outcomes(mapping, archived="every_run"))
     bookmark = caught_up(adapter, fake_time)
     portal_client(sandbox).crm.deals.basic_api.archive(deal)
     records, _ = pulled(adapter, bookmark)
     assert [(r.crm_id, r.deleted) for r in records] == [(deal, True)]
+    assert pulled(shipped, bookmark)[0] == []
+    assert [(r.crm_id, r.deleted) for r in pulled(shipped)[0]] == [(deal, True)]
 
 
 def test_deals_of_pipelines_the_mapping_leaves_out_are_not_read(sandbox, make_adapter, mapping, fake_time):
@@ -197,15 +207,18 @@ def test_check_passes_a_mapping_whose_stages_the_portal_has(sandbox, make_adapte
     assert [line for line in adapter.check() if "outcomes" in line] == []
 
 
-def test_a_long_deals_backfill_stays_within_the_burst_limit(start_sandbox, make_adapter, fake_time):
+def test_a_long_deals_backfill_reads_associations_in_batches_of_1000_within_the_burst_limit(
+    start_sandbox, make_adapter, fake_time
+):
     sandbox = start_sandbox(RateLimits(per_ten_seconds=10))
     ann = add_contact(sandbox, "ann@example.com")
-    for _ in range(450):
+    for _ in range(1_050):
         add_deal(sandbox, [(ann, "Influencer")], dealstage="qualifiedtobuy")
     adapter = make_adapter(sandbox, burst_limit=10)
     records, _ = pulled(adapter)
-    assert len(records) == 450 and all(r.contacts for r in records)
-    # 5 list pages, one association read each, the pipelines once, the archived listing
-    assert adapter.usage().calls == 5 + 5 + 1 + 1 and adapter.usage().rate_limited == 0
+    assert len(records) == 1_050 and all(r.contacts for r in records)
+    # 11 list pages, an association read per 1,000 deals, the pipelines once, the archived listing
+    assert adapter.usage().calls == 11 + 2 + 1 + 1 and adapter.usage().rate_limited == 0
+    assert route_calls(sandbox, "hubspot.associations.batch_read") == 2
     assert sandbox.server.stats.snapshot()["by_status"].get("429") is None
-    assert (fake_time.now() - START).total_seconds() >= 10.0  # the limiter waited for the window
+    assert (fake_time.now() - START).total_seconds() >= 10.0  # the limiter waited for the next window
