@@ -3,7 +3,7 @@
 The CLI starts the stand-ins and hands over one `DemoCrm` each; this module knows no CRM. It runs a first sync,
 lets the stand-ins' "users" add activity, runs a second, incremental sync, then reports: the hottest contacts
 with their reasons, who just became MQL or SQL and the tasks created for their owners, the engagement index by
-lead source and product interest, and the API calls each sync took.
+lead source and product interest, and the API calls each sync took; last it writes the `scorebridge report` page.
 """
 
 from __future__ import annotations
@@ -72,6 +72,19 @@ def run_demo(console: Console, engine: Engine, config: ConnectorConfig, crms: li
     for by in ("lead_source", "product_interest"):
         console.print(index_table(engagement_index(engine, by)))
     console.print(_api_calls_table(first, second))
+
+
+def write_demo_report(console: Console, engine: Engine, config: ConnectorConfig, path: Path) -> None:
+    """The demo's last step: the report page (as `scorebridge report --html` writes it), its path, two figures."""
+    from datetime import UTC, datetime
+
+    from connector.analytics.report import build_report, headline_figures
+    from connector.analytics.report_page import write_page
+    from connector.scoring import load_model
+
+    report = build_report(engine, load_model(config.model_path()), now=datetime.now(UTC))
+    write_page(report, path)
+    console.print(f"Report written to {path}: " + "; ".join(headline_figures(report)))
 
 
 def _sync_all(

@@ -1,4 +1,4 @@
-"""The service's HTTP side: /healthz (process up), /readyz (store and runs working) and /metrics (Prometheus)."""
+"""The service's HTTP side: /healthz (process up), /readyz (store and runs working), /metrics (Prometheus), /report."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from connector.errors import ConfigError, StoreUnavailableError
+from connector.errors import ConfigError, ScoreBridgeError, StoreUnavailableError
 from connector.metrics import CONTENT_TYPE, metrics_registry, render_metrics
 from connector.runs import connection_health
 
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 HEALTHZ_PATH = "/healthz"
 READYZ_PATH = "/readyz"
 METRICS_PATH = "/metrics"
+#: The `scorebridge report` page, built from the store on each request (read-only).
+REPORT_PATH = "/report"
 #: How often the server thread looks for a shutdown request; stopping the service waits at most this long.
 SHUTDOWN_POLL_SECONDS = 0.05
 
@@ -78,7 +81,7 @@ def check_readiness(engine: Engine, connections: list[str], *, max_failing_secon
 
 
 class HealthServer:
-    """Serves the three endpoints from a thread; `port=0` picks a free port (tests)."""
+    """Serves the endpoints from a thread (/report when given a page builder); `port=0` picks a free port (tests)."""
 
     def __init__(
         self,
@@ -89,8 +92,10 @@ class HealthServer:
         port: int,
         max_failing_seconds: float,
         clock: Callable[[], datetime] = _utc_now,
+        report_page: Callable[[], str] | None = None,
     ) -> None:
         self._engine = engine
+        self._report_page = report_page
         self._connections = list(crm_by_connection)
         self._max_failing_seconds = max_failing_seconds
         self._clock = clock
@@ -136,6 +141,15 @@ class HealthServer:
     def metrics(self) -> bytes:
         return render_metrics(self._registry)
 
+    def report(self) -> tuple[int, bytes]:
+        """(status, HTML) of /report: 404 without a page builder, 503 when the store has nothing to report yet."""
+        if self._report_page is None:
+            return 404, b"<p>not found</p>"
+        try:
+            return 200, self._report_page().encode()
+        except ScoreBridgeError as error:
+            return 503, f"<p>{escape(str(error))}</p>".encode()
+
 
 def _handler_for(server: HealthServer) -> type[BaseHTTPRequestHandler]:
     class HealthHandler(BaseHTTPRequestHandler):
@@ -148,6 +162,8 @@ def _handler_for(server: HealthServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200 if readiness.ready else 503, readiness.body(), "application/json")
             elif path == METRICS_PATH:
                 self._send(200, server.metrics(), CONTENT_TYPE)
+            elif path == REPORT_PATH:
+                self._send(*server.report(), "text/html; charset=utf-8")
             else:
                 self._send(404, b'{"error":"not found"}', "application/json")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
 
 
 def _private_opener(path: str, flags: int) -> int:
@@ -27,3 +28,7 @@ def create_private(path: Path | str) -> None:
     """Create an empty owner-only file unless one exists (SQLite then gives its -wal/-shm/-journal the same mode)."""
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
 
+
+def make_private_dir(path: Path | str) -> None:
+    """Create a folder (and missing parents) readable by its owner only; an existing folder is left as it is."""
+    Path(path).mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)

@@ -212,6 +212,7 @@ class SyncService:
             port=config.service.port if port is None else port,
             max_failing_seconds=config.service.ready_max_failing_seconds,
             clock=clock,
+            report_page=lambda: _report_page(engine, config, clock),
         )
 
     def start(self) -> None:
@@ -247,6 +248,14 @@ class SyncService:
         finally:
             self.shutdown()
             restore()
+
+
+def _report_page(engine: Engine, config: ConnectorConfig, clock: Callable[[], datetime]) -> str:
+    """/report: the page `scorebridge report --html` writes, from the store as it is now (the model is read on each
+    request, as runs read it); the analytics stack loads on the first request, not with the service."""
+    from connector.analytics.report_page import page_from_store
+
+    return page_from_store(engine, config.model_path(), clock())
 
 
 def _on_stop_signals(request_stop: Callable[[], None]) -> Callable[[], None]:

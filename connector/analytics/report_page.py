@@ -7,11 +7,14 @@ in) cannot reach the network on its behalf.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 from connector.analytics.funnel import FunnelRow
-from connector.analytics.report import Report, headline_figures
+from connector.analytics.report import Report, build_report, headline_figures
 from connector.analytics.report_console import step_cell
 from connector.analytics.report_svg import Series, horizontal_bars, line_chart, vertical_bars
 from connector.private_files import open_private
@@ -49,6 +52,13 @@ def render_page(report: Report) -> str:
         f"<title>ScoreBridge report {report.generated_at:%Y-%m-%d}</title><style>{STYLE}</style></head>"
         f"<body>{''.join(sections)}</body></html>\n"
     )
+
+
+def page_from_store(engine: Engine, model_path: Path, now: datetime) -> str:
+    """The page with the default options, as `scorebridge serve` answers /report."""
+    from connector.scoring import load_model
+
+    return render_page(build_report(engine, load_model(model_path), now=now))
 
 
 def write_page(report: Report, path: Path) -> None:

@@ -85,7 +85,7 @@ def demo(
     from adapters.sandbox.demo import start_demo_sandbox
     from connector.cli import build_adapter
     from connector.config import ConnectionConfig, ConnectorConfig
-    from connector.demo import DemoCrm, prepare_demo_folder, run_demo
+    from connector.demo import DemoCrm, prepare_demo_folder, run_demo, write_demo_report
     from connector.store import make_engine, upgrade_store
     from connector.terminal import command_console
 
@@ -116,6 +116,7 @@ def demo(
         ]
         console.print(f"Stand-ins started with {contacts:,} generated people each; store: {workdir / 'store.db'}")
         run_demo(console, engine, config, crms)
+        write_demo_report(console, engine, config, workdir / "report.html")
     finally:
         for box in sandboxes:
             box.stop()
