@@ -192,3 +192,13 @@ def test_a_mapping_that_reads_no_leads_links_the_contact_a_lead_became_and_not_t
     adapter = SalesforceAdapter(settings, mapping, sleep=RecordedSleep(), environ=SECRETS, clock=sandbox.app.clock)
     (deal,), _ = _pull(adapter, None)
     assert _people(deal) == [("Contact", org.buyer, None, False), ("Contact", org.evaluator, "Evaluator", False)]
+
+
+def test_a_stage_the_org_adds_counts_as_salesforce_marks_it_and_passes_the_check(sandbox, org, clock):
+    stage = {"MasterLabel": "Signed", "ApiName": "Signed", "IsActive": True, "IsClosed": True, "IsWon": True}
+    sandbox.app.store.insert("OpportunityStage", stage)
+    sandbox.app.store.update("Opportunity", org.deal, {"StageName": "Signed"})
+    adapter = _adapter(sandbox, OUTCOMES | {"won_stages": ["Signed", "Closed Won"]})
+    assert not [line for line in adapter.check() if "outcomes" in line]
+    (deal,), _ = _pull(_adapter(sandbox), None)  # no stage lists: Salesforce's IsWon decides
+    assert (deal.stage, deal.closed, deal.won) == ("Signed", True, True)

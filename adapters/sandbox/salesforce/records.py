@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -282,7 +283,15 @@ class RecordStore:
                 )
             self._tables[obj.name][record_id] = self._derive(obj, record)
             self._object_of[record_id] = obj.name
+            if obj.name == "OpportunityStage":
+                self._list_stage(str(record["MasterLabel"]))
         return record_id
+
+    def _list_stage(self, name: str) -> None:
+        """A stage added in Setup is a value of Opportunity.StageName's picklist from then on (describe shows it)."""
+        stage_name = self.schema.get("Opportunity").fields["StageName"]
+        if name not in stage_name.picklist:
+            self.schema.add_custom_field("Opportunity", replace(stage_name, picklist=(*stage_name.picklist, name)))
 
     def _check_required(self, obj: ObjectSchema, record: Record) -> None:
         missing = [spec.name for spec in obj.fields.values() if spec.required and record.get(spec.name) in (None, "")]
