@@ -17,6 +17,9 @@ FIRST_ID = 1001
 #: sets both spellings on every type so that a connector may filter on either.
 CREATED_PROPERTIES = ("createdate", "hs_createdate")
 MODIFIED_PROPERTIES = ("lastmodifieddate", "hs_lastmodifieddate")
+#: The properties whose past values the sandbox keeps (HubSpot keeps every property's; these are the stages a
+#: connector asks `propertiesWithHistory` about).
+HISTORY_PROPERTIES = frozenset({"lifecyclestage", "hs_lead_status", "dealstage"})
 
 
 @dataclass
@@ -27,12 +30,22 @@ class StoredObject:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     archived_at: datetime | None = None
+    #: Property -> (value, when it was set), oldest first, for HISTORY_PROPERTIES.
+    history: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
 
     @property
     def archived(self) -> bool:
         return self.archived_at is not None
 
-    def to_json(self, names: list[str] | None) -> dict[str, Any]:
+    def history_json(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """`propertiesWithHistory`: each asked property's values, newest first, as `ValueWithTimestamp`."""
+        return {
+            name: [{"value": value, "timestamp": iso(at), "sourceType": "CRM_UI"} for value, at in reversed(entries)]
+            for name in names
+            for entries in [self.history.get(name, [])]
+        }
+
+    def to_json(self, names: list[str] | None, history: list[str] | None = None) -> dict[str, Any]:
         """`SimplePublicObject`: the requested properties (null when unset, as HubSpot returns them)."""
         if names is None:
             properties: dict[str, str | None] = dict(self.properties)
@@ -47,6 +60,8 @@ class StoredObject:
         }
         if self.archived_at is not None:
             body["archivedAt"] = iso(self.archived_at)
+        if history:
+            body["propertiesWithHistory"] = self.history_json(history)
         return body
 
 
@@ -103,6 +118,11 @@ class ObjectStore:
         if record.object_type == "contacts":
             self._emails.pop((record.properties.get("email") or "").lower(), None)
 
+    def set_history(self, record: StoredObject, name: str, entries: list[tuple[str, datetime]]) -> None:
+        """Give a record its past values of one property (oldest first), as a loaded population holds them."""
+        self.version += 1
+        record.history[name] = list(entries)
+
     def get(self, object_type: str, record_id: str | int, *, archived: bool = False) -> StoredObject | None:
         try:
             record = self._records[object_type].get(int(record_id))
@@ -151,6 +171,8 @@ class ObjectStore:
         if record.object_type == "contacts" and "email" in values:
             self._reindex_email(record, values["email"])
         for name, value in values.items():
+            if name in HISTORY_PROPERTIES and value != record.properties.get(name):
+                record.history.setdefault(name, []).append((value or "", now))
             if value is None:
                 record.properties.pop(name, None)
             else:
@@ -191,6 +213,10 @@ class ObjectStore:
                     created_at=parse_moment(item["createdAt"]),
                     updated_at=parse_moment(item["updatedAt"]),
                     archived_at=parse_moment(item["archivedAt"]) if item.get("archivedAt") else None,
+                    history={
+                        name: [(value, parse_moment(at)) for value, at in entries]
+                        for name, entries in (item.get("history") or {}).items()
+                    },
                 )
                 self._records[object_type][record.id] = record
                 self._ids[object_type].append(record.id)
@@ -206,6 +232,7 @@ def _record_state(record: StoredObject) -> dict[str, Any]:
         "createdAt": iso(record.created_at),
         "updatedAt": iso(record.updated_at),
         "archivedAt": iso(record.archived_at) if record.archived_at else None,
+        "history": {name: [[value, iso(at)] for value, at in entries] for name, entries in record.history.items()},
     }
 
 

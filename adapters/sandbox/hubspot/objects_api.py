@@ -28,6 +28,9 @@ from adapters.sandbox.hubspot.writes import PlannedWrite, WriteProblem, plan_wri
 MAX_PAGE = 100
 #: "Batch operations are limited to 100 records per request" (HubSpot contacts guide, API_FACTS C.1).
 MAX_BATCH = 100
+#: A batch read asking for property history takes at most 50 inputs ("The maximum number of inputs supported in a
+#: batch request for property histories is 50", HubSpot's answer as quoted by API clients).
+MAX_HISTORY_BATCH = 50
 DEFAULT_LIST_PROPERTIES = {
     "contacts": ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
     "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
@@ -74,7 +77,8 @@ class ObjectsApi:
         records, next_id = self.portal.objects.page(kind, after, limit, archived=wire.bool_param(request, "archived"))
         names = self._known(kind, wire.list_param(request, "properties"))
         links = wire.list_param(request, "associations")
-        body: dict[str, Any] = {"results": [self._render(r, names, links) for r in records]}
+        history = self._with_history(kind, wire.list_param(request, "propertiesWithHistory"))
+        body: dict[str, Any] = {"results": [self._render(r, names, links, history) for r in records]}
         if next_id is not None:
             body["paging"] = {"next": {"after": str(next_id), "link": f"?after={next_id}"}}
         return Response.json(200, body)
@@ -87,7 +91,8 @@ class ObjectsApi:
         if record is None:
             return _object_not_found(object_id)
         names = self._known(kind, wire.list_param(request, "properties"))
-        return Response.json(200, self._render(record, names, wire.list_param(request, "associations")))
+        history = self._with_history(kind, wire.list_param(request, "propertiesWithHistory"))
+        return Response.json(200, self._render(record, names, wire.list_param(request, "associations"), history))
 
     def batch_read(self, request: Request, object_type: str) -> Response:
         kind, body, refused = self._batch_input(request, object_type)
@@ -96,13 +101,19 @@ class ObjectsApi:
         started = self.portal.clock()
         archived = wire.bool_param(request, "archived")
         names = self._known(kind, body.get("properties") or [])
+        history = self._with_history(kind, body.get("propertiesWithHistory") or [])
+        if history and len(body["inputs"]) > MAX_HISTORY_BATCH:
+            limit = MAX_HISTORY_BATCH
+            return wire.validation_error(
+                f"The maximum number of inputs supported in a batch request for property histories is {limit}"
+            )
         found, missing = [], []
         for item in body["inputs"]:
             record = self._find(kind, str(item.get("id")), body.get("idProperty"), archived)
             if record is None:
                 missing.append(str(item.get("id")))
             else:
-                found.append(record.to_json(names))
+                found.append(record.to_json(names, history))
         errors = []
         if missing:
             message = (
@@ -267,8 +278,12 @@ class ObjectsApi:
             return record if record is not None and record.archived == archived else None
         return self.portal.objects.get(kind, key, archived=archived)
 
-    def _render(self, record: StoredObject, names: list[str], links: list[str]) -> dict[str, Any]:
-        body = record.to_json(names)
+    def _with_history(self, kind: str, names: list[str]) -> list[str]:
+        """The asked history properties the type has (unknown names are left out, as from `properties`)."""
+        return [name for name in names if self.portal.catalog.get(kind, name) is not None]
+
+    def _render(self, record: StoredObject, names: list[str], links: list[str], history: list[str]) -> dict[str, Any]:
+        body = record.to_json(names, history)
         blocks = {}
         for to_type in links:
             target = canonical_type(to_type)

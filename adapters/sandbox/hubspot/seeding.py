@@ -10,6 +10,7 @@ from typing import Any
 
 from adapters.sandbox import outcomes
 from adapters.sandbox.hubspot.associations import DEAL_CONTACT_LABELS
+from adapters.sandbox.hubspot.lifecycle import lifecycle_history
 from adapters.sandbox.hubspot.marketing import PORTAL_ID, EmailEvent, Form, FormSubmission, WebEvent
 from adapters.sandbox.hubspot.portal import Portal
 from adapters.sandbox.hubspot.wire import epoch_ms, iso
@@ -113,6 +114,7 @@ class PopulationSeeder:
         self.contact_ids: dict[str, int] = {}
         self.campaign_ids: dict[tuple[str, str], int] = {}
         self.touches_by_person: dict[str, list[Any]] = defaultdict(list)
+        self.deal_of: dict[str, outcomes.Deal] = {}
         self.companies_by_key = {company.key: company for company in population.companies}
         self.people_by_key = {person.key: person for person in population.people}
         self.email_events: list[EmailEvent] = []
@@ -128,12 +130,14 @@ class PopulationSeeder:
                 owner.email, owner.first_name, owner.last_name, created
             ).id
         self._companies()
+        deals = outcomes.generate_outcomes(self.population, seed=self.population.seed)
+        self.deal_of = {contact.person_key: deal for deal in deals for contact in deal.contacts if contact.primary}
         for person in self.population.people:
             self._contact(person)
         for touch in self.population.touches:
             self._touch(touch)
         self.portal.marketing.add_many(self.email_events, self.submissions, self.web_events)
-        for deal in outcomes.generate_outcomes(self.population, seed=self.population.seed):
+        for deal in deals:
             self._deal(deal)
 
     def add_touches(self, touches: Any) -> int:
@@ -198,6 +202,9 @@ class PopulationSeeder:
             **_email_summary(touches),
         }
         record = self.portal.objects.create("contacts", _present(values), person.created_at, modified_at=last_touch)
+        history = lifecycle_history(values["lifecyclestage"], person.created_at, touches,
+                                    self.deal_of.get(person.key), self.population.now)  # fmt: skip
+        self.portal.objects.set_history(record, "lifecyclestage", history)
         self.contact_ids[person.key] = record.id
         company_id = self.company_ids.get(person.company_key)
         if company_id is not None:
