@@ -113,7 +113,8 @@ def _first_sync(url: str, schema: str, start: multiprocessing.synchronize.Barrie
         contacts=[ContactRecord("Lead", "00Q1", email="sarah@example.com", title="VP Marketing")],
         activities=[ActivityRecord("a1", "Lead", "00Q1", "email_open", datetime(2026, 10, 30, tzinfo=UTC))],
     )
-    report = run_sync(engine, ConnectorConfig(model=MODEL, connections=[connection]), connection, crm, clock=lambda: NOW)
+    config = ConnectorConfig(model=MODEL, connections=[connection])
+    report = run_sync(engine, config, connection, crm, clock=lambda: NOW)
     results.put(report.status)
 
 
