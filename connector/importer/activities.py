@@ -28,12 +28,14 @@ from connector.importer.files import (
     text_of,
 )
 from connector.store.records import CHUNK_ROWS, ActivityRow, KindKey, kind_key
+from connector.store.storable import KIND_TYPE_LIMIT
 
 REQUIRED_ACTIVITY_COLUMNS = ("source_id", "contact_crm_id", "type", "occurred_at")
 #: Columns with a meaning of their own; any other column becomes an attribute (url, campaign, ...).
 ACTIVITY_COLUMNS = ("contact_object_type", *REQUIRED_ACTIVITY_COLUMNS)
 DEFAULT_OBJECT_TYPE = "Lead"
 UNKNOWN_TYPE = "not an activity type of the scoring model"
+TYPE_TOO_LONG = f"longer than the store's {KIND_TYPE_LIMIT} characters for an activity type"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class ActivityRules:
             return REQUIRED_MISSING
         if self.activity_types is not None and activity_type not in self.activity_types:
             return UNKNOWN_TYPE
+        if len(activity_type) > KIND_TYPE_LIMIT:
+            return TYPE_TOO_LONG
         return None
 
     def epoch_or_problem(self, text: str) -> int | str:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from connector.crm import ActivityRecord, ContactRecord, OutcomeRecord
-from connector.store.tables import Activity, Contact, Outcome, OutcomeContact
+from connector.store.tables import Activity, ActivityKind, Contact, Outcome, OutcomeContact
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
@@ -35,6 +35,7 @@ CONTACT_COLUMNS = Contact.__table__.c  # type: ignore[attr-defined]
 CRM_ID_LIMIT = CONTACT_COLUMNS.crm_id.type.length
 OBJECT_TYPE_LIMIT = CONTACT_COLUMNS.object_type.type.length
 SOURCE_ID_LIMIT = Activity.__table__.c.source_id.type.length  # type: ignore[attr-defined]
+KIND_TYPE_LIMIT = ActivityKind.__table__.c.type.type.length  # type: ignore[attr-defined]
 OUTCOME_COLUMNS = Outcome.__table__.c  # type: ignore[attr-defined]
 ROLE_LIMIT = OutcomeContact.__table__.c.role.type.length  # type: ignore[attr-defined]
 #: PostgreSQL's `integer` (https://www.postgresql.org/docs/current/datatype-numeric.html).

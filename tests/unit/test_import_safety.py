@@ -10,6 +10,7 @@ import select
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select as sql_select
@@ -100,3 +101,25 @@ def test_the_parsing_process_dies_when_the_import_is_killed(tmp_path):
         if not ended:
             os.kill(parser, signal.SIGKILL)
     assert ended, "the parsing process outlived the import killed with -9"
+
+
+def test_an_activity_type_longer_than_the_store_keeps_rejects_its_row(engine, tmp_path):
+    import_contacts(engine, write_file(tmp_path, "contacts.csv", "crm_id\nL1\n"))
+    long_type = "webinar_attended_" + "x" * 60
+    activities = write_file(
+        tmp_path,
+        "activities.csv",
+        f"source_id,contact_crm_id,type,occurred_at\na1,L1,{long_type},2026-03-01T10:00:00Z\n"
+        "a2,L1,page_view,2026-03-01T10:00:00Z\n",
+    )
+
+    report = import_activities(engine, activities)
+
+    assert (report.stored.inserted, report.rejected_rows) == (1, 1)
+    assert report.problems[0].column == "type" and "longer than the store's 60 characters" in report.problems[0].problem
+
+
+def write_file(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
