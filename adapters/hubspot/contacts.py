@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.hubspot.client import HubSpotClient
+from adapters.hubspot.lifecycle_history import EXTRA_KEY, lifecycle_entered
 from adapters.hubspot.mapping import HubSpotMapping
 from adapters.hubspot.portal import WriteEchoes
 from adapters.hubspot.pull import (
@@ -108,7 +110,11 @@ class ContactReader:
 
     def _records(self, objects: list[Any], *, archived: bool) -> list[ContactRecord]:
         companies = self._companies_of(objects) if self.mapping.contact.company_properties and not archived else {}
-        return [contact_record(obj, self.mapping, companies.get(str(obj.id)), deleted=archived) for obj in objects]
+        records = [contact_record(obj, self.mapping, companies.get(str(obj.id)), deleted=archived) for obj in objects]
+        if not self.mapping.contact.lifecycle_history or archived or not records:
+            return records
+        entered = lifecycle_entered(self.client, self.mapping, [record.crm_id for record in records])
+        return [_with_entered(record, entered.get(record.crm_id)) for record in records]
 
     def _companies_of(self, objects: list[Any]) -> dict[str, Mapping[str, str | None]]:
         """Each contact's first associated company's properties (two calls per page of contacts)."""
@@ -126,6 +132,10 @@ class ContactReader:
             answer = self.client.call("read companies", api.read, "companies", body)
             found.update({str(company.id): company.properties or {} for company in answer.results or []})
         return {contact: found[company] for contact, company in first.items() if company in found}
+
+
+def _with_entered(record: ContactRecord, entered: dict[str, str] | None) -> ContactRecord:
+    return replace(record, extra={**record.extra, EXTRA_KEY: entered}) if entered else record
 
 
 def _newer(record: ContactRecord, bookmark: datetime) -> bool:

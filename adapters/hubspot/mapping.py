@@ -128,6 +128,9 @@ class ContactMapping(_Frozen):
     lead_statuses: dict[str, str] = Field(default_factory=dict)
     #: Read archived contacts every incremental run (costs at least one call) or only at the first backfill.
     archived: Literal["every_run", "backfill"] = "every_run"
+    #: Read when each contact entered each lifecycle stage (extra["lifecycle_entered"]) from the stage's history:
+    #: a batch read per 50 contacts of each page.
+    lifecycle_history: bool = False
 
     @model_validator(mode="before")
     @classmethod
