@@ -37,10 +37,12 @@ def import_contacts_command(
     assume_utc: bool = typer.Option(False, "--assume-utc", help=IMPORT_UTC_HELP),
     report: Path | None = typer.Option(None, "--report", help=IMPORT_REPORT_HELP),
 ) -> None:
-    """Insert or update contacts. Columns: crm_id (required), object_type (default Lead), email, first_name,
-    last_name, title, seniority, department, company, industry, employees, annual_revenue, country, lead_source,
-    product_interest, lifecycle, owner_id, is_customer, email_opt_out, created_at, modified_at, deleted,
-    merged_into; any other column is kept as an extra field."""
+    """Insert or update contacts (leads, contacts from a list export).
+
+    Columns: crm_id (required), object_type (default Lead), email, first_name, last_name, title, seniority,
+    department, company, industry, employees, annual_revenue, country, lead_source, product_interest, lifecycle,
+    owner_id, is_customer, email_opt_out, created_at, modified_at, deleted, merged_into; any other column is kept
+    as an extra field."""
     from connector.importer import import_contacts
 
     engine = open_store(database)
@@ -61,7 +63,9 @@ def import_activities_command(
     model: Path | None = typer.Option(None, "--model", help="Reject rows whose type is not in this scoring model."),
     report: Path | None = typer.Option(None, "--report", help=IMPORT_REPORT_HELP),
 ) -> None:
-    """Add activities not stored yet. Columns: source_id, contact_crm_id, type, occurred_at (ISO 8601 with a UTC
+    """Add activities not stored yet (web analytics, events, any touchpoint).
+
+    Columns: source_id, contact_crm_id, type, occurred_at (ISO 8601 with a UTC
     offset) are required; contact_object_type defaults to Lead; any other column (url, campaign, ...) becomes an
     attribute. Import the contacts first: activities of unknown contacts are skipped and counted."""
     from connector.importer import import_activities
@@ -94,8 +98,9 @@ def import_outcomes_command(
     assume_utc: bool = typer.Option(False, "--assume-utc", help=IMPORT_UTC_HELP),
     report: Path | None = typer.Option(None, "--report", help=IMPORT_REPORT_HELP),
 ) -> None:
-    """Insert or update outcomes (opportunities, deals, closed-won data from billing) and link them to stored
-    contacts. Columns: outcome_id (required); contact_crm_id and/or contact_email (at least one: several contacts
+    """Insert or update outcomes (opportunities, deals, closed-won data from billing), linked to stored contacts.
+
+    Columns: outcome_id (required); contact_crm_id and/or contact_email (at least one: several contacts
     separated by ';', or one row per outcome and contact); contact_object_type (default Lead), object_type (default
     Opportunity), amount, currency, stage, pipeline, closed, won, created_at, closed_at, modified_at, lead_source,
     deleted. Rows with an amount that is not a number are skipped. Import the contacts first (same --source and
