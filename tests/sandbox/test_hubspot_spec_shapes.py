@@ -240,3 +240,17 @@ def test_deal_reads_match_the_objects_and_associations_specs(api, contact_ids, h
     body = check(api("POST", "/crm/v4/associations/deals/contacts/batch/read", {"inputs": [{"id": deal}]}),
                  "associations", batch, "post", 200)  # fmt: skip
     assert [t["label"] for t in body["results"][0]["to"][0]["associationTypes"]] == [None, "Decision Maker"]
+
+
+def test_contact_reads_with_property_history_match_the_contacts_spec(api, contact_ids, hubspot_sandbox):
+    hubspot_sandbox.app.portal.objects.update(
+        hubspot_sandbox.app.portal.objects.get("contacts", contact_ids[0]), {"lifecyclestage": "lead"},
+        hubspot_sandbox.app.clock(),
+    )  # fmt: skip
+    path = "/crm/v3/objects/contacts"
+    body = check(api("GET", path, propertiesWithHistory="lifecyclestage"), "contacts", path, "get", 200)
+    assert body["results"][0]["propertiesWithHistory"]["lifecyclestage"][0]["value"] == "lead"
+    read = {"inputs": [{"id": contact_ids[0]}], "properties": [], "propertiesWithHistory": ["lifecyclestage"]}
+    check(api("POST", f"{path}/batch/read", read), "contacts", f"{path}/batch/read", "post", 200)
+    too_many = {**read, "inputs": [{"id": contact_ids[0]}] * 51}
+    check(api("POST", f"{path}/batch/read", too_many), "contacts", f"{path}/batch/read", "post", 400)
