@@ -133,21 +133,23 @@ class OutcomeWriter:
 
     def _live_contact_ids(self, keys: Sequence[ContactKey]) -> dict[ContactKey, int]:
         """The stored contact each key stands for today: itself, or the contact it was converted or merged into."""
-        c = CONTACT_TABLE.c
-        rows = self.contacts.stored(keys, c.merged_into_id)
-        live = {key: row.merged_into_id or row.id for key, row in rows.items()}
-        merged_into = {row.id: row.merged_into_id for row in rows.values() if row.merged_into_id is not None}
+        ids = self.contacts.resolve(keys)
+        live = {key: ids[key] for key in keys if ids[key] is not None}
         for _ in range(MAX_MERGE_HOPS):
-            targets = set(merged_into.values())
-            onward = {}
-            for batch in chunked(sorted(targets), LOOKUP_KEYS):
-                query = select(c.id, c.merged_into_id).where(c.id.in_(batch), c.merged_into_id.is_not(None))
-                onward.update({row.id: row.merged_into_id for row in self._connection.execute(query)})
+            onward = self._merged_into(set(live.values()))
             if not onward:
                 break
             live = {key: onward.get(contact_id, contact_id) for key, contact_id in live.items()}
-            merged_into = onward
         return live
+
+    def _merged_into(self, contact_ids: set[int]) -> dict[int, int]:
+        """Contact id -> the contact it was merged into, for those of ``contact_ids`` that were."""
+        c = CONTACT_TABLE.c
+        merged: dict[int, int] = {}
+        for batch in chunked(sorted(contact_ids), LOOKUP_KEYS):
+            query = select(c.id, c.merged_into_id).where(c.id.in_(batch), c.merged_into_id.is_not(None))
+            merged.update({row.id: row.merged_into_id for row in self._connection.execute(query)})
+        return merged
 
     def _stored_links(self, outcome_ids: Sequence[int]) -> dict[int, Links]:
         oc = LINK_TABLE.c
