@@ -22,12 +22,12 @@ def summary_table(result: Backtest) -> Table:
     live, candidate = result.live, result.candidate
     table = Table("measure", f"live: {live.name}", f"candidate: {candidate.name}", title="Measures over all moments")
     rows = (
-        (f"AUC of {live.score} for won", _number(live.auc), _number(candidate.auc)),
-        (f"lift of the top decile of {live.score}", _times(live.lift), _times(candidate.lift)),
+        (f"AUC of {live.score} for won", format_decimal(live.auc), format_decimal(candidate.auc)),
+        (f"lift of the top decile of {live.score}", format_ratio(live.lift), format_ratio(candidate.lift)),
         (f"new MQLs ({live.mql_stage} or higher)", str(live.mqls), str(candidate.mqls)),
-        ("MQL -> won", _percent(live.conversion), _percent(candidate.conversion)),
-        ("precision at the MQL stage", _percent(live.precision), _percent(candidate.precision)),
-        ("recall at the MQL stage", _percent(live.recall), _percent(candidate.recall)),
+        ("MQL -> won", format_percent(live.conversion), format_percent(candidate.conversion)),
+        ("precision at the MQL stage", format_percent(live.precision), format_percent(candidate.precision)),
+        ("recall at the MQL stage", format_percent(live.recall), format_percent(candidate.recall)),
         ("model version", live.version[:12], candidate.version[:12]),
     )
     for row in rows:
@@ -37,13 +37,13 @@ def summary_table(result: Backtest) -> Table:
 
 def periods_table(result: Backtest) -> Table:
     table = Table(
-        "period up to", "cohort", "won", "MQLs live", "MQLs candidate", "won live", "won candidate",
-        "AUC live", "AUC candidate", title="Per period (MQLs: reached the MQL stage since the previous moment)",
+        "period up to", "cohort", "won", "MQLs live", "MQLs candidate", "MQLs won live", "MQLs won candidate",
+        "AUC live", "AUC candidate", title="Per period (new MQLs: reached the MQL stage since the previous moment)",
     )  # fmt: skip
     for live, candidate in zip(result.live.periods, result.candidate.periods, strict=True):
         table.add_row(
             live.end[:10], str(live.cohort), str(live.won), str(live.mqls), str(candidate.mqls),
-            str(live.mqls_won), str(candidate.mqls_won), _number(live.auc), _number(candidate.auc),
+            str(live.mqls_won), str(candidate.mqls_won), format_decimal(live.auc), format_decimal(candidate.auc),
         )  # fmt: skip
     return table
 
@@ -60,13 +60,13 @@ def _stage_names(live: ModelBacktest, candidate: ModelBacktest) -> list[str]:
     return [*live.stage_counts, *(name for name in candidate.stage_counts if name not in live.stage_counts)]
 
 
-def _number(value: float | None) -> str:
+def format_decimal(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _times(value: float | None) -> str:
+def format_ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
 
 
-def _percent(value: float | None) -> str:
+def format_percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from connector.analytics.evaluation_console import format_decimal, format_ratio
 from connector.private_files import open_private
 from connector.scoring.model import ScoringModel, parse_model
 
@@ -84,8 +85,9 @@ def header_lines(current_path: Path, current: ScoringModel, suggestion: Suggesti
         "current points' spread; caps scaled along with their points.",
         f"Trained on {suggestion.training_rows} contact-moments. Held-out moments {held.moments[0][:10]} to "
         f"{held.moments[-1][:10]}, won = a won deal within {held.horizon_days:g} days:",
-        f"  AUC of {held.live.score}: current {_figure(held.live.auc)}, suggested {_figure(held.candidate.auc)}; "
-        f"top-decile lift {_figure(held.live.lift)} -> {_figure(held.candidate.lift)}.",
+        f"  AUC of {held.live.score}: current {format_decimal(held.live.auc)}, "
+        f"suggested {format_decimal(held.candidate.auc)}; "
+        f"top-decile lift {format_ratio(held.live.lift)} -> {format_ratio(held.candidate.lift)}.",
         "What changed and why (coefficient: change in log-odds of winning per activity counted / rule held):",
     ]
     changes = [each for each in (*suggestion.behavior, *suggestion.fit) if each.suggested != each.points]
@@ -95,16 +97,12 @@ def header_lines(current_path: Path, current: ScoringModel, suggestion: Suggesti
         for each in changes
     ]
     if suggestion.half_life_auc:
-        tried = ", ".join(f"{name}: {_figure(value)}" for name, value in suggestion.half_life_auc.items())
+        tried = ", ".join(f"{name}: {format_decimal(value)}" for name, value in suggestion.half_life_auc.items())
         lines.append(
             f"  engagement.half_life_days: {_days(current.engagement.half_life_days)} -> "
             f"{_days(suggestion.half_life_days)} (AUC on the latest training moments by half-life: {tried})"
         )
     return [*lines, "Everything else is the current model's."]
-
-
-def _figure(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 def _days(value: float | None) -> str:
