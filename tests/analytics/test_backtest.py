@@ -11,8 +11,11 @@ from connector.analytics.backtest import backtest
 from connector.analytics.cohorts import evaluation_moments
 from connector.analytics.measures import MIN_PER_CLASS
 from connector.errors import TooFewOutcomesError
+from connector.scoring.model import parse_model
+from connector.scoring.replay import read_replay_inputs, replay_on, replay_read
 from connector.store import session_scope
 from connector.store.tables import Outcome
+from connector.store.types import from_epoch
 from tests.analytics.outcome_history import (
     build_history,
     days_before_now,
@@ -121,3 +124,30 @@ def test_bad_options_are_one_line(tmp_path, monkeypatch, capsys, arguments, mess
 
     assert run_cli(monkeypatch, "backtest", "--model", str(candidate), "--database", database, *arguments) == 2
     assert message in capsys.readouterr().err
+
+
+def test_replaying_a_moment_from_arrays_read_once_equals_reading_the_store_at_that_moment(engine):
+    build_history(engine)
+    moment = MOMENTS[3]
+    with engine.connect() as connection:
+        inputs = read_replay_inputs(connection, OPENS, from_epoch(MOMENTS[-1]), None)
+        fresh = replay_on(connection, DEMOS, from_epoch(moment), None)
+        candidate = inputs.for_model(connection, DEMOS, None)
+
+    replayed = replay_read(candidate, moment)
+
+    assert replayed.stages == fresh.stages and replayed.model_version == fresh.model_version
+    for name, values in fresh.frame.scores.items():
+        assert replayed.frame.scores[name].tolist() == values.tolist()
+
+
+def test_arrays_read_for_one_model_refuse_a_model_that_matches_other_rules(engine):
+    build_history(engine)
+    with engine.connect() as connection:
+        inputs = read_replay_inputs(connection, OPENS, from_epoch(MOMENTS[-1]), None)
+    reordered = parse_model(weighing_raw(1, 10, "x") | {"behavior": {"rules": [{"type": "email_open", "points": 1}]}})
+
+    with pytest.raises(ValueError, match="matches other rules"):
+        replay_read(inputs, MOMENTS[0], reordered)
+    with pytest.raises(ValueError, match="after the moment the inputs were read up to"):
+        replay_read(inputs, MOMENTS[-1] + 1)
