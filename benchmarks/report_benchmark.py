@@ -97,32 +97,41 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--outcomes", type=int, default=20_000)
     parser.add_argument("--database", help="store URL (default: a SQLite file in the work folder)")
     parser.add_argument("--work", type=Path, help="folder for the data set and the store (default: a temp dir)")
+    parser.add_argument("--again", action="store_true", help="only time the report on the store a run left in --work")
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="scorebridge-report-bench-") as temporary:
         run(options, options.work or Path(temporary))
+
+
+def build_store(engine, model, url: str, options: argparse.Namespace, work: Path) -> None:
+    from connector.store import upgrade_store
+
+    print(f"generating {options.contacts:,} contacts and {options.activities:,} activities in {work} ...")
+    files = write_dataset(work, contacts=options.contacts, activities=options.activities)
+    upgrade_store(engine)
+    import_file(url, "contacts", files.contacts)
+    import_file(url, "activities", files.activities)
+    print(f"scoring {SCORINGS + 1} times, a month apart: {score_monthly(engine, model):.0f} s")
+    add_outcomes(engine, options.outcomes)
 
 
 def run(options: argparse.Namespace, work: Path) -> None:
     from sqlalchemy import func, select
 
     from connector.scoring import load_model
-    from connector.store import make_engine, upgrade_store
-    from connector.store.tables import ScoreChange, StageTransition
+    from connector.store import make_engine
+    from connector.store.tables import Outcome, ScoreChange, StageTransition
 
     work.mkdir(parents=True, exist_ok=True)
     url = options.database or f"sqlite:///{work / 'report-benchmark.db'}"
-    print(f"generating {options.contacts:,} contacts and {options.activities:,} activities in {work} ...")
-    files = write_dataset(work, contacts=options.contacts, activities=options.activities)
     engine, model = make_engine(url), load_model(DEFAULT_MODEL)
-    upgrade_store(engine)
-    import_file(url, "contacts", files.contacts)
-    import_file(url, "activities", files.activities)
-    print(f"scoring {SCORINGS + 1} times, a month apart: {score_monthly(engine, model):.0f} s")
-    add_outcomes(engine, options.outcomes)
+    if not options.again:
+        build_store(engine, model, url, options, work)
     with engine.connect() as connection:
         history = connection.execute(select(func.count()).select_from(ScoreChange)).scalar()
         transitions = connection.execute(select(func.count()).select_from(StageTransition)).scalar()
-    print(f"store: {history:,} score history rows, {transitions:,} stage transitions, {options.outcomes:,} outcomes")
+        outcomes = connection.execute(select(func.count()).select_from(Outcome)).scalar()
+    print(f"store: {history:,} score history rows, {transitions:,} stage transitions, {outcomes:,} outcomes")
     for built, cpu, with_page in time_report(engine, model, work):
         print(f"build_report {built:.2f} s wall ({cpu:.2f} s CPU); with the HTML page {with_page:.2f} s")
     print(f"goal: report within {GOAL_SECONDS:g} s")

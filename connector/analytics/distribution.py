@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from connector.analytics.score_history import ScoreHistory
-from connector.scoring.model import ScoringModel
+from connector.analytics.score_history import OTHER_STAGE, ScoreHistory
 
 BINS = 10
 #: Bin widths are one of these times a power of ten, so edges read as round numbers.
 ROUND_STEPS = (1, 2, 2.5, 5, 10)
+OTHER_STAGE_NAME = "(a stage the model does not name)"
 
 
 @dataclass(frozen=True)
@@ -23,26 +23,29 @@ class Distribution:
     edges: tuple[float, ...]
     counts: tuple[int, ...]
     median: float | None
-    #: (stage, contacts) in the model's order, then any stage the model no longer has.
+    #: (stage, contacts) in the model's order, then disqualified, then stages the model does not name.
     stages: tuple[tuple[str, int], ...]
 
 
-def score_distribution(history: ScoreHistory, model: ScoringModel, until: int, score: str = "combined") -> Distribution:
+def score_distribution(history: ScoreHistory, until: int, score: str = "combined") -> Distribution:
     rows = history.snapshot(until)
     values = history.scores[score][rows]
     edges = round_edges(values)
     counts, _ = np.histogram(values, bins=edges) if len(values) else (np.zeros(0, dtype=np.int64), None)
-    named, found = np.unique(history.stages[rows].astype(str), return_counts=True)
-    per_stage = dict(zip(named.tolist(), found.tolist(), strict=True))
-    order = [name for name in model.stage_names if name in per_stage]
-    order += sorted(set(per_stage) - set(order))
+    codes, found = np.unique(history.stages[rows], return_counts=True)
+    counted = sorted(
+        zip(codes.tolist(), found.tolist(), strict=True), key=lambda pair: (pair[0] == OTHER_STAGE, pair[0])
+    )
+    per_stage = {
+        OTHER_STAGE_NAME if code == OTHER_STAGE else history.stage_names[code]: count for code, count in counted
+    }
     return Distribution(
         score,
         len(values),
         tuple(float(edge) for edge in edges),
         tuple(int(count) for count in counts),
         float(np.median(values)) if len(values) else None,
-        tuple((name, int(per_stage[name])) for name in order),
+        tuple((name, int(count)) for name, count in per_stage.items()),
     )
 
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from connector.analytics.score_history import epoch_seconds, live_contacts, read_columns
+from connector.analytics.store_reads import epoch_seconds, live_contacts, read_columns
 from connector.errors import InputError
 from connector.scoring.model import ScoringModel
 from connector.store.tables import Contact, Outcome, OutcomeContact, StageTransition
@@ -78,10 +77,11 @@ class Journeys:
         return ~np.isnan(self.reached[step])
 
 
-def read_journeys(connection: Connection, model: ScoringModel, until: datetime, fields: tuple[str, ...]) -> Journeys:
-    """Set-based: one grouped query per source (transitions, outcomes), spread onto the live contacts."""
+def read_journeys(connection: Connection, model: ScoringModel, until: int, fields: tuple[str, ...]) -> Journeys:
+    """Set-based: one grouped query per source (transitions, outcomes), spread onto the live contacts; `until` in
+    epoch seconds."""
     query = select(Contact.id, *[getattr(Contact, name) for name in fields]).where(live_contacts())
-    ids, *values = read_columns(connection, query, 1 + len(fields))
+    ids, *values = read_columns(connection, query)
     contact_ids = np.asarray(ids, dtype=np.int64)
     order = np.argsort(contact_ids)
     contact_ids = contact_ids[order]
@@ -109,7 +109,7 @@ def _stage_range(model: ScoringModel, stage: str) -> list[str]:
     return names[names.index(stage) : names.index(QUALIFIED_STAGES[-1]) + 1]
 
 
-def _stage_reached(connection: Connection, stages: list[str], until: datetime):
+def _stage_reached(connection: Connection, stages: list[str], until: int):
     at = epoch_seconds(StageTransition.at)
     query = (
         select(
@@ -117,15 +117,15 @@ def _stage_reached(connection: Connection, stages: list[str], until: datetime):
             func.min(at),
             func.min(func.coalesce(epoch_seconds(StageTransition.triggered_at), at)),
         )
-        .where(StageTransition.to_stage.in_(stages), StageTransition.at <= until)
+        .where(StageTransition.to_stage.in_(stages), epoch_seconds(StageTransition.at) <= until)
         .group_by(StageTransition.contact_id)
     )
-    return read_columns(connection, query, 3)
+    return read_columns(connection, query)
 
 
-def _outcomes(connection: Connection, until: datetime):
+def _outcomes(connection: Connection, until: int):
     created = func.coalesce(epoch_seconds(Outcome.created_at), epoch_seconds(Outcome.closed_at))
-    closed_by_then = Outcome.closed & (Outcome.closed_at <= until)
+    closed_by_then = Outcome.closed & (epoch_seconds(Outcome.closed_at) <= until)
     query = (
         select(
             OutcomeContact.contact_id,
@@ -134,10 +134,10 @@ def _outcomes(connection: Connection, until: datetime):
             func.max(case((closed_by_then & ~Outcome.won, 1), else_=0)),
         )
         .join(Outcome, Outcome.id == OutcomeContact.outcome_id)
-        .where(Outcome.deleted.is_(False), created <= int(until.timestamp()))
+        .where(Outcome.deleted.is_(False), created <= until)
         .group_by(OutcomeContact.contact_id)
     )
-    return read_columns(connection, query, 4)
+    return read_columns(connection, query)
 
 
 def _spread(contact_ids: np.ndarray, columns: list[tuple]) -> list[np.ndarray]:
@@ -182,14 +182,18 @@ def funnel_by(journeys: Journeys, labels: np.ndarray, order: list[str] | None = 
 
     Rows come in `order` when given, else largest MQL count first."""
     active = (journeys.has("mql") | journeys.has("opportunity")) & np.asarray([label is not None for label in labels])
-    moments = {step: at[active] for step, at in journeys.reached.items()}
     text = np.asarray([str(label) for label in np.asarray(labels, dtype=object)[active]], dtype=object)
-    groups = order if order is not None else sorted(set(text.tolist()))
-    rows = [funnel_row(group, {step: at[text == group] for step, at in moments.items()}) for group in groups]
-    rows = [row for row in rows if any(step.reached for step in row.steps)]
-    if order is None:
-        rows.sort(key=lambda row: (-row.steps[0].reached, -row.steps[2].reached, row.group))
-    return tuple(rows)
+    names, group = np.unique(text, return_inverse=True) if len(text) else (np.zeros(0, dtype=object), text)
+    members = np.argsort(group, kind="stable")  # contacts grouped: group g is members[starts[g]:starts[g + 1]]
+    starts = np.searchsorted(group[members], np.arange(len(names) + 1))
+    moments = {step: at[active][members] for step, at in journeys.reached.items()}
+    rows = {
+        str(name): funnel_row(str(name), {step: at[starts[g] : starts[g + 1]] for step, at in moments.items()})
+        for g, name in enumerate(names)
+    }
+    if order is not None:
+        return tuple(rows[name] for name in order if name in rows)
+    return tuple(sorted(rows.values(), key=lambda row: (-row.steps[0].reached, -row.steps[2].reached, row.group)))
 
 
 def field_labels(values: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ won and lost contacts as they are now: it describes them, it does not foretell (
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from connector.analytics.funnel import Journeys
 from connector.analytics.measures import MIN_PER_CLASS
-from connector.analytics.score_history import read_columns
+from connector.analytics.store_reads import read_columns
 from connector.store.tables import ContactScore, OutcomeContact
 
 SHOWN_PER_SIDE = 8
@@ -52,13 +53,13 @@ def compare_reasons(connection: Connection, journeys: Journeys) -> ReasonCompari
     query = select(ContactScore.contact_id, ContactScore.reasons).where(
         ContactScore.contact_id.in_(select(OutcomeContact.contact_id))
     )
-    ids, reasons = read_columns(connection, query, 2)
+    ids, reasons = read_columns(connection, query)
     ids = np.asarray(ids, dtype=np.int64)
     live = np.isin(ids, journeys.contact_ids)
     where = journeys.positions(ids[live])
     won = journeys.has("won")[where]
     lost = journeys.lost[where] & ~won
-    kept = [reasons[index] or [] for index in np.flatnonzero(live)]
+    kept = [_as_list(reasons[index]) for index in np.flatnonzero(live)]
     won_counts = _label_counts(each for each, flag in zip(kept, won, strict=True) if flag)
     lost_counts = _label_counts(each for each, flag in zip(kept, lost, strict=True) if flag)
     won_total, lost_total = int(won.sum()), int(lost.sum())
@@ -80,9 +81,15 @@ def compare_reasons(connection: Connection, journeys: Journeys) -> ReasonCompari
     return ReasonComparison(won_total, lost_total, tuple(rows), None)
 
 
+def _as_list(stored: object) -> list:
+    """A JSON column as read from the driver: text on SQLite, already decoded by psycopg on PostgreSQL."""
+    return (json.loads(stored) if isinstance(stored, str) else stored) or []
+
+
 def _label_counts(reason_lists: Iterable[list]) -> Counter:
     """How many contacts have each label among their reasons (a contact counts once per label)."""
     counts: Counter = Counter()
+    labels: dict[str, str] = {}  # the same few phrases recur across many contacts
     for reasons in reason_lists:
-        counts.update({reason_label(str(reason)) for reason in reasons})
+        counts.update({labels.get(text) or labels.setdefault(text, reason_label(text)) for text in map(str, reasons)})
     return counts

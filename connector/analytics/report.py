@@ -73,20 +73,20 @@ def build_report(
     """The report as of `now`: only what the store held up to then counts."""
     until = to_epoch(now)
     with engine.connect() as connection:
-        history = ScoreHistory.read(connection, now)
+        journeys = read_journeys(connection, model, until, GROUP_FIELDS)
+        history = ScoreHistory.read(connection, model, until, journeys.contact_ids)
         if not len(history.contact_ids):
             raise InputError(
                 "the store holds no scores yet, so there is nothing to report: run `scorebridge sync` "
                 "(or `scorebridge score`) first"
             )
-        journeys = read_journeys(connection, model, now, GROUP_FIELDS)
         reasons = compare_reasons(connection, journeys)
         versions = dict(connection.execute(_stored_versions()).all())
     band, grade = _at_mql(history, journeys, model)
     return Report(
         generated_at=now,
         model=ModelInfo(model.name, model.version, versions),
-        scored_contacts=len(history.scored_contacts()),
+        scored_contacts=len(history.scored_contacts),
         funnel=funnel_row("all", journeys.reached),
         by_band=funnel_by(journeys, band[0], band[1]),
         by_grade=funnel_by(journeys, grade[0], grade[1]),
@@ -94,7 +94,7 @@ def build_report(
         by_owner=funnel_by(journeys, field_labels(journeys.fields["owner_id"])),
         ranking=rank_scores(history, journeys, until, won_within_days),
         trend=weekly_index(history, model.engagement.engaged_at_least, until, weeks),
-        distribution=score_distribution(history, model, until),
+        distribution=score_distribution(history, until),
         reasons=reasons,
         runs=tuple(recent_runs(engine, limit=RUNS_SHOWN)),
     )

@@ -31,14 +31,24 @@ class TrendPoint:
 
 
 def weekly_index(history: ScoreHistory, engaged_at_least: float, until: int, weeks: int) -> tuple[TrendPoint, ...]:
-    """One point per week ending at `until`, oldest first; weeks before anyone was scored are left out."""
-    contacts = history.scored_contacts()
-    points = []
-    for back in range(weeks - 1, -1, -1):
-        moment = until - back * WEEK_SECONDS
-        rows = history.rows_at(contacts, moment)
-        rows = rows[rows >= 0]
-        if len(rows):
-            engaged = int(np.count_nonzero(history.scores["engagement"][rows] >= engaged_at_least))
-            points.append(TrendPoint(from_epoch(moment), len(rows), engaged))
-    return tuple(points)
+    """One point per week ending at `until`, oldest first; weeks before anyone was scored are left out.
+
+    Each history row counts in every week end from its scoring up to (not including) the contact's next row: one
+    pass over the rows, whatever the number of weeks."""
+    moments = until - WEEK_SECONDS * np.arange(weeks - 1, -1, -1, dtype=np.int64)
+    first = np.searchsorted(moments, history.scored_at, side="left")
+    after = np.searchsorted(moments, history.in_force_until(), side="left")
+    engaged = history.scores["engagement"] >= engaged_at_least
+    contacts = _in_force_per_week(first, after, weeks)
+    engaged_contacts = _in_force_per_week(first[engaged], after[engaged], weeks)
+    return tuple(
+        TrendPoint(from_epoch(int(moment)), int(count), int(engaged_count))
+        for moment, count, engaged_count in zip(moments, contacts, engaged_contacts, strict=True)
+        if count
+    )
+
+
+def _in_force_per_week(first: np.ndarray, after: np.ndarray, weeks: int) -> np.ndarray:
+    """How many rows are in force at each week end, rows spanning week ends [first, after)."""
+    change = np.bincount(first, minlength=weeks + 1) - np.bincount(after, minlength=weeks + 1)
+    return np.cumsum(change)[:weeks]
