@@ -11,6 +11,7 @@ import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -18,6 +19,10 @@ from connector.analytics.cohorts import DEFAULT_HORIZON_DAYS
 from connector.commands.options import DATABASE_HELP, STORE_CONFIG_HELP, StoreSources, parse_as_of
 from connector.errors import InputError
 from connector.scoring.fields import SCORE_NAMES
+
+if TYPE_CHECKING:
+    from connector.scoring.model import ScoringModel
+    from connector.scoring.scope import ContactScope
 
 LIVE_MODEL_HELP = (
     "The model in use, to compare against (default: the connector file's; without one mappings/scoring.yaml "
@@ -89,7 +94,7 @@ def _ordered(first: datetime, last: datetime) -> datetime:
     return first
 
 
-def _scope_and_model(sources: StoreSources, connection: str | None):
+def _scope_and_model(sources: StoreSources, connection: str | None) -> tuple[ContactScope | None, ScoringModel]:
     """The contacts to replay and the live model: one connection's, or every contact with the connector's."""
     from connector.scoring import ContactScope, load_model
 

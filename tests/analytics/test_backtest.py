@@ -116,6 +116,7 @@ def test_too_few_outcomes_exits_non_zero_with_one_line(tmp_path, monkeypatch, ca
         (("--every", "weekly"), "--every 'weekly' is not a duration"),
         (("--from", "2026-10-01", "--to", "2026-09-01"), "is after --to"),
         (("--score", "revenue"), "--score 'revenue' is not a score"),
+        (("--connection", "nowhere"), "--connection 'nowhere' is not a connection of the connector file"),
     ],
 )
 def test_bad_options_are_one_line(tmp_path, monkeypatch, capsys, arguments, message):

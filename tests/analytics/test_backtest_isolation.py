@@ -12,9 +12,9 @@ from connector.analytics.backtest import backtest
 from connector.config import ConnectionConfig, ConnectorConfig
 from connector.crm import ActivityRecord, ContactRecord
 from connector.scoring import load_model
-from connector.store import upgrade_store
+from connector.store import make_engine, upgrade_store
 from connector.sync import run_sync
-from tests.analytics.outcome_history import build_history, days_before_now, weighing
+from tests.analytics.outcome_history import build_history, days_before_now, model_file, run_cli, weighing, weighing_raw
 from tests.conftest import NOW
 from tests.sync.memory_crm import MemoryCrm
 
@@ -38,8 +38,8 @@ def _crm() -> MemoryCrm:
     return MemoryCrm(contacts=[contact], activities=[*opens, demo])
 
 
-@pytest.fixture
-def synced(empty_engine):
+def synced_store(empty_engine):
+    """The synthetic year, plus one CRM connection synced at NOW: scores written, a task created."""
     upgrade_store(empty_engine)
     build_history(empty_engine)
     connection = ConnectionConfig(name="acme", crm="salesforce", mapping=Path("unused.yaml"))
@@ -48,6 +48,11 @@ def synced(empty_engine):
     first = run_sync(empty_engine, config, connection, crm, clock=lambda: NOW)
     assert first.counts["written"] == 1 and first.counts["tasks_created"] == 1
     return empty_engine, config, connection, crm
+
+
+@pytest.fixture
+def synced(empty_engine):
+    return synced_store(empty_engine)
 
 
 def test_a_backtest_leaves_every_live_table_as_it_was_and_the_next_sync_writes_nothing(synced):
@@ -63,3 +68,23 @@ def test_a_backtest_leaves_every_live_table_as_it_was_and_the_next_sync_writes_n
     assert later.status == "succeeded"
     assert later.counts.get("written", 0) == 0 and later.counts.get("tasks_created", 0) == 0
     assert crm.values == values and crm.tasks == tasks
+
+
+def test_the_backtest_and_suggest_commands_leave_nothing_for_the_next_sync(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    engine, config, connection, crm = synced_store(engine)
+    before, values, tasks = live_state(engine), {k: dict(v) for k, v in crm.values.items()}, dict(crm.tasks)
+    candidate = model_file(tmp_path / "candidate.yaml", weighing_raw(30, 1, "weighs demos"))
+    window = ("--from", days_before_now(330).isoformat(), "--to", days_before_now(30).isoformat(), "--within", "60d")
+    common = ("--database", url, "--model")
+
+    assert run_cli(monkeypatch, "backtest", *common, str(candidate), "--live-model", str(MODEL), *window) == 0
+    assert run_cli(monkeypatch, "suggest", *common, str(MODEL), "-o", str(tmp_path / "suggested.yaml"), *window) == 0
+    capsys.readouterr()
+
+    assert live_state(engine) == before
+    later = run_sync(engine, config, connection, crm, clock=lambda: NOW + timedelta(hours=1))
+    assert later.counts.get("written", 0) == 0 and later.counts.get("tasks_created", 0) == 0
+    assert crm.values == values and crm.tasks == tasks
+    engine.dispose()
