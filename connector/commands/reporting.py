@@ -37,6 +37,7 @@ def report(
     from connector.analytics.report import build_report, headline_figures, report_as_dict
     from connector.analytics.report_console import report_tables
     from connector.analytics.report_page import write_page
+    from connector.errors import InputError
     from connector.scoring import load_model
     from connector.scoring.console import command_console
 
@@ -44,7 +45,10 @@ def report(
     loaded = load_model(sources.model_path())
     built = build_report(sources.open_store(), loaded, now=datetime.now(UTC), won_within_days=won_within, weeks=weeks)
     if html is not None:
-        write_page(built, html)
+        try:
+            write_page(built, html)
+        except OSError as error:
+            raise InputError(f"--html {html}: cannot write the page: {error.strerror}") from None
     if as_json:
         typer.echo(json.dumps(report_as_dict(built), indent=2))
     elif html is not None:
