@@ -20,7 +20,9 @@ from connector.analytics.backtest import Backtest, evaluate, read_history
 from connector.analytics.cohorts import Cohort, require_outcomes
 from connector.analytics.evidence import Evidence, evidence_at
 from connector.analytics.measures import auc
+from connector.analytics.suggested_model import apply_changes
 from connector.errors import InputError
+from connector.scoring.behavior import SECONDS_PER_DAY
 from connector.scoring.model import ScoringModel
 from connector.scoring.replay import ReplayInputs, replay_read
 from connector.scoring.scope import ContactScope
@@ -68,7 +70,7 @@ def split_in_time(cohorts: Sequence[Cohort], horizon_days: float) -> TimeSplit:
     """Later moments held out; earlier ones trained on only when their horizon ends before the first held out."""
     held = max(1, round(len(cohorts) * HELD_OUT_SHARE))
     test = tuple(cohorts[-held:])
-    horizon = horizon_days * 86_400
+    horizon = horizon_days * SECONDS_PER_DAY
     train = tuple(cohort for cohort in cohorts[:-held] if cohort.moment + horizon <= test[0].moment)
     if not train:
         first, last = (from_epoch(cohorts[i].moment).date().isoformat() for i in (0, -1)) if cohorts else ("-", "-")
@@ -95,7 +97,7 @@ def suggest(
     coefficients = fit_coefficients(evidence)
     behavior, fit = _changes(evidence, coefficients)
     half_life, trials = _best_half_life(inputs, current, behavior, fit, split.train, score)
-    suggested = with_points(current, behavior, fit, half_life)
+    suggested = apply_changes(current, behavior, fit, half_life)
     held_out = Backtest(
         evaluate(inputs, split.test, score),
         evaluate(inputs, split.test, score, suggested),
@@ -162,16 +164,6 @@ def _on_scale(features: np.ndarray, points: np.ndarray, coefficients: np.ndarray
     return scaled
 
 
-def with_points(
-    model: ScoringModel, behavior: Sequence[RuleChange], fit: Sequence[RuleChange], half_life: float | None
-) -> ScoringModel:
-    """The model with the suggested points (caps scaled along, so they still stop the same number of activities)
-    and half-life; everything else (vocabulary, rules' conditions, stages, thresholds) unchanged."""
-    from connector.analytics.suggested_model import apply_changes
-
-    return apply_changes(model, behavior, fit, half_life)
-
-
 def _best_half_life(
     inputs: ReplayInputs,
     current: ScoringModel,
@@ -187,7 +179,7 @@ def _best_half_life(
         return own, {}
     cohorts = list(train)[-HALF_LIFE_MOMENTS:]
     trials = {
-        half_life: _pooled_auc(inputs, with_points(current, behavior, fit, half_life), cohorts, score)
+        half_life: _pooled_auc(inputs, apply_changes(current, behavior, fit, half_life), cohorts, score)
         for half_life in dict.fromkeys((own, *HALF_LIVES))
     }
     best = max(trials, key=lambda half_life: -1.0 if trials[half_life] is None else trials[half_life])

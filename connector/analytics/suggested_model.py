@@ -25,6 +25,8 @@ CAPS = ("daily_cap", "total_cap")
 def apply_changes(
     model: ScoringModel, behavior: Sequence[RuleChange], fit: Sequence[RuleChange], half_life: float | None
 ) -> ScoringModel:
+    """The model with the suggested points (caps scaled along, so they still stop the same number of activities)
+    and half-life; everything else (vocabulary, rules' conditions, stages, thresholds) unchanged."""
     raw = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     return parse_model(changed_raw(raw, behavior, fit, half_life), source="<suggested model>")
 

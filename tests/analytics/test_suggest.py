@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import stat
 
+import numpy as np
 import pytest
 from sqlalchemy import text
 
+from connector.analytics.backtest import read_history
 from connector.analytics.cohorts import evaluation_moments
+from connector.analytics.evidence import evidence_at
 from connector.analytics.measures import MIN_PER_CLASS
-from connector.analytics.suggest import HALF_LIVES, suggest
+from connector.analytics.suggest import HALF_LIVES, RuleChange, suggest
+from connector.analytics.suggested_model import apply_changes
 from connector.scoring.model import load_model, parse_model
+from connector.scoring.replay import replay_read
 from tests.analytics.outcome_history import (
     build_history,
     days_before_now,
@@ -127,3 +132,24 @@ def test_a_rule_without_points_or_evidence_keeps_a_valid_model(engine, points):
     webinar = suggestion.behavior[2]
     assert webinar.suggested == webinar.points == 7  # nobody attended one: no evidence, points unchanged
     assert suggestion.model.behavior.rules[2].total_cap == 21
+
+
+def test_new_points_with_caps_scaled_give_a_lead_score_of_points_times_evidence(engine):
+    build_history(engine)
+    raw = weighing_raw(10, 2, "capped")
+    raw["behavior"]["rules"][1] |= {"daily_cap": 2, "total_cap": 6}  # at most one open a day, three in all
+    current = parse_model(raw)
+    (inputs,), history = read_history(engine, (current,), MOMENTS[-1], None, horizon_days=60)
+    cohort = history.cohort(MOMENTS[4])
+    evidence = evidence_at(inputs, replay_read(inputs, inputs.until), [cohort])
+    changes = [
+        RuleChange(f"behavior.rules[{index}]", rule.name, rule.points, new, 0.0)
+        for index, (rule, new) in enumerate(zip(current.behavior.rules, (7, 5), strict=True))
+    ]
+
+    suggested = apply_changes(current, changes, (), None)
+
+    assert (suggested.behavior.rules[1].daily_cap, suggested.behavior.rules[1].total_cap) == (5, 15)
+    lead = replay_read(inputs, cohort.moment, suggested).frame.scores["lead"][cohort.members]
+    assert lead.tolist() == pytest.approx((evidence.behavior @ np.array([7.0, 5.0])).tolist())
+    assert evidence.behavior[:, 1].max() == 3  # the total cap counted three opens at most
