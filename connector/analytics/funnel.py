@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import case, func, select
@@ -21,6 +22,9 @@ from connector.analytics.store_reads import epoch_seconds, live_contacts, read_c
 from connector.errors import InputError
 from connector.scoring.model import ScoringModel
 from connector.store.tables import Contact, Outcome, OutcomeContact, StageTransition
+
+if TYPE_CHECKING:
+    from connector.analytics.segments import Segments
 
 STEPS = ("mql", "sql", "opportunity", "won")
 #: The model's stage names the funnel starts from.
@@ -177,12 +181,13 @@ def _step(name: str, before: np.ndarray, at: np.ndarray) -> Step:
     )
 
 
-def funnel_by(journeys: Journeys, labels: np.ndarray, order: list[str] | None = None) -> tuple[FunnelRow, ...]:
+def funnel_by(journeys: Journeys, segments: Segments) -> tuple[FunnelRow, ...]:
     """One row per label of the contacts that reached MQL or an opportunity (a None label leaves a contact out).
 
-    Rows come in `order` when given, else largest MQL count first."""
+    Rows come in the segments' order when they have one, else largest MQL count first."""
+    labels = segments.labels
     active = (journeys.has("mql") | journeys.has("opportunity")) & np.asarray([label is not None for label in labels])
-    text = np.asarray([str(label) for label in np.asarray(labels, dtype=object)[active]], dtype=object)
+    text = np.asarray([str(label) for label in labels[active]], dtype=object)
     names, group = np.unique(text, return_inverse=True) if len(text) else (np.zeros(0, dtype=object), text)
     members = np.argsort(group, kind="stable")  # contacts grouped: group g is members[starts[g]:starts[g + 1]]
     starts = np.searchsorted(group[members], np.arange(len(names) + 1))
@@ -191,11 +196,6 @@ def funnel_by(journeys: Journeys, labels: np.ndarray, order: list[str] | None = 
         str(name): funnel_row(str(name), {step: at[starts[g] : starts[g + 1]] for step, at in moments.items()})
         for g, name in enumerate(names)
     }
-    if order is not None:
-        return tuple(rows[name] for name in order if name in rows)
+    if segments.order is not None:
+        return tuple(rows[name] for name in segments.order if name in rows)
     return tuple(sorted(rows.values(), key=lambda row: (-row.steps[0].reached, -row.steps[2].reached, row.group)))
-
-
-def field_labels(values: np.ndarray) -> np.ndarray:
-    """A contact field's values as group labels; empty ones grouped as "(none)"."""
-    return np.asarray([NO_GROUP if value is None or value == "" else str(value) for value in values], dtype=object)

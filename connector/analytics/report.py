@@ -7,24 +7,21 @@ scored: the report can never change what sales see.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from connector.analytics.distribution import Distribution, score_distribution
-from connector.analytics.funnel import FunnelRow, Journeys, field_labels, funnel_by, funnel_row, read_journeys
-from connector.analytics.measures import band_of, decile_edges
+from connector.analytics.funnel import FunnelRow, funnel_by, funnel_row, read_journeys
 from connector.analytics.outcome_reasons import ReasonComparison, compare_reasons
 from connector.analytics.ranking import Ranking, rank_scores
 from connector.analytics.score_history import ScoreHistory
+from connector.analytics.segments import AtMql, field_values, fit_grades, score_bands
 from connector.analytics.trend import TrendPoint, weekly_index
 from connector.errors import InputError
 from connector.runs import RunSummary, recent_runs, run_as_dict
-from connector.scoring.fit import grade_letters
 from connector.scoring.model import ScoringModel
 from connector.store.tables import ContactScore
 from connector.store.types import to_epoch
@@ -82,16 +79,16 @@ def build_report(
             )
         reasons = compare_reasons(connection, journeys)
         versions = dict(connection.execute(_stored_versions()).all())
-    band, grade = _at_mql(history, journeys, model)
+    at_mql = AtMql.find(history, journeys)
     return Report(
         generated_at=now,
         model=ModelInfo(model.name, model.version, versions),
         scored_contacts=len(history.scored_contacts),
         funnel=funnel_row("all", journeys.reached),
-        by_band=funnel_by(journeys, band[0], band[1]),
-        by_grade=funnel_by(journeys, grade[0], grade[1]),
-        by_lead_source=funnel_by(journeys, field_labels(journeys.fields["lead_source"])),
-        by_owner=funnel_by(journeys, field_labels(journeys.fields["owner_id"])),
+        by_band=funnel_by(journeys, score_bands(history, journeys, at_mql)),
+        by_grade=funnel_by(journeys, fit_grades(history, journeys, at_mql, model)),
+        by_lead_source=funnel_by(journeys, field_values(journeys, "lead_source")),
+        by_owner=funnel_by(journeys, field_values(journeys, "owner_id")),
         ranking=rank_scores(history, journeys, until, won_within_days),
         trend=weekly_index(history, model.engagement.engaged_at_least, until, weeks),
         distribution=score_distribution(history, until),
@@ -102,33 +99,6 @@ def build_report(
 
 def _stored_versions():
     return select(ContactScore.model_version, func.count()).group_by(ContactScore.model_version)
-
-
-def _at_mql(history: ScoreHistory, journeys: Journeys, model: ScoringModel):
-    """(labels, order) of the combined-score band and of the fit grade of each contact when it became MQL."""
-    mqls = np.flatnonzero(journeys.has("mql"))
-    rows = history.rows_at(journeys.contact_ids[mqls], journeys.mql_recorded_at[mqls].astype(np.int64))
-    mqls, rows = mqls[rows >= 0], rows[rows >= 0]
-    combined = history.scores["combined"][rows]
-    edges = decile_edges(combined)
-    names = band_names(edges)
-    bands = np.full(len(journeys.contact_ids), None, dtype=object)
-    bands[mqls] = np.asarray(names, dtype=object)[band_of(combined, edges)] if len(mqls) else []
-    grades = np.full(len(journeys.contact_ids), None, dtype=object)
-    letters = grade_letters(model.fit, history.scores["fit"][rows])
-    if letters is not None and len(mqls):
-        grades[mqls] = letters.astype(object)
-    grade_order = [*model.fit.grades, "F"] if model.fit.grades else []
-    return (bands, names[::-1]), (grades, grade_order)
-
-
-def band_names(edges: np.ndarray) -> list[str]:
-    """Readable names of the bands `band_of` numbers, lowest first: "under 12", "12 to 30", ..., "75 and over"."""
-    if not len(edges):
-        return ["all"]
-    cuts = [f"{edge:g}" for edge in edges]
-    middle = [f"{low} to {high}" for low, high in itertools.pairwise(cuts)]
-    return [f"under {cuts[0]}", *middle, f"{cuts[-1]} and over"]
 
 
 def report_as_dict(report: Report) -> dict:

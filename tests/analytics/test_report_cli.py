@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import stat
-import sys
 
 import pytest
 import yaml
 from sqlalchemy import func, select
 
-from connector.cli import main
 from connector.store import make_engine, upgrade_store
 from connector.store.tables import ContactScore, ScoreChange, StageTransition, TaskOutbox, WriteLedger
 from tests.analytics.report_builders import ReportStore
 from tests.scoring.builders import DEFAULT_MODEL
+from tests.scoring.test_cli import run
 
 
 @pytest.fixture
@@ -24,15 +23,6 @@ def store(tmp_path):
     upgrade_store(engine)
     yield url, ReportStore(engine)
     engine.dispose()
-
-
-def run(monkeypatch, *arguments: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["scorebridge", *arguments])
-    try:
-        main()
-    except SystemExit as done:
-        return done.code or 0
-    return 0
 
 
 def two_mqls_one_won(store: ReportStore) -> None:
