@@ -62,7 +62,9 @@ def ranking_table(report: Report) -> Table | str:
     )
     if ranking.note:
         return f"[bold]{title}[/]\n{ranking.note}"
-    table = Table("score", "AUC", "lift of the top 10%", title=title, title_justify="left")
+    table = Table("score", title=title, title_justify="left")
+    for column in ("AUC", "lift of the top 10%"):
+        table.add_column(column, justify="right")
     for each in ranking.scores:
         table.add_row(each.score, _number(each.auc, ".2f"), _number(each.top_decile_lift, ".1f", "x"))
     return table
@@ -95,7 +97,9 @@ def reasons_table(report: Report) -> Table | str:
     title = f"Top reasons among won ({compared.won_contacts:,}) and lost ({compared.lost_contacts:,}) contacts"
     if compared.note:
         return f"[bold]{title}[/]\n{compared.note}"
-    table = Table("reason", "won", "lost", title=title, title_justify="left")
+    table = Table("reason", title=title, title_justify="left")
+    for column in ("won", "lost"):
+        table.add_column(column, justify="right")
     for row in compared.reasons:
         table.add_row(row.reason, f"{row.won_share:.0%}", f"{row.lost_share:.0%}")
     return table
