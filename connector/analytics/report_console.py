@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 
 from connector.analytics.funnel import FunnelRow, Step
@@ -15,7 +16,7 @@ GROUPS_SHOWN = 12
 BAR_WIDTH = 30
 
 
-def report_tables(report: Report) -> Iterator[Table | str]:
+def report_tables(report: Report) -> Iterator[RenderableType]:
     """The report in reading order: what the console prints one after another."""
     model = report.model
     yield (
@@ -32,7 +33,7 @@ def report_tables(report: Report) -> Iterator[Table | str]:
     yield trend_table(report)
     yield distribution_table(report)
     yield reasons_table(report)
-    yield runs_table(report.runs)
+    yield Group(_heading("Last sync runs"), runs_table(report.runs))
 
 
 def funnel_table(title: str, rows: Sequence[FunnelRow]) -> Table:
@@ -54,20 +55,20 @@ def step_cell(step: Step) -> str:
     return f"{step.reached:,} ({step.rate:.0%}{days})"
 
 
-def ranking_table(report: Report) -> Table | str:
+def ranking_table(report: Report) -> Group:
     ranking = report.ranking
     title = (
         f"How well each score foretold a win within {ranking.won_within_days} days "
         f"(scores of {ranking.scored_by:%Y-%m-%d}; {ranking.won:,} won of {ranking.contacts:,})"
     )
     if ranking.note:
-        return f"[bold]{title}[/]\n{ranking.note}"
-    table = Table("score", title=title, title_justify="left")
+        return Group(_heading(title), ranking.note)
+    table = Table("score")
     for column in ("AUC", "lift of the top 10%"):
         table.add_column(column, justify="right")
     for each in ranking.scores:
         table.add_row(each.score, _number(each.auc, ".2f"), _number(each.top_decile_lift, ".1f", "x"))
-    return table
+    return Group(_heading(title), table)
 
 
 def trend_table(report: Report) -> Table:
@@ -92,17 +93,22 @@ def distribution_table(report: Report) -> Table:
     return table
 
 
-def reasons_table(report: Report) -> Table | str:
+def reasons_table(report: Report) -> Group:
     compared = report.reasons
     title = f"Top reasons among won ({compared.won_contacts:,}) and lost ({compared.lost_contacts:,}) contacts"
     if compared.note:
-        return f"[bold]{title}[/]\n{compared.note}"
-    table = Table("reason", title=title, title_justify="left")
+        return Group(_heading(title), compared.note)
+    table = Table("reason")
     for column in ("won", "lost"):
         table.add_column(column, justify="right")
     for row in compared.reasons:
         table.add_row(row.reason, f"{row.won_share:.0%}", f"{row.lost_share:.0%}")
-    return table
+    return Group(_heading(title), table)
+
+
+def _heading(title: str) -> str:
+    """A title too long for a narrow table's own (rich wraps those to the table's width)."""
+    return f"[italic]{title}[/]"
 
 
 def _number(value: float | None, spec: str, suffix: str = "") -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from connector.commands.options import DATABASE_HELP, MODEL_OVERRIDE_HELP, STORE_CONFIG_HELP, StoreSources
+from connector.commands.options import DATABASE_HELP, MODEL_OVERRIDE_HELP, STORE_CONFIG_HELP, StoreSources, parse_as_of
 
 
 def report(
@@ -23,6 +23,11 @@ def report(
         90, "--won-within", min=1, help="AUC and lift judge the scores of this many days ago on wins since then."
     ),
     weeks: int = typer.Option(26, "--weeks", min=1, help="Weeks of engagement index to show."),
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="The report as the store stood at this moment (ISO 8601; default now): later rows are left out.",
+    ),
     model: Path | None = typer.Option(None, "--model", "-m", help=MODEL_OVERRIDE_HELP),
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
     config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
@@ -32,7 +37,6 @@ def report(
 
     Scores "at the time" come from the score history, never from today's scores. Stores nothing."""
     import json
-    from datetime import UTC, datetime
 
     from connector.analytics.report import build_report, headline_figures, report_as_dict
     from connector.analytics.report_console import report_tables
@@ -43,7 +47,7 @@ def report(
 
     sources = StoreSources.read(config, database, model)
     loaded = load_model(sources.model_path())
-    built = build_report(sources.open_store(), loaded, now=datetime.now(UTC), won_within_days=won_within, weeks=weeks)
+    built = build_report(sources.open_store(), loaded, now=parse_as_of(as_of), won_within_days=won_within, weeks=weeks)
     if html is not None:
         try:
             write_page(built, html)

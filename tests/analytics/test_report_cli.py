@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from connector.store import make_engine, upgrade_store
 from connector.store.tables import ContactScore, ScoreChange, StageTransition, TaskOutbox, WriteLedger
-from tests.analytics.report_builders import ReportStore
+from tests.analytics.report_builders import ReportStore, sample_store
+from tests.conftest import NOW
 from tests.scoring.builders import DEFAULT_MODEL
 from tests.scoring.test_cli import run
 
@@ -122,3 +123,16 @@ def test_a_page_that_cannot_be_written_is_one_line(store, monkeypatch, capsys, t
 
     assert code != 0
     assert capsys.readouterr().err.strip() == f"error: --html {page}: cannot write the page: No such file or directory"
+
+
+def test_report_as_of_a_moment_shows_every_section_with_figures(store, monkeypatch, capsys):
+    url, builder = store
+    sample_store(builder)
+
+    assert run(monkeypatch, "report", "--as-of", NOW.isoformat(), "--database", url) == 0
+
+    out = capsys.readouterr().out
+    assert f"as of {NOW:%Y-%m-%d %H:%M} UTC: 160 contacts scored" in out
+    assert "How well each score foretold a win within 90 days" in out and "too few" not in out
+    assert "Top reasons among won" in out and "Demo attended" in out
+    assert "acme-salesforce" in out  # the last runs
