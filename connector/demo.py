@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -74,15 +75,15 @@ def run_demo(console: Console, engine: Engine, config: ConnectorConfig, crms: li
     console.print(_api_calls_table(first, second))
 
 
-def write_demo_report(console: Console, engine: Engine, config: ConnectorConfig, path: Path) -> None:
+def write_demo_report(
+    console: Console, engine: Engine, config: ConnectorConfig, path: Path, now: datetime | None = None
+) -> None:
     """The demo's last step: the report page (as `scorebridge report --html` writes it), its path, two figures."""
-    from datetime import UTC, datetime
-
     from connector.analytics.report import build_report, headline_figures
     from connector.analytics.report_page import write_page
     from connector.scoring import load_model
 
-    report = build_report(engine, load_model(config.model_path()), now=datetime.now(UTC))
+    report = build_report(engine, load_model(config.model_path()), now=now or datetime.now(UTC))
     write_page(report, path)
     console.print(f"Report written to {path}: " + "; ".join(headline_figures(report)))
 

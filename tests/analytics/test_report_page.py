@@ -272,3 +272,21 @@ def test_serve_says_when_there_is_nothing_to_report_yet(tmp_path):
         service.health.stop()
 
     assert status == 503 and "the store holds no scores yet" in body
+
+
+def test_the_demo_ends_with_the_report_page_and_two_figures(sample_engine, tmp_path):
+    from rich.console import Console
+
+    from connector.config import ConnectorConfig
+    from connector.demo import write_demo_report
+
+    console = Console(record=True, width=200)
+    path = tmp_path / "report.html"
+
+    write_demo_report(console, sample_engine, ConnectorConfig(model=DEFAULT_MODEL), path, NOW)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and 'data-chart="band"' in path.read_text()
+    assert console.export_text().strip() == (
+        f"Report written to {path}: MQL -> won 44.0% (40 of 91 MQLs); AUC of the combined score 0.69 (won within "
+        "90 days)"
+    )
