@@ -97,7 +97,9 @@ class SalesforceAdapter:
             options,
             base=BASE_FIELDS,
             page_size=self.mapping.pull.page_size,
-            link_leads="Lead" in self.mapping.objects,  # a lead the store never reads would link to nothing
+            # The contact a lead converted into carries the person (the store merges the lead into it); a lead link
+            # matters only when no Contact is read, and a lead converted before the first sync is never stored.
+            link_leads="Lead" in self.mapping.objects and "Contact" not in self.mapping.objects,
         )
         return assembler.pages(touched)
 

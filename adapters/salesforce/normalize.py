@@ -233,8 +233,8 @@ def outcome_contacts(
     roles: Sequence[Mapping[str, Any]], leads: Sequence[Mapping[str, Any]], *, with_leads: bool = True
 ) -> list[OutcomeContact]:
     """An opportunity's contacts: one per contact role (the primary one wins when a contact has several), then the
-    contact each lead converted into it became, and (`with_leads`: when leads are read at all) the lead itself with
-    its contact's role, so the lead's history before conversion counts too; primary first."""
+    contact each lead converted into it became, and (`with_leads`: when leads are read but contacts are not) the
+    lead itself with its contact's role, so the lead's history before conversion counts too; primary first."""
     people: dict[tuple[str, str], OutcomeContact] = {}
     for role in roles:
         contact_id = field_value(role, "ContactId")

@@ -26,6 +26,7 @@ def test_a_sync_stores_the_crms_outcomes_linked_to_their_contacts(world, store):
     assert total > 0 and 0 < won < total
     assert report.counts["pulled_outcomes"] >= total
     assert unlinked == 0  # every deal reaches a stored contact (a converted lead's through the contact it became)
+    assert report.counts.get("outcome_links_unknown", 0) == 0  # and no link names a record the store never reads
 
 
 def test_a_second_sync_finds_the_outcomes_up_to_date(world, store):

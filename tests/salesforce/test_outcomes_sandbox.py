@@ -68,14 +68,13 @@ def _people(record: OutcomeRecord) -> list[tuple[str, str, str | None, bool]]:
     return [(c.object_type, c.crm_id, c.role, c.primary) for c in record.contacts]
 
 
-def test_a_first_pull_reads_each_opportunity_with_its_contact_roles_and_the_lead_converted_into_it(sandbox, org):
+def test_a_first_pull_reads_each_opportunity_with_its_contact_roles(sandbox, org):
     (deal,), _ = _pull(_adapter(sandbox), None)
     assert (deal.object_type, deal.crm_id, deal.stage) == ("Opportunity", org.deal, "Proposal/Price Quote")
     assert (deal.closed, deal.won, deal.amount, deal.lead_source) == (False, False, 24000.0, "Direct Traffic")
     assert deal.created_at == T0 and deal.closed_at is None and not deal.deleted
     assert _people(deal) == [
-        ("Contact", org.buyer, "Decision Maker", True),
-        ("Lead", org.lead, "Decision Maker", True),  # the buyer's history as a lead counts too
+        ("Contact", org.buyer, "Decision Maker", True),  # the lead converted into the deal is merged into it
         ("Contact", org.evaluator, "Evaluator", False),
     ]
 
@@ -89,7 +88,7 @@ def test_a_stage_change_to_closed_won_comes_back_won_and_closed_on_its_close_dat
     assert (deal.stage, deal.closed, deal.won) == ("Closed Won", True, True)
     assert deal.closed_at == datetime(2026, 11, 4, tzinfo=UTC)
     assert deal.modified_at == T0 + timedelta(days=3)
-    assert len(deal.contacts) == 3  # a stage change keeps every contact
+    assert len(deal.contacts) == 2  # a stage change keeps every contact
 
 
 def test_a_new_contact_role_re_emits_its_opportunity_with_every_contact(sandbox, org, clock):
@@ -100,7 +99,7 @@ def test_a_new_contact_role_re_emits_its_opportunity_with_every_contact(sandbox,
     org.role(champion, "Executive Sponsor")
     (deal,), bookmark = _pull(adapter, bookmark)
     assert deal.crm_id == org.deal and ("Contact", champion, "Executive Sponsor", False) in _people(deal)
-    assert len(deal.contacts) == 4
+    assert len(deal.contacts) == 3
     clock.advance(hours=2)
     sandbox.app.store.update("OpportunityContactRole", org.evaluator_role, {"Role": "Influencer"})
     (deal,), _ = _pull(adapter, bookmark)
@@ -173,7 +172,7 @@ def test_a_large_first_pull_reads_opportunities_through_bulk_api_2(sandbox, org)
     lost = [record for record in records if record.crm_id != org.deal]
     assert {(r.closed, r.won, r.closed_at) for r in lost} == {(True, False, datetime(2026, 10, 1, tzinfo=UTC))}
     (deal,) = [record for record in records if record.crm_id == org.deal]
-    assert len(deal.contacts) == 3 and deal.amount == 24000.0
+    assert len(deal.contacts) == 2 and deal.amount == 24000.0
     assert sandbox.server.stats.snapshot()["by_route"]["sf.bulk2.create"] == 1
 
 

@@ -93,3 +93,15 @@ def test_an_incremental_pull_reads_opportunities_and_contact_roles_from_the_look
     ]
     assert all("SystemModstamp >= 2026-11-01T11:50:00Z" in soql for _, soql in seen)
     assert adapter.usage().calls == 1
+
+
+def test_a_converted_lead_is_linked_only_when_no_contact_is_read():
+    from adapters.salesforce.normalize import outcome_contacts
+
+    roles = [{"ContactId": "003B", "Role": "Decision Maker", "IsPrimary": True}]
+    leads = [{"Id": "00QB", "ConvertedContactId": "003B"}]
+    contacts_read = outcome_contacts(roles, leads, with_leads=False)
+    leads_only = outcome_contacts(roles, leads, with_leads=True)
+    assert [(c.object_type, c.crm_id) for c in contacts_read] == [("Contact", "003B")]
+    people = [(c.object_type, c.crm_id, c.role, c.primary) for c in leads_only]
+    assert ("Lead", "00QB", "Decision Maker", True) in people
