@@ -8,7 +8,6 @@ outcomes and their contact links), the way the syncs and `scorebridge import` le
 from __future__ import annotations
 
 import random
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,6 @@ from pathlib import Path
 import yaml
 from sqlalchemy.engine import Engine
 
-from connector.cli import main
 from connector.scoring.model import ScoringModel, parse_model
 from connector.store import make_engine, session_scope, upgrade_store
 from connector.store.tables import Activity, ActivityKind, Contact, Outcome, OutcomeContact
@@ -49,16 +47,6 @@ def weighing(demo: float, open_: float, name: str) -> ScoringModel:
 def model_file(path: Path, raw: dict) -> Path:
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path
-
-
-def run_cli(monkeypatch, *arguments: str) -> int:
-    """`scorebridge ARGUMENTS` in this process; its exit code."""
-    monkeypatch.setattr(sys, "argv", ["scorebridge", *arguments])
-    try:
-        main()
-    except SystemExit as done:
-        return done.code or 0
-    return 0
 
 
 def store_with_history(folder: Path) -> str:

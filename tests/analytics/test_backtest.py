@@ -20,11 +20,11 @@ from tests.analytics.outcome_history import (
     build_history,
     days_before_now,
     model_file,
-    run_cli,
     store_with_history,
     weighing,
     weighing_raw,
 )
+from tests.cli import run_cli
 
 OPENS = weighing(demo=1, open_=10, name="weighs opens")
 DEMOS = weighing(demo=30, open_=1, name="weighs demos")

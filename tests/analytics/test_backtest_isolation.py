@@ -14,7 +14,8 @@ from connector.crm import ActivityRecord, ContactRecord
 from connector.scoring import load_model
 from connector.store import make_engine, upgrade_store
 from connector.sync import run_sync
-from tests.analytics.outcome_history import build_history, days_before_now, model_file, run_cli, weighing, weighing_raw
+from tests.analytics.outcome_history import build_history, days_before_now, model_file, weighing, weighing_raw
+from tests.cli import run_cli
 from tests.conftest import NOW
 from tests.sync.memory_crm import MemoryCrm
 

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from connector.store import make_engine, upgrade_store
 from connector.store.tables import ContactScore, ScoreChange, StageTransition, TaskOutbox, WriteLedger
 from tests.analytics.report_builders import ReportStore, sample_store
+from tests.cli import run_cli as run
 from tests.conftest import NOW
 from tests.scoring.builders import DEFAULT_MODEL
-from tests.scoring.test_cli import run
 
 
 @pytest.fixture

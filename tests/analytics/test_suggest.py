@@ -21,11 +21,11 @@ from tests.analytics.outcome_history import (
     build_history,
     days_before_now,
     model_file,
-    run_cli,
     store_with_history,
     weighing,
     weighing_raw,
 )
+from tests.cli import run_cli
 
 EVEN = weighing(demo=10, open_=10, name="even")
 MOMENTS = evaluation_moments(days_before_now(330), days_before_now(30), every_days=30)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 
 import pytest
 import yaml
@@ -13,10 +12,10 @@ from alembic import command
 from alembic.config import Config
 from sqlmodel import SQLModel, func, select
 
-from connector.cli import main
 from connector.store import make_engine, session_scope
 from connector.store.tables import ContactScore
 from connector.store.upgrade import MIGRATIONS_DIR
+from tests.cli import run_cli as run
 from tests.conftest import NOW
 from tests.scoring.builders import EXAMPLES, StoreBuilder, days_ago
 
@@ -41,15 +40,6 @@ def store(tmp_path):
     builder.activity(sarah, "trial_request", days_ago(1))
     yield url, engine
     engine.dispose()
-
-
-def run(monkeypatch, *arguments: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["scorebridge", *arguments])
-    try:
-        main()
-    except SystemExit as done:
-        return done.code or 0
-    return 0
 
 
 def scored(engine) -> int:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from connector.cli import main
 from connector.config import ConnectionConfig, ConnectorConfig
 from connector.crm import ActivityRecord, ContactRecord
 from connector.scoring import ContactScope, load_model
 from connector.scoring.run import stale_scores_problem
 from connector.store import make_engine, upgrade_store
 from connector.sync import run_sync
+from tests.cli import run_cli as _cli
 from tests.sync.memory_crm import MemoryCrm
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -29,15 +28,6 @@ def _crm() -> MemoryCrm:
         contacts=[ContactRecord("Lead", "00Q1", email="sarah@example.com", title="VP Marketing", owner_id="005A")],
         activities=[*old, demo],
     )
-
-
-def _cli(monkeypatch, *arguments: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["scorebridge", *arguments])
-    try:
-        main()
-    except SystemExit as done:
-        return done.code or 0
-    return 0
 
 
 @pytest.fixture
