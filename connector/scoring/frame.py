@@ -83,6 +83,12 @@ class ScoreFrame:
     engagement_points: np.ndarray
     trigger_times: np.ndarray
     stages: StageResult
+    #: Per score group (the model's `groups`), its scores by name ("lead", "engagement"), aligned with the contacts.
+    group_scores: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
+    #: Per score group that has stages of its own, the stage index per contact (NO_STAGE where none holds).
+    group_stages: Mapping[str, np.ndarray] = field(default_factory=dict)
+    #: Per contact, when its score falls below the threshold that put it in its stage (epoch seconds), or NEVER.
+    fall_below_at: np.ndarray | None = None
 
     def stage_name(self, model: ScoringModel, position: int) -> str:
         return stage_label(model, int(self.stages.stage[position]))

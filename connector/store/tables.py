@@ -104,6 +104,12 @@ class ContactScore(SQLModel, table=True):
     scored_at: datetime = _epoch(nullable=False)
     #: A customer engaging again after a quiet period (the model's lifecycle.reengaged); notified once per return.
     reengaged: bool = False
+    #: Scores per score group (the model's `groups`): ``{"analytics": {"lead": 40.0, "engagement": 12.5,
+    #: "stage": "mql"}}``. A JSON document, so a new group is a model change, not a migration.
+    groups: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    #: For a contact in a stage it entered by a score threshold: when it drops below that threshold if nothing else
+    #: happens (decay, window, quiet period); the sync rescores it then. None when nothing will make it fall.
+    fall_below_at: datetime | None = _epoch(index=True)
 
 
 class ScoreChange(SQLModel, table=True):
@@ -196,6 +202,17 @@ class TaskOutbox(SQLModel, table=True):
     created_at: datetime = _epoch(nullable=False)
     attempts: int = 0
     last_error: str | None = None
+    #: What caused the task: a stage transition ("stage"), a customer re-engaging ("reengaged"), or an
+    #: unworked task ("escalation", `escalation_of` names the task it follows up).
+    kind: str = Field(default="stage", max_length=20)
+    owner_id: str | None = Field(default=None, max_length=64)
+    due_at: datetime | None = _epoch()
+    #: The task's status as the CRM last reported it (Salesforce Task.Status, HubSpot hs_task_status).
+    crm_status: str | None = Field(default=None, max_length=40)
+    completed_at: datetime | None = _epoch()
+    status_checked_at: datetime | None = _epoch()
+    escalated_at: datetime | None = _epoch()
+    escalation_of: str | None = Field(default=None, max_length=120)
 
 
 class SyncRun(SQLModel, table=True):
