@@ -118,7 +118,7 @@ def explain(
 def _activity_lines(
     model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays, kind_rows: dict, moment: int
 ) -> tuple[ActivityLine, ...]:
-    window = in_window(activities.occurred_at, moment, model.engagement)
+    window = in_window(activities.occurred_at, moment, frame.decay)
     lines = []
     for index in np.argsort(activities.occurred_at, kind="stable").tolist():
         kind_type, attributes = kind_rows[int(activities.kind_id[index])]

@@ -19,6 +19,7 @@ from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
 from connector.scoring.scores import (
     NEVER,
+    ActivityDecay,
     apply_floors,
     combined_score,
     engagement_contributions,
@@ -83,6 +84,8 @@ class ScoreFrame:
     engagement_points: np.ndarray
     trigger_times: np.ndarray
     stages: StageResult
+    #: Per activity, the window and half-life its engagement points follow.
+    decay: ActivityDecay
     #: Per score group (the model's `groups`), its scores by name ("lead", "engagement"), aligned with the contacts.
     group_scores: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
     #: Per score group that has stages of its own, the stage index per contact (NO_STAGE where none holds).
@@ -111,7 +114,8 @@ def score_frame(
     contributions = capped_contributions(
         activities.contact_index, rule_index, activities.occurred_at, RuleTable.from_model(model.behavior)
     )
-    engagement_points = engagement_contributions(activities.occurred_at, contributions.counted, as_of, model.engagement)
+    decay = ActivityDecay.uniform(model.engagement, len(rule_index))
+    engagement_points = engagement_contributions(activities.occurred_at, contributions.counted, as_of, decay)
     latest = last_engaged(activities.contact_index, contributions.nominal, activities.occurred_at, size)
     fit = score_fit(model.fit, contacts.columns, size)
     raw = {
@@ -130,13 +134,14 @@ def score_frame(
         scores=scores,
         engaged=scores["engagement"] >= model.engagement.engaged_at_least,
         latest_engaged=latest,
-        reengaged=_reengaged(model, scores, stages, activities, contributions, as_of),
+        reengaged=_reengaged(model, scores, stages, activities, contributions, decay, as_of),
         fit=fit,
         rule_index=rule_index,
         contributions=contributions,
         engagement_points=engagement_points,
         trigger_times=trigger_times,
         stages=stages,
+        decay=decay,
     )
 
 
@@ -164,6 +169,7 @@ def _reengaged(
     stages: StageResult,
     activities: ActivityArrays,
     contributions: Contributions,
+    decay: ActivityDecay,
     as_of: int,
 ) -> np.ndarray:
     """Customers engaging again (an engaging activity in the window after a quiet gap) above the threshold."""
@@ -178,7 +184,7 @@ def _reengaged(
     gap = np.full(len(order), np.inf)
     same_contact = contact[1:] == contact[:-1]
     gap[1:][same_contact] = (moment[1:] - moment[:-1])[same_contact]
-    window = in_window(moment, as_of, model.engagement)
+    window = in_window(moment, as_of, decay.subset(order))
     returning = window & (gap >= policy.quiet_days * SECONDS_PER_DAY)
     after_quiet = np.bincount(contact[returning], minlength=size) > 0
     return is_customer & after_quiet & (scores["engagement"] >= policy.engagement_at_least)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from connector.scoring.behavior import SECONDS_PER_DAY
@@ -15,27 +17,46 @@ def lead_scores(contact_index: np.ndarray, counted: np.ndarray, size: int) -> np
     return np.bincount(contact_index, weights=counted, minlength=size).astype(np.float64)
 
 
-def in_window(occurred_at: np.ndarray, as_of: int, engagement: EngagementModel) -> np.ndarray:
-    """Whether each activity lies in (as_of - window, as_of]."""
-    start = as_of - round(engagement.window_days * SECONDS_PER_DAY)
-    return (occurred_at > start) & (occurred_at <= as_of)
+@dataclass(frozen=True)
+class ActivityDecay:
+    """Per activity, the engagement window (seconds) and half-life (days; infinity: no decay) its points follow.
+
+    Aligned with the activity arrays, so a rule or activity type may carry its own; `as_of` may be one moment or
+    one per activity (the fall-below search evaluates each contact at its own moment).
+    """
+
+    window_seconds: np.ndarray
+    half_life_days: np.ndarray
+
+    @classmethod
+    def uniform(cls, engagement: EngagementModel, size: int) -> ActivityDecay:
+        half_life = np.inf if engagement.half_life_days is None else engagement.half_life_days
+        return cls(
+            np.full(size, round(engagement.window_days * SECONDS_PER_DAY), dtype=np.float64),
+            np.full(size, half_life, dtype=np.float64),
+        )
+
+    def subset(self, positions: np.ndarray) -> ActivityDecay:
+        return ActivityDecay(self.window_seconds[positions], self.half_life_days[positions])
 
 
-def decay_weights(occurred_at: np.ndarray, as_of: int, engagement: EngagementModel) -> np.ndarray:
-    """0.5 ** (age in days / half-life), or 1 without a half-life."""
-    if engagement.half_life_days is None:
-        return np.ones(len(occurred_at), dtype=np.float64)
+def in_window(occurred_at: np.ndarray, as_of: int | np.ndarray, decay: ActivityDecay) -> np.ndarray:
+    """Whether each activity lies in (as_of - its window, as_of]."""
+    return (occurred_at > as_of - decay.window_seconds) & (occurred_at <= as_of)
+
+
+def decay_weights(occurred_at: np.ndarray, as_of: int | np.ndarray, decay: ActivityDecay) -> np.ndarray:
+    """0.5 ** (age in days / half-life); 1 where the half-life is infinite."""
     age_days = (as_of - occurred_at) / SECONDS_PER_DAY
-    return np.power(0.5, age_days / engagement.half_life_days)
+    return np.power(0.5, age_days / decay.half_life_days)
 
 
 def engagement_contributions(
-    occurred_at: np.ndarray, counted: np.ndarray, as_of: int, engagement: EngagementModel
+    occurred_at: np.ndarray, counted: np.ndarray, as_of: int | np.ndarray, decay: ActivityDecay
 ) -> np.ndarray:
-    """Each activity's share of the engagement score: its counted points inside the window, decayed."""
-    return np.where(
-        in_window(occurred_at, as_of, engagement), counted * decay_weights(occurred_at, as_of, engagement), 0
-    )
+    """Each activity's share of the engagement score: its counted points inside its window, decayed."""
+    inside = in_window(occurred_at, as_of, decay)
+    return np.where(inside, counted * decay_weights(occurred_at, as_of, decay), 0)
 
 
 def last_engaged(contact_index: np.ndarray, nominal: np.ndarray, occurred_at: np.ndarray, size: int) -> np.ndarray:

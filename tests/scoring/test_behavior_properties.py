@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from connector.scoring.behavior import SECONDS_PER_DAY, RuleTable, capped_contributions
 from connector.scoring.model import BehaviorModel, EngagementModel
-from connector.scoring.scores import engagement_contributions, lead_scores
+from connector.scoring.scores import ActivityDecay, engagement_contributions, lead_scores
 
 RULES = RuleTable.from_model(
     BehaviorModel.model_validate(
@@ -56,7 +56,7 @@ def test_an_activity_one_second_outside_the_window_adds_nothing(window_days, poi
     engagement = EngagementModel(window_days=window_days)
     start = AS_OF - window_days * SECONDS_PER_DAY
     times = np.array([start, start + 1, AS_OF, AS_OF + 1], dtype=np.int64)
-    shares = engagement_contributions(times, np.full(4, points), AS_OF, engagement)
+    shares = engagement_contributions(times, np.full(4, points), AS_OF, ActivityDecay.uniform(engagement, 4))
     assert shares.tolist() == [0.0, points, points, 0.0]
 
 
@@ -74,5 +74,5 @@ def test_daily_cap_restarts_each_utc_day_and_total_cap_holds_overall():
 def test_half_life_halves_points_per_half_life_of_age():
     engagement = EngagementModel(window_days=60, half_life_days=10)
     times = np.array([AS_OF, AS_OF - 10 * SECONDS_PER_DAY, AS_OF - 20 * SECONDS_PER_DAY], dtype=np.int64)
-    shares = engagement_contributions(times, np.full(3, 8.0), AS_OF, engagement)
+    shares = engagement_contributions(times, np.full(3, 8.0), AS_OF, ActivityDecay.uniform(engagement, 3))
     assert np.allclose(shares, [8, 4, 2])
