@@ -90,6 +90,8 @@ class ScoreFrame:
     group_scores: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
     #: Per score group that has stages of its own, the stage index per contact (NO_STAGE where none holds).
     group_stages: Mapping[str, np.ndarray] = field(default_factory=dict)
+    #: Per score group with stages of its own, their names in index order.
+    group_stage_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Per contact, when its score falls below the threshold that put it in its stage (epoch seconds), or NEVER.
     fall_below_at: np.ndarray | None = None
 
