@@ -21,6 +21,10 @@ from connector.commands.options import (
 )
 
 HISTORY_AS_OF_HELP = "Look at this moment (ISO 8601); a moment before the last scoring is replayed, never stored."
+WHAT_IF_HELP = (
+    "Also show the scores and stage if these activities happened at the as-of moment, never stored: activity types "
+    "or rule labels in snake case, comma-separated, NAME*COUNT for several (demo_attended,pricing_page*2)."
+)
 
 
 def score(
@@ -61,20 +65,32 @@ def explain(
     as_of: str | None = typer.Option(None, "--as-of", help=HISTORY_AS_OF_HELP),
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
     config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
+    what_if: str | None = typer.Option(None, "--what-if", help=WHAT_IF_HELP),
+    output_format: str = typer.Option("table", "--format", "-f", help="table or json."),
 ) -> None:
-    """Every point of one contact: which rule, which activity, caps and window, and why its stage is what it is.
+    """Every point of one contact: which rule, which activity, caps and window, and why its stage is what it is;
+    how far the next stage is, and with --what-if the contact as it would be after some activities.
 
     Uses the model of the connection the contact came through; stores nothing."""
     from connector.scoring import load_model
     from connector.scoring.console import print_explanation
     from connector.scoring.explain import contact_connection
     from connector.scoring.explain import explain as explain_contact
+    from connector.scoring.explain_output import explanation_json
+    from connector.scoring.what_if import parse_what_if
     from connector.terminal import command_console
 
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter(f"{output_format!r}: use table or json", param_hint="--format")
     sources = StoreSources.read(config, database, model)
     engine = sources.open_store()
     loaded = load_model(sources.model_path(contact_connection(engine, contact)))
-    print_explanation(command_console(), explain_contact(engine, loaded, contact, parse_as_of(as_of)))
+    items = parse_what_if(what_if, loaded) if what_if else ()
+    explanation = explain_contact(engine, loaded, contact, parse_as_of(as_of), what_if=items)
+    if output_format == "json":
+        print(explanation_json(explanation))
+    else:
+        print_explanation(command_console(), explanation)
 
 
 def index(

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from connector.scoring.engagement_index import EngagementIndex
 from connector.scoring.explain import Explanation
+from connector.scoring.explain_output import print_next_stage_and_what_if
 from connector.scoring.replay import Replay
 from connector.scoring.run import Progress as ProgressCallback
 from connector.scoring.run import ScoreRunSummary
@@ -110,6 +111,7 @@ def print_explanation(console: Console, explanation: Explanation) -> None:
     if explanation.ignored_after_as_of:
         console.print(f"{explanation.ignored_after_as_of} activity(ies) after as-of ignored")
     console.print("Top reasons: " + escape("; ".join(explanation.reasons) or "-"))
+    print_next_stage_and_what_if(console, explanation)
 
 
 def print_index(index: EngagementIndex, output_format: str = "table") -> None:

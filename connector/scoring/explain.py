@@ -5,7 +5,7 @@ It runs the very pipeline `score_store` runs (`score_frame`), on that contact's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from connector.errors import InputError
 from connector.scoring.frame import ActivityArrays, PreviousState, ScoreFrame, score_frame
 from connector.scoring.model import ScoringModel
+from connector.scoring.next_stage import NextStage, next_stage
 from connector.scoring.reasons import lead_crossings, stage_reason, top_reasons
 from connector.scoring.replay import live_moment_problem
 from connector.scoring.scores import NEVER, in_window
@@ -27,6 +28,7 @@ from connector.scoring.snapshot import (
     read_kinds,
     read_previous,
 )
+from connector.scoring.what_if import ContactPipeline, WhatIfItem, WhatIfOutcome
 from connector.store.types import from_epoch, to_epoch
 
 
@@ -68,10 +70,19 @@ class Explanation:
     disqualified_by: str | None
     reasons: tuple[str, ...]
     ignored_after_as_of: int
+    #: The lowest stage above this one that activities can reach, and the fewest activities that would.
+    next_stage: NextStage | None = None
+    #: The contact with the `--what-if` activities added at `as_of`; computed, never stored.
+    what_if: WhatIfOutcome | None = None
 
 
 def explain(
-    engine: Engine, model: ScoringModel, contact_ref: str, as_of: datetime, now: datetime | None = None
+    engine: Engine,
+    model: ScoringModel,
+    contact_ref: str,
+    as_of: datetime,
+    now: datetime | None = None,
+    what_if: Sequence[WhatIfItem] = (),
 ) -> Explanation:
     """Explain one contact found by store id, CRM id or email, as of a moment; the store is left unchanged.
 
@@ -93,6 +104,7 @@ def explain(
             later = _count_after(connection, contact_id, moment)
         finally:
             connection.rollback()  # drops the temporary target table with the transaction
+    pipeline = ContactPipeline(model, kinds, contacts, activities, previous, moment)
     frame = score_frame(model, kinds, contacts, activities, moment, previous)
     latest = int(frame.latest_engaged[0])
     return Explanation(
@@ -112,6 +124,8 @@ def explain(
         disqualified_by=_disqualifier_text(model, int(frame.fit.disqualified_by[0])),
         reasons=tuple(top_reasons(model, frame, activities)[0]),
         ignored_after_as_of=later,
+        next_stage=next_stage(pipeline, frame),
+        what_if=pipeline.outcome(what_if) if what_if else None,
     )
 
 
