@@ -116,12 +116,11 @@ class ContactPipeline:
         """The frame of the contact's activities plus the items, at the explain moment."""
         kinds, kind_ids = self._with_kinds([item.hypothetical for item in items])
         moments = [_moments(self.model, item, self.as_of) for item in items]
-        added = np.concatenate([np.full(len(times), kind) for kind, times in zip(kind_ids, moments, strict=True)])
-        times = np.concatenate(moments) if moments else np.zeros(0, dtype=np.int64)
+        added_kinds = np.repeat(np.array(kind_ids, dtype=np.int64), np.array([len(each) for each in moments], int))
         activities = ActivityArrays(
-            np.concatenate([self.activities.contact_index, np.zeros(len(added), dtype=np.int64)]),
-            np.concatenate([self.activities.kind_id, added.astype(np.int64)]),
-            np.concatenate([self.activities.occurred_at, times.astype(np.int64)]),
+            np.concatenate([self.activities.contact_index, np.zeros(len(added_kinds), dtype=np.int64)]),
+            np.concatenate([self.activities.kind_id, added_kinds]),
+            np.concatenate([self.activities.occurred_at, *moments]).astype(np.int64),
         )
         return score_frame(self.model, kinds, self.contacts, activities, self.as_of, self.previous)
 

@@ -24,7 +24,6 @@ from tests.conftest import NOW
 from tests.scoring.builders import DEFAULT_MODEL, StoreBuilder, days_ago, stored_score
 from tests.scoring.test_replay import live_state
 
-
 #: sql at 50 lead points or on a demo; a pricing page view counts once a day, an email open 3 points at most.
 MODEL = {
     "activity_types": ["page_view", "email_open", "webinar_attended", "demo_attended"],
