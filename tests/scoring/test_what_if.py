@@ -97,6 +97,8 @@ def test_the_what_if_of_a_demo_moves_the_lead_to_sql_and_one_page_view_too_few_d
         "lead",
         44 + 4 + 1,
     )
+    opens = explain(engine, model(), "00Q6", NOW, now=NOW, what_if=parse_what_if("email_opened*10", model()))
+    assert (opens.what_if.scores["lead"], opens.what_if.stage) == (44 + 3, "lead")  # total_cap 3, as it would
 
 
 def test_a_trigger_stage_is_reached_by_its_activity_even_without_points(engine):
