@@ -8,6 +8,7 @@ variables or files that hold them.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -48,6 +49,35 @@ class TaskPolicy(BaseModel):
     recent_days: int | None = Field(default=7, ge=0)
 
 
+class FollowUpPolicy(BaseModel):
+    """What happens to a task nobody works: its state is read back, and past `sla_hours` it is escalated once.
+
+    docs/task-followup.md explains each setting with the API calls it costs.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Hours from a task's creation in the CRM until it counts as unworked. null: tasks are not followed up.
+    sla_hours: float | None = Field(default=None, gt=0)
+    #: manager: a new task for the owner's manager; reassign: the task itself goes to the manager; none: only
+    #: completions are recorded.
+    escalate: Literal["manager", "reassign", "none"] = "manager"
+    #: Who gets an escalation when the owner has no manager: a Salesforce User id (fallback for users without a
+    #: ManagerId), or the HubSpot owner id that stands for every owner's manager (HubSpot has no manager field).
+    escalate_to: str | None = None
+
+    @property
+    def escalates(self) -> bool:
+        return self.sla_hours is not None and self.escalate != "none"
+
+
+#: The shape of an escalation target per CRM: a Salesforce User id (prefix 005), a numeric HubSpot owner id.
+ESCALATION_TARGETS = {
+    "salesforce": (r"^005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$", "a Salesforce User id (005...)"),
+    "hubspot": (r"^[0-9]{1,20}$", "a numeric HubSpot owner id (Settings > Users & Teams, or GET /crm/v3/owners)"),
+}
+
+
 class ConnectionConfig(BaseModel):
     """One CRM org or portal: which adapter, its mapping, model, schedule and connection settings."""
 
@@ -59,8 +89,22 @@ class ConnectionConfig(BaseModel):
     model: Path | None = None
     schedule: Schedule = Schedule(interval_minutes=15)
     tasks: TaskPolicy = TaskPolicy()
+    follow_up: FollowUpPolicy = FollowUpPolicy()
     #: Adapter settings (auth mode, env vars naming secrets, CA bundle, limits); the adapter validates them.
     settings: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _escalation_target(self) -> ConnectionConfig:
+        policy = self.follow_up
+        pattern, what = ESCALATION_TARGETS[self.crm]
+        if policy.escalate_to is not None and not re.match(pattern, policy.escalate_to):
+            raise ValueError(f"follow_up.escalate_to {policy.escalate_to!r} is not {what}")
+        if self.crm == "hubspot" and policy.escalates and policy.escalate_to is None:
+            raise ValueError(
+                f"follow_up.escalate_to is required with escalate: {policy.escalate} on HubSpot, which has no "
+                f"manager field: give {what}, or escalate: none"
+            )
+        return self
 
 
 class ServiceConfig(BaseModel):
