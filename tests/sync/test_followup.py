@@ -221,7 +221,7 @@ def test_without_sla_hours_nothing_is_read(engine):
 
 def test_escalate_none_records_completions_only(engine):
     crm = MemoryCrm(managers={OWNER: BOSS})
-    first, second = _sent_tasks(engine, crm, 2)
+    first, _open = _sent_tasks(engine, crm, 2)
     crm.complete(first)
 
     done = _follow_up(engine, crm, 25, FollowUpPolicy(sla_hours=24, escalate="none"))
