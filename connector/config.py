@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connector.defaults import default_model_path
@@ -93,18 +93,21 @@ class ConnectionConfig(BaseModel):
     #: Adapter settings (auth mode, env vars naming secrets, CA bundle, limits); the adapter validates them.
     settings: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _escalation_target(self) -> ConnectionConfig:
-        policy = self.follow_up
-        pattern, what = ESCALATION_TARGETS[self.crm]
+    @field_validator("follow_up")
+    @classmethod
+    def _escalation_target(cls, policy: FollowUpPolicy, info: ValidationInfo) -> FollowUpPolicy:
+        crm = info.data.get("crm")
+        if crm not in ESCALATION_TARGETS:
+            return policy  # the crm key itself is wrong: that is the error to show
+        pattern, what = ESCALATION_TARGETS[crm]
         if policy.escalate_to is not None and not re.match(pattern, policy.escalate_to):
-            raise ValueError(f"follow_up.escalate_to {policy.escalate_to!r} is not {what}")
-        if self.crm == "hubspot" and policy.escalates and policy.escalate_to is None:
+            raise ValueError(f"escalate_to {policy.escalate_to!r} is not {what}")
+        if crm == "hubspot" and policy.escalates and policy.escalate_to is None:
             raise ValueError(
-                f"follow_up.escalate_to is required with escalate: {policy.escalate} on HubSpot, which has no "
-                f"manager field: give {what}, or escalate: none"
+                f"escalate_to is required with escalate: {policy.escalate} on HubSpot, which has no manager field: "
+                f"give {what}, or escalate: none"
             )
-        return self
+        return policy
 
 
 class ServiceConfig(BaseModel):
@@ -214,7 +217,9 @@ def config_error_from(error: ValidationError, *, source: str, model: type[BaseMo
     key = ""
     for part in first["loc"]:
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-    message = _unknown_setting(model, first["loc"]) if first["type"] == "extra_forbidden" else first["msg"]
+    # pydantic prefixes what a validator raises with "Value error, ": the message is ours, say it alone.
+    plain = first["msg"].removeprefix("Value error, ")
+    message = _unknown_setting(model, first["loc"]) if first["type"] == "extra_forbidden" else plain
     extra = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
     return ConfigError(f"{message}{extra}", source=source, key=key or None)
 
