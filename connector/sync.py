@@ -1,4 +1,4 @@
-"""One sync run of one connection: pull -> normalize -> score -> stage transitions -> tasks -> write-back.
+"""One sync run of one connection: pull -> normalize -> score -> stage transitions -> tasks -> write-back -> follow-up.
 
 Every step commits what it finished before the next begins (records with their bookmark, scores, outbox rows,
 ledger entries), so a run killed at any point and started again ends where an uninterrupted run would have.
@@ -158,8 +158,8 @@ def _recorded_run(run: _Run, run_id: int, *, full: bool, clock: Callable[[], dat
             status = "dry_run"
         else:
             _tasks(run)
-            _follow_up(run)
             _write_back(run)
+            _follow_up(run)  # last: a CRM that cannot answer about its tasks must not hold back the scores
     except _Stopped:
         status, message = "stopped", "stopped on request; the next run carries on from the last checkpoint"
     except LimitReachedError as limit:
