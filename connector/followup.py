@@ -11,7 +11,7 @@ if a crash comes between, done again to the same owner, which changes nothing. d
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -82,7 +82,10 @@ def follow_up_tasks(
         batch = open_tasks[start : start + STATE_BATCH]
         states = adapter.task_states([task_id for _, task_id in batch])  # no transaction open while the CRM answers
         with session_scope(engine) as session:
-            rows = [session.get(TaskOutbox, (connection, key)) for key, _ in batch]
+            keys = [key for key, _ in batch]
+            rows = session.execute(
+                select(TaskOutbox).where(TaskOutbox.connection == connection, TaskOutbox.idempotency_key.in_(keys))
+            ).scalars()
             overdue += _record_states(rows, states, policy, now, result)
             if dry_run:
                 session.rollback()
@@ -110,7 +113,7 @@ def _open_tasks(session: Session, connection: str, now: datetime) -> list[tuple[
 
 
 def _record_states(
-    rows: Sequence[TaskOutbox], states: dict[str, TaskState], policy: FollowUpPolicy, now: datetime, result: FollowUp
+    rows: Iterable[TaskOutbox], states: dict[str, TaskState], policy: FollowUpPolicy, now: datetime, result: FollowUp
 ) -> list[_Overdue]:
     """Store what the CRM said of each task; return the ones still open past the SLA and never escalated."""
     overdue = []
