@@ -8,11 +8,12 @@ variables or files that hold them.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connector.defaults import default_model_path
@@ -48,6 +49,35 @@ class TaskPolicy(BaseModel):
     recent_days: int | None = Field(default=7, ge=0)
 
 
+class FollowUpPolicy(BaseModel):
+    """What happens to a task nobody works: its state is read back, and past `sla_hours` it is escalated once.
+
+    docs/task-followup.md explains each setting with the API calls it costs.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Hours from a task's creation in the CRM until it counts as unworked. null: tasks are not followed up.
+    sla_hours: float | None = Field(default=None, gt=0)
+    #: manager: a new task for the owner's manager; reassign: the task itself goes to the manager; none: only
+    #: completions are recorded.
+    escalate: Literal["manager", "reassign", "none"] = "manager"
+    #: Who gets an escalation when the owner has no manager: a Salesforce User id (fallback for users without a
+    #: ManagerId), or the HubSpot owner id that stands for every owner's manager (HubSpot has no manager field).
+    escalate_to: str | None = None
+
+    @property
+    def escalates(self) -> bool:
+        return self.sla_hours is not None and self.escalate != "none"
+
+
+#: The shape of an escalation target per CRM: a Salesforce User id (prefix 005), a numeric HubSpot owner id.
+ESCALATION_TARGETS = {
+    "salesforce": (r"^005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$", "a Salesforce User id (005...)"),
+    "hubspot": (r"^[0-9]{1,20}$", "a numeric HubSpot owner id (Settings > Users & Teams, or GET /crm/v3/owners)"),
+}
+
+
 class ConnectionConfig(BaseModel):
     """One CRM org or portal: which adapter, its mapping, model, schedule and connection settings."""
 
@@ -59,8 +89,25 @@ class ConnectionConfig(BaseModel):
     model: Path | None = None
     schedule: Schedule = Schedule(interval_minutes=15)
     tasks: TaskPolicy = TaskPolicy()
+    follow_up: FollowUpPolicy = FollowUpPolicy()
     #: Adapter settings (auth mode, env vars naming secrets, CA bundle, limits); the adapter validates them.
     settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("follow_up")
+    @classmethod
+    def _escalation_target(cls, policy: FollowUpPolicy, info: ValidationInfo) -> FollowUpPolicy:
+        crm = info.data.get("crm")
+        if crm not in ESCALATION_TARGETS:
+            return policy  # the crm key itself is wrong: that is the error to show
+        pattern, what = ESCALATION_TARGETS[crm]
+        if policy.escalate_to is not None and not re.match(pattern, policy.escalate_to):
+            raise ValueError(f"escalate_to {policy.escalate_to!r} is not {what}")
+        if crm == "hubspot" and policy.escalates and policy.escalate_to is None:
+            raise ValueError(
+                f"escalate_to is required with escalate: {policy.escalate} on HubSpot, which has no manager field: "
+                f"give {what}, or escalate: none"
+            )
+        return policy
 
 
 class ServiceConfig(BaseModel):
@@ -170,7 +217,9 @@ def config_error_from(error: ValidationError, *, source: str, model: type[BaseMo
     key = ""
     for part in first["loc"]:
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-    message = _unknown_setting(model, first["loc"]) if first["type"] == "extra_forbidden" else first["msg"]
+    # pydantic prefixes what a validator raises with "Value error, ": the message is ours, say it alone.
+    plain = first["msg"].removeprefix("Value error, ")
+    message = _unknown_setting(model, first["loc"]) if first["type"] == "extra_forbidden" else plain
     extra = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
     return ConfigError(f"{message}{extra}", source=source, key=key or None)
 

@@ -175,6 +175,29 @@ class TaskResult:
 
 
 @dataclass(frozen=True)
+class TaskState:
+    """A follow-up task as the CRM holds it now: what the rep did with it, and who has it."""
+
+    crm_task_id: str
+    #: The CRM's own status value (Salesforce Task.Status such as "In Progress", HubSpot hs_task_status such as
+    #: "WAITING"), kept as the CRM spells it.
+    status: str | None
+    #: Done with: Salesforce's IsClosed, HubSpot's status COMPLETED.
+    closed: bool
+    owner_id: str | None
+    #: When the CRM created the task (Salesforce CreatedDate, HubSpot hs_createdate); the SLA runs from here.
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TaskReassignment:
+    """Give an existing task to another owner (a Salesforce User id, a HubSpot owner id)."""
+
+    crm_task_id: str
+    owner_id: str
+
+
+@dataclass(frozen=True)
 class ApiUsage:
     """API calls this adapter made, and the CRM's daily allocation as last reported."""
 
@@ -223,6 +246,21 @@ class CrmAdapter(Protocol):
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
         """Create follow-up tasks linked to their lead or contact; one result per task, in order."""
+        ...
+
+    def task_states(self, crm_task_ids: Sequence[str]) -> dict[str, TaskState]:
+        """The current state of these tasks (task id -> state), read in as few calls as the CRM allows; a task the
+        CRM no longer holds (deleted) is left out. Raises the adapter's usual errors when the CRM cannot answer."""
+        ...
+
+    def owner_managers(self, owner_ids: Sequence[str]) -> dict[str, str]:
+        """Owner id -> the id of that owner's manager, for the owners that have one. A CRM that knows no managers
+        (HubSpot) returns an empty dict without calling anything."""
+        ...
+
+    def reassign_tasks(self, changes: Sequence[TaskReassignment]) -> list[WriteResult]:
+        """Give tasks to other owners; one result per change, in order (`crm_id` is the task id); never raises per
+        task. Setting the owner a task already has is harmless, so a repeated change is safe."""
         ...
 
     def usage(self) -> ApiUsage:

@@ -45,6 +45,19 @@ SUMMED_COUNTS = (
         "Stage transitions older than tasks.recent_days, recorded without sending a task.",
         {},
     ),
+    (
+        "tasks_completed",
+        "scorebridge_tasks_completed",
+        "Follow-up tasks seen completed in the CRM (follow_up.sla_hours set).",
+        {},
+    ),
+    (
+        "tasks_escalated",
+        "scorebridge_tasks_escalated",
+        "Tasks not completed within follow_up.sla_hours, escalated (once each) as follow_up.escalate says.",
+        {},
+    ),
+    ("tasks_checked", "scorebridge_task_states_read", "Open tasks whose state was read back from the CRM.", {}),
     ("api_calls", "scorebridge_api_calls", "CRM API calls made by sync runs.", {}),
     ("rate_limited", "scorebridge_api_rate_limited", "CRM answers that asked us to slow down (HTTP 429).", {}),
 )

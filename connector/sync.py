@@ -1,4 +1,4 @@
-"""One sync run of one connection: pull -> normalize -> score -> stage transitions -> tasks -> write-back.
+"""One sync run of one connection: pull -> normalize -> score -> stage transitions -> tasks -> write-back -> follow-up.
 
 Every step commits what it finished before the next begins (records with their bookmark, scores, outbox rows,
 ledger entries), so a run killed at any point and started again ends where an uninterrupted run would have.
@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from connector.config import ConnectionConfig, ConnectorConfig, mapping_problems
 from connector.crm import ActivityRecord, ContactRecord, CrmAdapter, OutcomeRecord, Page
 from connector.errors import ConfigError, LimitReachedError, ScoreBridgeError, StoreBusyError
+from connector.followup import follow_up_tasks
 from connector.logs import run_log_context
 from connector.mapping_changes import Reclassification, mapping_fingerprint, plan_pull
 from connector.outbox import Queued, deliver_tasks, enqueue_tasks, pending_tasks
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 PULLED_STREAMS = ("contacts", "activities", "outcomes")
 #: The exit code of `scorebridge sync` for each run status; the worst run decides.
 EXIT_CODES = {"succeeded": 0, "dry_run": 0, "failed": 1, "stopped": 1, "limit_reached": 4, "locked": 6}
+#: Follow-up problems (tasks nobody could be named for) listed in a run's warnings; the rest are counted.
+PROBLEMS_SHOWN = 5
 WRITE_BATCH = 1000  # adapters split further to their CRM's own limit (200 Salesforce, 100 HubSpot)
 
 
@@ -151,10 +154,12 @@ def _recorded_run(run: _Run, run_id: int, *, full: bool, clock: Callable[[], dat
         _require_current_scores(run)
         if run.dry_run:
             planned_writes, planned_tasks = _dry_run_plan(run)
+            planned_tasks += _follow_up(run)
             status = "dry_run"
         else:
             _tasks(run)
             _write_back(run)
+            _follow_up(run)  # last: a CRM that cannot answer about its tasks must not hold back the scores
     except _Stopped:
         status, message = "stopped", "stopped on request; the next run carries on from the last checkpoint"
     except LimitReachedError as limit:
@@ -308,6 +313,27 @@ def _tasks(run: _Run) -> None:
     run.counts["tasks_created"] += delivery.created
     run.counts["tasks_found"] += delivery.found
     run.counts["tasks_failed"] += delivery.failed
+
+
+def _follow_up(run: _Run) -> tuple:
+    """Read back the open tasks, record completions, escalate the unworked (connector/followup.py); in a dry run,
+    the escalation tasks it would send."""
+    run.check_stop()
+    if run.connection.follow_up.sla_hours is None:
+        return ()
+    run.phase("follow-up")
+    done = follow_up_tasks(
+        run.engine, run.adapter, run.connection.name, run.connection.follow_up, now=run.started_at, dry_run=run.dry_run
+    )
+    if not run.dry_run:
+        run.counts.update(
+            tasks_checked=done.checked, tasks_completed=done.completed, tasks_escalated=done.escalated,
+            tasks_gone=done.gone, tasks_created=done.created, tasks_found=done.found,
+        )  # fmt: skip
+    shown = done.problems[:PROBLEMS_SHOWN]
+    more = len(done.problems) - len(shown)
+    run.warnings.extend([*shown, *([f"... and {more} more tasks like these"] if more > 0 else [])])
+    return tuple(done.planned)
 
 
 def _enqueue(run: _Run, session) -> Queued:

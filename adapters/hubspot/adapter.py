@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.ca_bundle import ca_bundle_file
+from adapters.hubspot import followup
 from adapters.hubspot import tasks as task_calls
 from adapters.hubspot.activities import ActivityReader
 from adapters.hubspot.client import HubSpotClient
@@ -30,8 +31,10 @@ from connector.crm import (
     OutcomeRecord,
     Page,
     ScoreWrite,
+    TaskReassignment,
     TaskRequest,
     TaskResult,
+    TaskState,
     WriteResult,
 )
 
@@ -154,6 +157,15 @@ class HubSpotAdapter:
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
         return task_calls.create_tasks(self.client, self.mapping.tasks, tasks)
+
+    def task_states(self, crm_task_ids: Sequence[str]) -> dict[str, TaskState]:
+        return followup.task_states(self.client, crm_task_ids)
+
+    def owner_managers(self, owner_ids: Sequence[str]) -> dict[str, str]:
+        return {}  # HubSpot owners have no manager: follow_up.escalate_to names who gets escalations
+
+    def reassign_tasks(self, changes: Sequence[TaskReassignment]) -> list[WriteResult]:
+        return followup.reassign_tasks(self.client, changes)
 
     def usage(self) -> ApiUsage:
         used, limit = self.limiter.daily_snapshot()

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from adapters.salesforce import soql
+from adapters.salesforce import followup, soql
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
 from adapters.salesforce.normalize import activity_record, contact_record
@@ -30,8 +30,10 @@ from connector.crm import (
     OutcomeRecord,
     Page,
     ScoreWrite,
+    TaskReassignment,
     TaskRequest,
     TaskResult,
+    TaskState,
     WriteResult,
 )
 
@@ -112,6 +114,15 @@ class SalesforceAdapter:
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
         return create_tasks(self.client, tasks, self.mapping.tasks)
+
+    def task_states(self, crm_task_ids: Sequence[str]) -> dict[str, TaskState]:
+        return followup.task_states(self.client, crm_task_ids)
+
+    def owner_managers(self, owner_ids: Sequence[str]) -> dict[str, str]:
+        return followup.owner_managers(self.client, owner_ids)
+
+    def reassign_tasks(self, changes: Sequence[TaskReassignment]) -> list[WriteResult]:
+        return followup.reassign_tasks(self.client, changes)
 
     def usage(self) -> ApiUsage:
         return self.client.usage()

@@ -24,7 +24,8 @@ class Crm(StrEnum):
 
 FAULT_HELP = (
     "KIND[:key=value,...], repeatable. Kinds: status, rate_limit, slow, reset, truncate (transport); "
-    "reject_share, expire_sessions, daily_limit, revoke_tokens (HubSpot), clear (data). "
+    "reject_share, expire_sessions, daily_limit, revoke_tokens (HubSpot), clear (data); reps_work (reps complete "
+    "a share of the open tasks). "
     "Keys: count (-1 = forever), route (regex on route names), "
     "status, delay (seconds), share (0..1). Example: rate_limit:count=5,route=search"
 )

@@ -6,6 +6,7 @@ Read straight from the sandbox's own records (not through an adapter), in ScoreB
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 SALESFORCE_FIELDS = {
@@ -76,3 +77,32 @@ def task_keys(crm: str, app: Any) -> Counter[str]:
             for task in app.portal.objects.active("tasks")
             if task.properties.get(HUBSPOT_TASK_KEY)
         )
+
+
+@dataclass(frozen=True)
+class HeldTask:
+    """A ScoreBridge task as the CRM holds it: its id, whether a rep closed it, and who has it."""
+
+    task_id: str
+    closed: bool
+    owner_id: str | None
+
+
+def held_tasks(crm: str, app: Any) -> dict[str, HeldTask]:
+    """Idempotency key -> the ScoreBridge task carrying it (the first one, when a duplicate exists)."""
+    held: dict[str, HeldTask] = {}
+    if crm == "salesforce":
+        for row in app.store.rows("Task"):
+            if row.get(SALESFORCE_TASK_KEY):
+                task = HeldTask(row["Id"], bool(row["IsClosed"]), row["OwnerId"])
+                held.setdefault(row[SALESFORCE_TASK_KEY], task)
+        return held
+    with app.portal.lock:
+        for task in app.portal.objects.active("tasks"):
+            key = task.properties.get(HUBSPOT_TASK_KEY)
+            if key:
+                status = task.properties.get("hs_task_status")
+                held.setdefault(
+                    key, HeldTask(str(task.id), status == "COMPLETED", task.properties.get("hubspot_owner_id"))
+                )
+    return held

@@ -17,8 +17,10 @@ from connector.crm import (
     OutcomeRecord,
     Page,
     ScoreWrite,
+    TaskReassignment,
     TaskRequest,
     TaskResult,
+    TaskState,
     WriteResult,
 )
 
@@ -43,6 +45,16 @@ class MemoryCrm:
     calls: int = 0
     #: The keys of each `find_tasks` call, in order.
     looked_up: list[list[str]] = field(default_factory=list)
+    #: Follow-up: what reps did (task id -> status; "Completed" closes), the owner each task has now, managers by
+    #: owner, and the task ids of each `task_states` call.
+    task_status: dict[str, str] = field(default_factory=dict)
+    task_owner: dict[str, str] = field(default_factory=dict)
+    managers: dict[str, str] = field(default_factory=dict)
+    state_reads: list[list[str]] = field(default_factory=list)
+    manager_reads: list[list[str]] = field(default_factory=list)
+    reassignments: list[TaskReassignment] = field(default_factory=list)
+    #: When the CRM created each task (task id -> moment); absent: the state says nothing of it.
+    created: dict = field(default_factory=dict)
 
     def activity_types(self) -> frozenset[str]:
         return frozenset(activity.type for activity in self.activities)
@@ -96,6 +108,37 @@ class MemoryCrm:
             self.crash_after_create = False
             raise CrashAfterCreate
         return [TaskResult(task.idempotency_key, f"T-{task.idempotency_key}") for task in tasks]
+
+    def complete(self, idempotency_key: str) -> None:
+        """A rep marks the task done."""
+        self.task_status[f"T-{idempotency_key}"] = "Completed"
+
+    def delete(self, idempotency_key: str) -> None:
+        del self.tasks[idempotency_key]
+
+    def task_states(self, crm_task_ids: Sequence[str]) -> dict[str, TaskState]:
+        self.calls += 1
+        self.state_reads.append(list(crm_task_ids))
+        held = {f"T-{key}": task for key, task in self.tasks.items()}
+        states = {}
+        for task_id in crm_task_ids:
+            if task_id in held:
+                status = self.task_status.get(task_id, "Not Started")
+                owner = self.task_owner.get(task_id, held[task_id].owner_id)
+                states[task_id] = TaskState(task_id, status, status == "Completed", owner, self.created.get(task_id))
+        return states
+
+    def owner_managers(self, owner_ids: Sequence[str]) -> dict[str, str]:
+        self.calls += 1
+        self.manager_reads.append(list(owner_ids))
+        return {owner: self.managers[owner] for owner in owner_ids if owner in self.managers}
+
+    def reassign_tasks(self, changes: Sequence[TaskReassignment]) -> list[WriteResult]:
+        self.calls += 1
+        self.reassignments.extend(changes)
+        for change in changes:
+            self.task_owner[change.crm_task_id] = change.owner_id
+        return [WriteResult(change.crm_task_id, True) for change in changes]
 
     def usage(self) -> ApiUsage:
         return ApiUsage(calls=self.calls)

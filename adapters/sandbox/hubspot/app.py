@@ -18,6 +18,7 @@ from adapters.sandbox.hubspot.marketing_api import MarketingApi
 from adapters.sandbox.hubspot.objects_api import ObjectsApi
 from adapters.sandbox.hubspot.pipelines_api import PipelinesApi
 from adapters.sandbox.hubspot.portal import Portal
+from adapters.sandbox.hubspot.reps import complete_share
 from adapters.sandbox.hubspot.seeding import PopulationSeeder, seed_portal
 from adapters.sandbox.hubspot.settings_api import SettingsApi
 from connector.errors import InputError
@@ -70,7 +71,7 @@ class HubSpotApp:
         return wire.error(status, message, "INTERNAL_ERROR" if status < 502 else "SERVICE_UNAVAILABLE")
 
     def apply_fault(self, fault: Fault) -> None:
-        """Data-level faults: expire_sessions, revoke_tokens, daily_limit, reject_share, clear."""
+        """Data-level faults: expire_sessions, revoke_tokens, daily_limit, reject_share, clear; and reps_work."""
         if fault.kind == "expire_sessions":
             self.tokens.expire_all()
         elif fault.kind == "revoke_tokens":
@@ -79,6 +80,8 @@ class HubSpotApp:
             self.limiter.exhaust_daily()
         elif fault.kind == "reject_share":
             self.rejection.arm(fault.share, fault.count)
+        elif fault.kind == "reps_work":  # not a fault: the simulated reps complete a share of the open tasks
+            complete_share(self.portal, fault.share)
         elif fault.kind == "clear":
             self.tokens.clear_faults()
             self.limiter.reset()
@@ -86,7 +89,7 @@ class HubSpotApp:
         else:
             raise InputError(
                 f"unknown HubSpot sandbox fault {fault.kind!r}: use expire_sessions, revoke_tokens, daily_limit, "
-                "reject_share or clear (or a transport fault: status, rate_limit, slow, reset, truncate)"
+                "reject_share, reps_work or clear (or a transport fault: status, rate_limit, slow, reset, truncate)"
             )
 
     def reset(self) -> None:

@@ -21,6 +21,7 @@ from adapters.sandbox.salesforce.ids import IdFactory
 from adapters.sandbox.salesforce.population_import import PopulationImporter
 from adapters.sandbox.salesforce.query_results import QueryCursors
 from adapters.sandbox.salesforce.records import RecordStore, ordered_for_loading, utc_now
+from adapters.sandbox.salesforce.reps import complete_share
 from adapters.sandbox.salesforce.schema import OrgSchema
 from adapters.sandbox.salesforce.sessions import Credentials, DailyApiCounter, OAuthError, SessionRegistry
 from connector.errors import InputError
@@ -168,6 +169,8 @@ class SalesforceApp:
             self.api_counter.exhaust()
         elif fault.kind == "reject_share":
             self.rejections.arm(fault.share, fault.count)
+        elif fault.kind == "reps_work":  # not a fault: the simulated reps complete a share of the open Tasks
+            complete_share(self.store, fault.share)
         elif fault.kind == "clear":
             self.rejections.clear()
             self.api_counter.unexhaust()

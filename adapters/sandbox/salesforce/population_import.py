@@ -8,7 +8,8 @@ ConvertedOpportunityId names it, as Salesforce's lead conversion does. Touches b
 email engagement as completed Tasks ('Email Opened: <campaign>'), calls as Call Tasks with a CallDisposition,
 demos and meetings as Events, webinar and form responses as CampaignMembers. Salesforce has no page views of its
 own (they live in Account Engagement, a separate API), so page_view touches are skipped. Every record is backdated
-to its touch: CreatedDate and SystemModstamp carry the touch time.
+to its touch: CreatedDate and SystemModstamp carry the touch time. The Users report to a sales director
+(User.ManagerId, `reps.py`), whom follow-up escalations go to.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from adapters.sandbox.outcomes import Deal, generate_outcomes
 from adapters.sandbox.salesforce import deal_records
 from adapters.sandbox.salesforce.records import RecordStore
+from adapters.sandbox.salesforce.reps import add_director
 from adapters.sandbox.salesforce.values import format_datetime
 
 LEAD_STATUS = {
@@ -75,6 +77,7 @@ class PopulationImporter:
         start = population.now - timedelta(days=365)
         for owner in population.owners:
             self._add_user(owner, start)
+        add_director(self.store, [self.index.users[owner.key] for owner in population.owners], start)
         companies = {company.key: company for company in population.companies}
         customers = {person.company_key for person in population.people if person.is_customer}
         touches_of: dict[str, list[Any]] = {}

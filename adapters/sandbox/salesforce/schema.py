@@ -255,7 +255,7 @@ def _object_definitions() -> list[tuple[str, str, str, list[FieldSpec]]]:
             _text("Username", 80, nillable=False, required=True), _text("FirstName", 40),
             _text("LastName", 80, nillable=False, required=True), _computed(_text("Name", 121)),
             FieldSpec("Email", "email", length=128, nillable=False, required=True), _text("Alias", 8),
-            _text("Title", 80), _flag("IsActive", True),
+            _text("Title", 80), _flag("IsActive", True), _ref("ManagerId", "User"),
         ]),
         ("Account", "001", "Accounts", [
             _text("Name", 255, nillable=False, required=True), _pick("Industry", INDUSTRIES),
