@@ -8,6 +8,7 @@ import numpy as np
 
 from connector.scoring.frame import ActivityArrays, ScoreFrame, stage_label
 from connector.scoring.model import ScoringModel
+from connector.scoring.repeats import repeat_reason
 from connector.scoring.stages import DISQUALIFIED_BY_FIT, HELD, ConditionRef
 
 TOP_REASONS = 3
@@ -127,6 +128,22 @@ def _entry_reason(model: ScoringModel, frame: ScoreFrame, activities: ActivityAr
         return f"{condition.label or condition.activity} on {when} ({stage} trigger)"
     wanted = condition.equals if condition.equals is not None else list(condition.in_ or ())
     return f"{condition.label or condition.field + ' ' + str(wanted)} ({stage} field rule)"
+
+
+def repeat_note(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays, index: int) -> str | None:
+    """Why activity `index` counted nothing as a repeat ("once per 7 days: counted on 2026-10-01"), or None."""
+    if not frame.contributions.repeat[index]:
+        return None
+    rule = int(frame.rule_index[index])
+    moment = activities.occurred_at[index]
+    counted = (
+        (frame.rule_index == rule)
+        & (activities.contact_index == activities.contact_index[index])
+        & ~frame.contributions.repeat
+        & (activities.occurred_at <= moment)
+    )
+    last_counted = int(activities.occurred_at[counted].max())
+    return f"{repeat_reason(model.behavior.rules[rule])}: counted on {_date(last_counted)}"
 
 
 def _date(epoch: int) -> str:
