@@ -50,6 +50,8 @@ def _contributors(model: ScoringModel, frame: ScoreFrame, activities: ActivityAr
     first = contributions.order[starts]
     group_points = np.add.reduceat(sorted_counted, starts) if len(starts) else np.zeros(0)
     group_count = np.diff(np.append(starts, len(sorted_counted)))
+    if contributions.repeat.any():  # "x3" counts the activities a once / once_per_days rule let count
+        group_count = np.add.reduceat(~contributions.repeat[contributions.order], starts)
     group_rule = frame.rule_index[first]
     useful = (group_rule >= 0) & (group_points != 0)
     fit_rows, fit_contacts = np.nonzero(frame.fit.rule_points)

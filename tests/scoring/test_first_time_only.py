@@ -82,3 +82,14 @@ def test_once_and_once_per_days_together_are_one_error_naming_the_rule():
     with pytest.raises(ConfigError, match="give once or once_per_days, not both") as error:
         model({**WEEKLY_VISIT, "once": True})
     assert error.value.key == "behavior.rules[0]"
+
+
+def test_the_reasons_count_the_visits_that_counted(engine):
+    store = StoreBuilder(engine)
+    contact = store.contact()
+    for days in (30, 27, 22, 20, 14, 13):
+        store.activity(contact, "page_view", days_ago(days))
+
+    score_store(engine, model(WEEKLY_VISIT), NOW, now=lambda: NOW)
+
+    assert stored_score(engine, contact).reasons == ["Site visit x3 +15"]
