@@ -28,7 +28,7 @@ from connector.scoring.replay import ReplayInputs, replay_read
 from connector.scoring.scope import ContactScope
 from connector.store.types import from_epoch
 
-#: Model-wide engagement half-lives tried (None: no decay); the model has no per-type half-life to tune.
+#: Model-wide engagement half-lives tried (None: no decay); half-lives set per activity type or rule are kept.
 HALF_LIVES = (None, 7.0, 14.0, 30.0)
 #: Half-lives are compared on at most this many of the latest training moments (each is a replay per half-life).
 HALF_LIFE_MOMENTS = 3

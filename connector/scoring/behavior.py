@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from connector.scoring.model import BehaviorModel
+from connector.scoring.model import BehaviorModel, BehaviorRule
+from connector.scoring.repeats import NO_LIMIT, ONCE, uncounted_repeats
 
 SECONDS_PER_DAY = 86_400
 NO_RULE = -1
@@ -23,6 +24,8 @@ class RuleTable:
     points: np.ndarray
     daily_cap: np.ndarray
     total_cap: np.ndarray
+    #: Seconds that must pass after a counted activity before the next of the rule counts (`once`: infinity).
+    repeat_gap: np.ndarray
     labels: tuple[str, ...]
 
     @classmethod
@@ -32,8 +35,15 @@ class RuleTable:
             points=np.array([rule.points for rule in rules], dtype=np.float64),
             daily_cap=np.array([rule.daily_cap or np.inf for rule in rules], dtype=np.float64),
             total_cap=np.array([rule.total_cap or np.inf for rule in rules], dtype=np.float64),
+            repeat_gap=np.array([_repeat_gap(rule) for rule in rules], dtype=np.float64),
             labels=tuple(rule.name for rule in rules),
         )
+
+
+def _repeat_gap(rule: BehaviorRule) -> float:
+    if rule.once:
+        return ONCE
+    return NO_LIMIT if rule.once_per_days is None else rule.once_per_days * SECONDS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,8 @@ class Contributions:
     #: The activities sorted by (contact, rule, time), and where each (contact, rule) group starts in that order.
     order: np.ndarray
     group_starts: np.ndarray
+    #: Repeats that a `once` or `once_per_days` rule did not count (they count 0 and show as capped).
+    repeat: np.ndarray
 
     @property
     def capped(self) -> np.ndarray:
@@ -61,7 +73,8 @@ def nominal_points(rule_index: np.ndarray, rules: RuleTable) -> np.ndarray:
 def capped_contributions(
     contact_index: np.ndarray, rule_index: np.ndarray, occurred_at: np.ndarray, rules: RuleTable
 ) -> Contributions:
-    """Apply the daily cap (per contact, rule and UTC day), then the total cap (per contact and rule), in time order.
+    """Drop the repeats of `once` / `once_per_days` rules, then apply the daily cap (per contact, rule and UTC day),
+    then the total cap (per contact and rule), in time order.
 
     The order of the input never matters: activities are sorted first, and ties in time carry equal points.
     """
@@ -72,13 +85,18 @@ def capped_contributions(
     rule_start = _starts(contact, rule)
     day_start = rule_start | _starts(moment // SECONDS_PER_DAY)
     safe_rule = np.maximum(rule, 0)
+    repeat = np.zeros(len(nominal), dtype=bool)
+    if (rules.repeat_gap > NO_LIMIT).any():
+        repeat_in_order = uncounted_repeats(rule_start, rule, moment, rules.repeat_gap)
+        points[repeat_in_order] = 0.0
+        repeat[order] = repeat_in_order
     if np.isfinite(rules.daily_cap).any():
         points = _clip_running_sums(points, day_start, rules.daily_cap[safe_rule])
     if np.isfinite(rules.total_cap).any():
         points = _clip_running_sums(points, rule_start, rules.total_cap[safe_rule])
     counted = np.empty_like(nominal)
     counted[order] = points
-    return Contributions(nominal, counted, order, np.flatnonzero(rule_start))
+    return Contributions(nominal, counted, order, np.flatnonzero(rule_start), repeat)
 
 
 def _sort_by_contact_rule_time(contact: np.ndarray, rule: np.ndarray, moment: np.ndarray) -> np.ndarray:

@@ -98,7 +98,9 @@ def print_explanation(console: Console, explanation: Explanation) -> None:
                        title="Activities")  # fmt: skip
     for line in explanation.activities:
         notes = []
-        if line.capped:
+        if line.not_counted:
+            notes.append(f"not counted ({line.not_counted})")
+        elif line.capped:
             notes.append("capped")
         if not line.in_window:
             notes.append("outside window")

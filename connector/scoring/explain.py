@@ -16,7 +16,7 @@ from connector.errors import InputError
 from connector.scoring.frame import ActivityArrays, PreviousState, ScoreFrame, score_frame
 from connector.scoring.model import ScoringModel
 from connector.scoring.next_stage import NextStage, next_stage
-from connector.scoring.reasons import lead_crossings, stage_reason, top_reasons
+from connector.scoring.reasons import lead_crossings, repeat_note, stage_reason, top_reasons
 from connector.scoring.replay import live_moment_problem
 from connector.scoring.scores import NEVER, in_window
 from connector.scoring.snapshot import (
@@ -43,6 +43,8 @@ class ActivityLine:
     capped: bool
     in_window: bool
     engagement: float
+    #: Why a repeat of a `once` / `once_per_days` rule counted nothing; None for every other activity.
+    not_counted: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ def _activity_lines(
                 capped=bool(frame.contributions.capped[index]),
                 in_window=bool(window[index]),
                 engagement=float(frame.engagement_points[index]),
+                not_counted=repeat_note(model, frame, activities, index),
             )
         )
     return tuple(lines)

@@ -13,6 +13,7 @@ import numpy as np
 
 from connector.scoring.behavior import SECONDS_PER_DAY, Contributions, RuleTable, capped_contributions
 from connector.scoring.conditions import Column
+from connector.scoring.decay import activity_decay
 from connector.scoring.fields import DISQUALIFIED
 from connector.scoring.fit import NOT_DISQUALIFIED, FitResult, score_fit
 from connector.scoring.kinds import KindTable
@@ -116,7 +117,7 @@ def score_frame(
     contributions = capped_contributions(
         activities.contact_index, rule_index, activities.occurred_at, RuleTable.from_model(model.behavior)
     )
-    decay = ActivityDecay.uniform(model.engagement, len(rule_index))
+    decay = activity_decay(model, kinds, activities.kind_id)
     engagement_points = engagement_contributions(activities.occurred_at, contributions.counted, as_of, decay)
     latest = last_engaged(activities.contact_index, contributions.nominal, activities.occurred_at, size)
     fit = score_fit(model.fit, contacts.columns, size)

@@ -12,6 +12,8 @@ from connector.scoring.conditions import value_matches
 from connector.scoring.model import Match, ScoringModel
 from connector.scoring.stages import activity_conditions
 
+UNKNOWN_TYPE = -1
+
 
 @dataclass(frozen=True)
 class KindRow:
@@ -29,6 +31,8 @@ class KindTable:
     triggers_of_kind: np.ndarray
     #: Kinds whose type is not in the model's vocabulary: their activities count nothing.
     unknown_type_kinds: int
+    #: Per kind id, its type's position in the model's `activity_types` (UNKNOWN_TYPE when not there).
+    type_of_kind: np.ndarray
 
 
 def where_matches(where: Mapping[str, Match], attributes: Mapping[str, object]) -> bool:
@@ -40,20 +44,22 @@ def classify_kinds(model: ScoringModel, kinds: Iterable[KindRow]) -> KindTable:
     rows = list(kinds)
     size = max((row.id for row in rows), default=0) + 1
     rule_of_kind = np.full(size, NO_RULE, dtype=np.int64)
+    type_of_kind = np.full(size, UNKNOWN_TYPE, dtype=np.int64)
+    type_position = {name: position for position, name in enumerate(model.activity_types)}
     triggers = activity_conditions(model)
     triggers_of_kind = np.zeros((len(triggers), size), dtype=bool)
     rules_by_type: dict[str, list[int]] = {}
     for index, rule in enumerate(model.behavior.rules):
         rules_by_type.setdefault(rule.type, []).append(index)
-    known = set(model.activity_types)
     for row in rows:
         rule_of_kind[row.id] = _first_rule(model, rules_by_type.get(row.type, ()), row.attributes)
+        type_of_kind[row.id] = type_position.get(row.type, UNKNOWN_TYPE)
         for trigger_index, ref in enumerate(triggers):
             condition = ref.condition
             if condition.activity == row.type and where_matches(condition.where, row.attributes):
                 triggers_of_kind[trigger_index, row.id] = True
-    unknown = sum(1 for row in rows if row.type not in known)
-    return KindTable(rule_of_kind, triggers_of_kind, unknown)
+    unknown = sum(1 for row in rows if row.type not in type_position)
+    return KindTable(rule_of_kind, triggers_of_kind, unknown, type_of_kind)
 
 
 def _first_rule(model: ScoringModel, candidates: Iterable[int], attributes: Mapping[str, object]) -> int:

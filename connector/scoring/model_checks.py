@@ -24,6 +24,7 @@ Problem = tuple[str, str]
 def cross_reference_problems(model: ScoringModel) -> Iterator[Problem]:
     """Every (key path, problem) found, in file order; `load_model` reports the first."""
     yield from _behavior_problems(model)
+    yield from _engagement_problems(model)
     yield from _fit_problems(model)
     yield from _score_problems(model)
     yield from _stage_problems(model)
@@ -34,6 +35,12 @@ def _behavior_problems(model: ScoringModel) -> Iterator[Problem]:
     for index, rule in enumerate(model.behavior.rules):
         if rule.type not in known:
             yield f"behavior.rules[{index}].type", _unknown_type(rule.type, model)
+
+
+def _engagement_problems(model: ScoringModel) -> Iterator[Problem]:
+    for name in model.engagement.by_type:
+        if name not in model.activity_types:
+            yield f"engagement.by_type.{name}", _unknown_type(name, model)
 
 
 def _unknown_type(name: str, model: ScoringModel) -> str:

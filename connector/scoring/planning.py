@@ -8,6 +8,7 @@ import numpy as np
 from sqlalchemy.engine import Connection
 
 from connector.scoring.behavior import SECONDS_PER_DAY
+from connector.scoring.decay import model_decay, rule_decays
 from connector.scoring.model import ScoringModel
 from connector.scoring.scope import DEFAULT_SCOPE, Condition, ContactScope, checkpoint_name, contact_in_scope
 from connector.scoring.snapshot import raw_rows
@@ -105,7 +106,6 @@ def _changed_contacts(
 
 
 def _change_queries(model: ScoringModel, last: int, as_of: int, in_scope: Condition) -> list[tuple[str, tuple]]:
-    window = round(model.engagement.window_days * SECONDS_PER_DAY)
     active = "SELECT a.contact_id AS id FROM activity a WHERE a.occurred_at > ? AND a.occurred_at <= ?"
     parts = [
         (f"SELECT c.id AS id FROM contact c WHERE c.needs_rescore = ? AND c.deleted = ?{in_scope.and_clause}",
@@ -116,11 +116,13 @@ def _change_queries(model: ScoringModel, last: int, as_of: int, in_scope: Condit
          (model.version, False, *in_scope.params)),
         # activities dated after the last as-of that are now in the past (future-dated, or a replay moving forward)
         (active, (last, as_of)),
-        # activities that were inside the engagement window last time and have left it since
-        (active, (last - window, as_of - window)),
     ]  # fmt: skip
-    if model.engagement.half_life_days is not None:  # decay moves every score with an activity in the window
-        parts.append((active, (as_of - window, as_of)))
+    windows, decaying = _engagement_windows(model)
+    # activities that were inside their engagement window last time and have left it since (one part per window
+    # length: a superset of the contacts, since a part does not ask which rule an activity matched)
+    parts.extend((active, (last - window, as_of - window)) for window in windows)
+    if decaying:  # decay moves every score with a decaying activity in its window
+        parts.append((active, (as_of - max(decaying), as_of)))
     for days in _engagement_boundaries(model):
         span = round(days * SECONDS_PER_DAY)
         parts.append(
@@ -128,6 +130,14 @@ def _change_queries(model: ScoringModel, last: int, as_of: int, in_scope: Condit
              (last - span, as_of - span))
         )  # fmt: skip
     return parts
+
+
+def _engagement_windows(model: ScoringModel) -> tuple[list[int], list[int]]:
+    """The distinct engagement windows (seconds) of the rules, and those of the rules whose points decay."""
+    decays = rule_decays(model) or (model_decay(model),)
+    seconds = [round(decay.window_days * SECONDS_PER_DAY) for decay in decays]
+    decaying = [window for window, decay in zip(seconds, decays, strict=True) if np.isfinite(decay.half_life_days)]
+    return sorted(set(seconds)), decaying
 
 
 def _engagement_boundaries(model: ScoringModel) -> list[float]:

@@ -8,6 +8,7 @@ import numpy as np
 
 from connector.scoring.frame import ActivityArrays, ScoreFrame, stage_label
 from connector.scoring.model import ScoringModel
+from connector.scoring.repeats import repeat_reason
 from connector.scoring.stages import DISQUALIFIED_BY_FIT, HELD, ConditionRef
 
 TOP_REASONS = 3
@@ -49,6 +50,8 @@ def _contributors(model: ScoringModel, frame: ScoreFrame, activities: ActivityAr
     first = contributions.order[starts]
     group_points = np.add.reduceat(sorted_counted, starts) if len(starts) else np.zeros(0)
     group_count = np.diff(np.append(starts, len(sorted_counted)))
+    if contributions.repeat.any():  # "x3" counts the activities a once / once_per_days rule let count
+        group_count = np.add.reduceat(~contributions.repeat[contributions.order], starts)
     group_rule = frame.rule_index[first]
     useful = (group_rule >= 0) & (group_points != 0)
     fit_rows, fit_contacts = np.nonzero(frame.fit.rule_points)
@@ -127,6 +130,22 @@ def _entry_reason(model: ScoringModel, frame: ScoreFrame, activities: ActivityAr
         return f"{condition.label or condition.activity} on {when} ({stage} trigger)"
     wanted = condition.equals if condition.equals is not None else list(condition.in_ or ())
     return f"{condition.label or condition.field + ' ' + str(wanted)} ({stage} field rule)"
+
+
+def repeat_note(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays, index: int) -> str | None:
+    """Why activity `index` counted nothing as a repeat ("once per 7 days: counted on 2026-10-01"), or None."""
+    if not frame.contributions.repeat[index]:
+        return None
+    rule = int(frame.rule_index[index])
+    moment = activities.occurred_at[index]
+    counted = (
+        (frame.rule_index == rule)
+        & (activities.contact_index == activities.contact_index[index])
+        & ~frame.contributions.repeat
+        & (activities.occurred_at <= moment)
+    )
+    last_counted = int(activities.occurred_at[counted].max())
+    return f"{repeat_reason(model.behavior.rules[rule])}: counted on {_date(last_counted)}"
 
 
 def _date(epoch: int) -> str:

@@ -47,6 +47,8 @@ def in_window(occurred_at: np.ndarray, as_of: int | np.ndarray, decay: ActivityD
 
 def decay_weights(occurred_at: np.ndarray, as_of: int | np.ndarray, decay: ActivityDecay) -> np.ndarray:
     """0.5 ** (age in days / half-life); 1 where the half-life is infinite."""
+    if not np.isfinite(decay.half_life_days).any():  # nothing decays: skip the power over every activity
+        return np.ones(np.broadcast(occurred_at, as_of).shape)
     age_days = (as_of - occurred_at) / SECONDS_PER_DAY
     return np.power(0.5, age_days / decay.half_life_days)
 
