@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from connector.errors import InputError
 from connector.scoring.frame import ActivityArrays, PreviousState, ScoreFrame, score_frame
+from connector.scoring.groups import GroupLine, group_lines
 from connector.scoring.model import ScoringModel
 from connector.scoring.reasons import lead_crossings, stage_reason, top_reasons
 from connector.scoring.replay import live_moment_problem
@@ -68,6 +69,8 @@ class Explanation:
     disqualified_by: str | None
     reasons: tuple[str, ...]
     ignored_after_as_of: int
+    #: Per score group of the model: its scores and stage.
+    groups: tuple[GroupLine, ...] = ()
 
 
 def explain(
@@ -112,6 +115,7 @@ def explain(
         disqualified_by=_disqualifier_text(model, int(frame.fit.disqualified_by[0])),
         reasons=tuple(top_reasons(model, frame, activities)[0]),
         ignored_after_as_of=later,
+        groups=group_lines(model, kinds.groups, frame, 0),
     )
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from connector.scoring.behavior import NO_RULE
 from connector.scoring.conditions import value_matches
+from connector.scoring.group_membership import GroupTable, group_table
 from connector.scoring.model import Match, ScoringModel
 from connector.scoring.stages import activity_conditions
 
@@ -29,6 +30,8 @@ class KindTable:
     triggers_of_kind: np.ndarray
     #: Kinds whose type is not in the model's vocabulary: their activities count nothing.
     unknown_type_kinds: int
+    #: The score groups and the kinds that count toward each.
+    groups: GroupTable
 
 
 def where_matches(where: Mapping[str, Match], attributes: Mapping[str, object]) -> bool:
@@ -53,7 +56,7 @@ def classify_kinds(model: ScoringModel, kinds: Iterable[KindRow]) -> KindTable:
             if condition.activity == row.type and where_matches(condition.where, row.attributes):
                 triggers_of_kind[trigger_index, row.id] = True
     unknown = sum(1 for row in rows if row.type not in known)
-    return KindTable(rule_of_kind, triggers_of_kind, unknown)
+    return KindTable(rule_of_kind, triggers_of_kind, unknown, group_table(model, rows, rule_of_kind))
 
 
 def _first_rule(model: ScoringModel, candidates: Iterable[int], attributes: Mapping[str, object]) -> int:
