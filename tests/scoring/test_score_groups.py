@@ -15,9 +15,10 @@ from connector.scoring import score_store
 from connector.scoring.engagement_index import BY_SCORE_GROUP, engagement_index, replayed_index
 from connector.scoring.explain import explain
 from connector.scoring.groups import GroupLine, group_documents
-from connector.scoring.replay import replay_on, replay_store
+from connector.scoring.replay import read_replay_inputs, replay_on, replay_read, replay_store
 from connector.store import make_engine, session_scope, upgrade_store
 from connector.store.tables import ContactScore
+from connector.store.types import to_epoch
 from tests.cli import run_cli
 from tests.conftest import NOW
 from tests.scoring.builders import EXAMPLES, StoreBuilder, days_ago, example, stored_score
@@ -136,3 +137,13 @@ def test_explain_and_index_by_group_on_the_command_line(tmp_path, monkeypatch, c
 
     assert run_cli(monkeypatch, "index", "--by-group", "--by", "owner_id", "--database", url) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_a_replay_of_read_inputs_refuses_a_model_with_other_groups(engine):
+    product_lines_store(engine)
+    other = MODEL.model_copy(update={"groups": MODEL.groups[:1]})  # no "content" group: kinds count elsewhere
+    with engine.connect() as connection:
+        inputs = read_replay_inputs(connection, MODEL, NOW, None)
+    assert replay_read(inputs, to_epoch(NOW), MODEL).frame.group_scores.keys() == {"analytics", "crm", "content"}
+    with pytest.raises(ValueError, match="matches other rules"):
+        replay_read(inputs, to_epoch(NOW), other)
