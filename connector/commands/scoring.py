@@ -95,6 +95,9 @@ def explain(
 
 def index(
     by: str | None = typer.Option(None, "--by", help="Group by a contact field: lead_source, owner_id, ..."),
+    by_group: bool = typer.Option(
+        False, "--by-group", help="One row per score group of the model (engaged in that group's activities)."
+    ),
     as_of: str | None = typer.Option(
         None, "--as-of", help="The index at this moment, replayed from the stored activities; stores nothing."
     ),
@@ -103,7 +106,8 @@ def index(
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
     config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
 ) -> None:
-    """The engagement index: percent of contacts engaged, overall and per group, from the stored scores."""
+    """The engagement index: percent of contacts engaged, overall and per group (a contact field's values or the
+    model's score groups), from the stored scores."""
     from connector.scoring import load_model
     from connector.scoring.console import print_index
     from connector.scoring.engagement_index import engagement_index, replayed_index
@@ -114,12 +118,15 @@ def index(
     sources = StoreSources.read(config, database, model)
     engine = sources.open_store()
     if as_of is None:
-        result = engagement_index(engine, by)
+        result = engagement_index(engine, by, by_group)
     else:
         moment = parse_as_of(as_of)
         runs = [(scope, load_model(path)) for scope, path in sources.scopes()]
         result = replayed_index(
-            engine, lambda connection: [replay_on(connection, each, moment, scope) for scope, each in runs], by
+            engine,
+            lambda connection: [replay_on(connection, each, moment, scope) for scope, each in runs],
+            by,
+            by_group,
         )
     print_index(result, output_format)
 

@@ -88,6 +88,8 @@ def print_explanation(console: Console, explanation: Explanation) -> None:
     console.print(f"Stage: [bold]{escape(explanation.stage)}[/] because {escape(explanation.stage_reason)}")
     if explanation.disqualified_by:
         console.print(f"Disqualified by: {escape(explanation.disqualified_by)}")
+    if explanation.groups:
+        console.print(group_table(explanation))
     fit = Table("field", "rule", "points", title="Fit rules that fired")
     for line in explanation.fit:
         fit.add_row(line.field, escape(line.rule), f"{line.points:+g}")
@@ -114,6 +116,15 @@ def print_explanation(console: Console, explanation: Explanation) -> None:
         console.print(f"{explanation.ignored_after_as_of} activity(ies) after as-of ignored")
     console.print("Top reasons: " + escape("; ".join(explanation.reasons) or "-"))
     print_next_stage_and_what_if(console, explanation)
+
+
+def group_table(explanation: Explanation) -> Table:
+    table = Table("group", "lead", "engagement", "engaged", "stage", title="Score groups")
+    for line in explanation.groups:
+        stage = "-" if line.stage is None else line.stage + (f" ({line.stage_reason})" if line.stage_reason else "")
+        table.add_row(escape(line.group), f"{line.lead:g}", f"{line.engagement:g}", "yes" if line.engaged else "no",
+                      escape(stage))  # fmt: skip
+    return table
 
 
 def print_index(index: EngagementIndex, output_format: str = "table") -> None:

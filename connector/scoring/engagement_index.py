@@ -1,18 +1,24 @@
-"""The engagement index: the percentage of contacts engaged, overall and per value of a contact field."""
+"""The engagement index: the percentage of contacts engaged, overall and per value of a contact field or per score
+group (the model's `groups`: engaged means the group's engagement reaches `engaged_at_least`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection, Engine
 
 from connector.crm import CONTACT_FIELDS
 from connector.errors import InputError
+from connector.scoring.groups import group_documents
 from connector.scoring.replay import Replay
 from connector.scoring.snapshot import placeholder, raw_rows
 
 REPLAY_TABLE = "replayed_score"
+#: The name of the grouping in `EngagementIndex.by` for the index per score group.
+BY_SCORE_GROUP = "score group"
 
 
 @dataclass(frozen=True)
@@ -33,33 +39,64 @@ class EngagementIndex:
     groups: tuple[IndexRow, ...]
 
 
-def engagement_index(engine: Engine, by: str | None = None) -> EngagementIndex:
-    """From the stored (live) scores: one grouped query, largest groups first."""
+def engagement_index(engine: Engine, by: str | None = None, by_group: bool = False) -> EngagementIndex:
+    """From the stored (live) scores: one grouped query, largest groups first. `by_group`: one row per score group,
+    from the group documents stored with the scores (`contact_score.groups`)."""
+    _check_group(by, by_group)
     with engine.connect() as connection:
-        return _index_of(connection, "contact_score", by)
+        index = _index_of(connection, "contact_score", by)
+        if not by_group:
+            return index
+        sql = "SELECT s.groups FROM contact_score s JOIN contact c ON c.id = s.contact_id WHERE c.deleted = ?"
+        stored = (_document(value) for batch in raw_rows(connection, sql, (False,)) for (value,) in batch)
+        return EngagementIndex(BY_SCORE_GROUP, index.overall, _score_group_rows(stored))
 
 
 def replayed_index(
-    engine: Engine, replays: Callable[[Connection], list[Replay]], by: str | None = None
+    engine: Engine, replays: Callable[[Connection], list[Replay]], by: str | None = None, by_group: bool = False
 ) -> EngagementIndex:
     """The index at another moment, from replays computed on the same connection; the store is left unchanged.
 
     The replayed `engaged` flags go into a temporary table that the same grouped query reads instead of
-    `contact_score`, so the live and the replayed index are one definition.
+    `contact_score`, so the live and the replayed index are one definition; per score group, the replayed group
+    documents are counted as the stored ones are.
     """
-    _check_group(by)
+    _check_group(by, by_group)
     with engine.connect() as connection:
         try:
-            rows = [row for replay in replays(connection) for row in _engaged_rows(replay)]
-            _load_replayed(connection, rows)
-            return _index_of(connection, REPLAY_TABLE, by)
+            replayed = replays(connection)
+            _load_replayed(connection, [row for replay in replayed for row in _engaged_rows(replay)])
+            index = _index_of(connection, REPLAY_TABLE, by)
         finally:
             connection.rollback()  # the temporary table goes with the transaction
+    if not by_group:
+        return index
+    documents = (document for replay in replayed for document in group_documents(replay.frame))
+    return EngagementIndex(BY_SCORE_GROUP, index.overall, _score_group_rows(documents))
 
 
-def _check_group(by: str | None) -> None:
+def _check_group(by: str | None, by_group: bool = False) -> None:
     if by is not None and by not in CONTACT_FIELDS:
         raise InputError(f"cannot group by {by!r}; use one of: {', '.join(CONTACT_FIELDS)}")
+    if by is not None and by_group:
+        raise InputError(f"group by a contact field ({by}) or by score group, not both")
+
+
+def _score_group_rows(documents: Iterable[dict]) -> tuple[IndexRow, ...]:
+    """Per score group: the contacts whose scores have that group, and those engaged in it; largest first."""
+    contacts: Counter[str] = Counter()
+    engaged: Counter[str] = Counter()
+    for document in documents:
+        for group, entry in document.items():
+            contacts[group] += 1
+            engaged[group] += bool(entry.get("engaged"))
+    rows = [IndexRow(group, count, engaged[group]) for group, count in contacts.items()]
+    return tuple(sorted(rows, key=lambda row: (-row.contacts, str(row.group))))
+
+
+def _document(stored: object) -> dict:
+    """A stored group document, whether the driver returned JSON text (SQLite) or a dict (PostgreSQL)."""
+    return (json.loads(stored) if isinstance(stored, str) else stored) or {}
 
 
 def _index_of(connection: Connection, table: str, by: str | None) -> EngagementIndex:

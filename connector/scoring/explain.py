@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from connector.errors import InputError
 from connector.scoring.frame import ActivityArrays, PreviousState, ScoreFrame, score_frame
+from connector.scoring.groups import GroupLine, group_lines
 from connector.scoring.model import ScoringModel
 from connector.scoring.next_stage import NextStage, next_stage
 from connector.scoring.reasons import lead_crossings, repeat_note, stage_reason, top_reasons
@@ -76,6 +77,8 @@ class Explanation:
     next_stage: NextStage | None = None
     #: The contact with the `--what-if` activities added at `as_of`; computed, never stored.
     what_if: WhatIfOutcome | None = None
+    #: Per score group of the model: its scores and stage.
+    groups: tuple[GroupLine, ...] = ()
 
 
 def explain(
@@ -128,6 +131,7 @@ def explain(
         ignored_after_as_of=later,
         next_stage=next_stage(pipeline, frame),
         what_if=pipeline.outcome(what_if) if what_if else None,
+        groups=group_lines(model, kinds.groups, frame, 0),
     )
 
 

@@ -19,3 +19,7 @@ GRADE_LETTERS = ("A", "B", "C", "D", "E")
 
 def is_known_field(name: str) -> bool:
     return name in SCORABLE_FIELDS or (name.startswith(EXTRA_PREFIX) and len(name) > len(EXTRA_PREFIX))
+
+
+#: The scores each score group (the model's `groups`) has; a group's stages test these.
+GROUP_SCORE_NAMES = ("lead", "engagement")

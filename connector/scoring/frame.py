@@ -16,6 +16,7 @@ from connector.scoring.conditions import Column
 from connector.scoring.decay import activity_decay
 from connector.scoring.fields import DISQUALIFIED
 from connector.scoring.fit import NOT_DISQUALIFIED, FitResult, score_fit
+from connector.scoring.group_scores import score_groups
 from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
 from connector.scoring.scores import (
@@ -93,6 +94,8 @@ class ScoreFrame:
     group_stages: Mapping[str, np.ndarray] = field(default_factory=dict)
     #: Per score group with stages of its own, their names in index order.
     group_stage_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Per score group, whether its engagement reaches `engagement.engaged_at_least` (the index by group counts it).
+    group_engaged: Mapping[str, np.ndarray] = field(default_factory=dict)
     #: Per contact, when its score falls below the threshold that put it in its stage (epoch seconds), or NEVER.
     fall_below_at: np.ndarray | None = None
 
@@ -133,6 +136,7 @@ def score_frame(
     trigger_times = _first_trigger_times(kinds, activities, size)
     disqualified = fit.disqualified_by != NOT_DISQUALIFIED
     stages = assign_stages(model, scores, trigger_times, contacts.columns, disqualified, previous.stage, latest, as_of)
+    groups = score_groups(model, kinds.groups, activities, contributions.counted, engagement_points, disqualified)
     return ScoreFrame(
         scores=scores,
         engaged=scores["engagement"] >= model.engagement.engaged_at_least,
@@ -145,6 +149,10 @@ def score_frame(
         trigger_times=trigger_times,
         stages=stages,
         decay=decay,
+        group_scores=groups.scores,
+        group_stages=groups.stages,
+        group_stage_names=groups.stage_names,
+        group_engaged=groups.engaged,
     )
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from connector.scoring.behavior import NO_RULE
 from connector.scoring.conditions import value_matches
+from connector.scoring.group_membership import GroupTable, group_table
 from connector.scoring.model import Match, ScoringModel
 from connector.scoring.stages import activity_conditions
 
@@ -33,6 +34,8 @@ class KindTable:
     unknown_type_kinds: int
     #: Per kind id, its type's position in the model's `activity_types` (UNKNOWN_TYPE when not there).
     type_of_kind: np.ndarray
+    #: The score groups and the kinds that count toward each.
+    groups: GroupTable
 
 
 def where_matches(where: Mapping[str, Match], attributes: Mapping[str, object]) -> bool:
@@ -59,7 +62,7 @@ def classify_kinds(model: ScoringModel, kinds: Iterable[KindRow]) -> KindTable:
             if condition.activity == row.type and where_matches(condition.where, row.attributes):
                 triggers_of_kind[trigger_index, row.id] = True
     unknown = sum(1 for row in rows if row.type not in type_position)
-    return KindTable(rule_of_kind, triggers_of_kind, unknown, type_of_kind)
+    return KindTable(rule_of_kind, triggers_of_kind, unknown, type_of_kind, group_table(model, rows, rule_of_kind))
 
 
 def _first_rule(model: ScoringModel, candidates: Iterable[int], attributes: Mapping[str, object]) -> int:

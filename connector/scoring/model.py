@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from pydantic import (
 )
 
 from connector.errors import ConfigError
+from connector.scoring.group_checks import group_problems
 from connector.scoring.model_checks import cross_reference_problems
 
 #: Points and thresholds must be written as numbers: "5" or "ten" in the file is an error, not a guess.
@@ -173,9 +175,16 @@ class BehaviorRule(DecaySettings):
             raise ValueError("give once or once_per_days, not both")
         return self
 
+    #: The score group(s) (``groups[].name``) this rule's points also count toward.
+    group: str | tuple[str, ...] | None = None
+
     @property
     def name(self) -> str:
         return self.label or self.type
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return (self.group,) if isinstance(self.group, str) else self.group or ()
 
 
 class BehaviorModel(_Strict):
@@ -257,6 +266,25 @@ class ScoreSettings(_Strict):
     combined: dict[str, Number] = Field(default_factory=dict)
 
 
+class ScoreGroup(_Strict):
+    """A score group: named (rules tagged ``group: <name>`` count toward it), or one group per value of an activity
+    attribute (``by_attribute: product``, optionally only the listed ``values``); optionally with stages of its own,
+    which test the group's own lead and engagement scores."""
+
+    name: str | None = Field(default=None, min_length=1)
+    by_attribute: str | None = Field(default=None, min_length=1)
+    values: tuple[str, ...] | None = Field(default=None, min_length=1)
+    stages: tuple[Stage, ...] = ()
+
+    @model_validator(mode="after")
+    def _named_or_by_attribute(self) -> ScoreGroup:
+        if (self.name is None) == (self.by_attribute is None):
+            raise ValueError("a group needs exactly one of name, by_attribute")
+        if self.values is not None and self.by_attribute is None:
+            raise ValueError("values only apply to a by_attribute group")
+        return self
+
+
 class ScoringModel(_Strict):
     """A whole scoring model; `version` identifies its content and is recorded with every score."""
 
@@ -269,6 +297,7 @@ class ScoringModel(_Strict):
     scores: ScoreSettings = ScoreSettings()
     stages: tuple[Stage, ...] = Field(min_length=1)
     lifecycle: LifecycleModel = LifecycleModel()
+    groups: tuple[ScoreGroup, ...] = ()
     _version: str = PrivateAttr(default="")
 
     def model_post_init(self, _context: Any) -> None:
@@ -304,7 +333,7 @@ def parse_model(raw: object, *, source: str = "<model>") -> ScoringModel:
     except ValidationError as error:
         first = error.errors()[0]
         raise ConfigError(_describe_error(first), source=source, key=key_path(first["loc"])) from None
-    problem = next(iter(cross_reference_problems(model)), None)
+    problem = next(chain(cross_reference_problems(model), group_problems(model)), None)
     if problem:
         key, message = problem
         raise ConfigError(message, source=source, key=key)

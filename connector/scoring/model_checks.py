@@ -117,10 +117,10 @@ def _stage_problems(model: ScoringModel) -> Iterator[Problem]:
             if condition.field is not None and not is_known_field(condition.field):
                 yield f"{where}.field", f"unknown contact field {condition.field!r}"
             if condition.score is not None:
-                yield from _threshold_problems(condition.score, condition.at_least, stage.name, where, highest)
+                yield from threshold_problems(condition.score, condition.at_least, stage.name, where, highest)
 
 
-def _threshold_problems(
+def threshold_problems(
     score: str, threshold: float | None, stage: str, where: str, highest: dict[str, tuple[str, float]]
 ) -> Iterator[Problem]:
     if score not in SCORE_NAMES:

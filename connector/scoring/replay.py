@@ -137,12 +137,13 @@ def replay_read(inputs: ReplayInputs, as_of: int, model: ScoringModel | None = N
 
 
 def _reads_the_same(model: ScoringModel, other: ScoringModel) -> bool:
-    """Whether activity kinds match the same rules and triggers, and the same contact fields are read."""
+    """Whether activity kinds match the same rules, triggers and score groups, and the same contact fields are read."""
     if model is other:
         return True
 
     def matching(each: ScoringModel) -> tuple:
-        rules = [(rule.type, rule.where) for rule in each.behavior.rules]
-        return rules, activity_conditions(each), model_fields(each), each.activity_types
+        rules = [(rule.type, rule.where, rule.groups) for rule in each.behavior.rules]
+        groups = [(group.name, group.by_attribute, group.values) for group in each.groups]
+        return rules, activity_conditions(each), model_fields(each), each.activity_types, groups
 
     return matching(model) == matching(other)
