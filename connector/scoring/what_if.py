@@ -17,7 +17,8 @@ import numpy as np
 from connector.errors import InputError
 from connector.scoring.behavior import NO_RULE, SECONDS_PER_DAY
 from connector.scoring.frame import ActivityArrays, ContactColumns, PreviousState, ScoreFrame, score_frame
-from connector.scoring.kinds import KindRow, KindTable, classify_kinds
+from connector.scoring.group_membership import GroupTable
+from connector.scoring.kinds import UNKNOWN_TYPE, KindRow, KindTable, classify_kinds
 from connector.scoring.model import BehaviorRule, ScoringModel
 from connector.scoring.stages import activity_conditions
 
@@ -35,6 +36,7 @@ class Hypothetical:
     label: str
     rule: int
     triggers: tuple[int, ...]
+    activity_type: str
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def rule_hypotheticals(model: ScoringModel) -> dict[str, Hypothetical]:
     named: dict[str, Hypothetical] = {}
     for index, rule in enumerate(model.behavior.rules):
         fired = tuple(row for row, ref in enumerate(triggers) if _rule_fires(rule, ref.condition))
-        named.setdefault(snake_case(rule.name), Hypothetical(snake_case(rule.name), rule.name, index, fired))
+        named.setdefault(snake_case(rule.name), Hypothetical(snake_case(rule.name), rule.name, index, fired, rule.type))
     return named
 
 
@@ -77,7 +79,7 @@ def hypotheticals(model: ScoringModel) -> dict[str, Hypothetical]:
     plain = classify_kinds(model, [KindRow(index, kind, {}) for index, kind in enumerate(model.activity_types)])
     for index, kind in enumerate(model.activity_types):
         fired = tuple(np.flatnonzero(plain.triggers_of_kind[:, index]).tolist())
-        named.setdefault(kind, Hypothetical(kind, kind, int(plain.rule_of_kind[index]), fired))
+        named.setdefault(kind, Hypothetical(kind, kind, int(plain.rule_of_kind[index]), fired, kind))
     return named
 
 
@@ -141,7 +143,24 @@ class ContactPipeline:
             rules[first + offset] = hypothetical.rule
             fired[list(hypothetical.triggers), first + offset] = True
         ids = list(range(first, first + len(added)))
-        return KindTable(rules, fired, kinds.unknown_type_kinds), ids
+        types = np.full(first + len(added), UNKNOWN_TYPE, dtype=np.int64)
+        types[: len(kinds.type_of_kind)] = kinds.type_of_kind
+        types[first:] = [self.model.activity_types.index(hypothetical.activity_type) for hypothetical in added]
+        groups = _groups_with(self.model, kinds.groups, first, added)
+        return KindTable(rules, fired, kinds.unknown_type_kinds, types, groups), ids
+
+
+def _groups_with(model: ScoringModel, table: GroupTable, first: int, added: Sequence[Hypothetical]) -> GroupTable:
+    """The group membership extended to the in-memory kinds: a rule's named groups (they carry no attributes, so
+    no group by attribute value)."""
+    of_kind = np.zeros((len(table.names), first + len(added)), dtype=bool)
+    of_kind[:, : table.of_kind.shape[1]] = table.of_kind
+    for row, entry in enumerate(table.entries):
+        name = model.groups[entry].name
+        for offset, hypothetical in enumerate(added):
+            rule = model.behavior.rules[hypothetical.rule] if hypothetical.rule != NO_RULE else None
+            of_kind[row, first + offset] = bool(name and rule and name in rule.groups)
+    return GroupTable(table.names, table.entries, of_kind)
 
 
 def _moments(model: ScoringModel, item: WhatIfItem, as_of: int) -> np.ndarray:
@@ -157,7 +176,7 @@ def _batches(model: ScoringModel, rule_index: int, count: int) -> tuple[int, int
     if rule_index == NO_RULE:
         return count, 1
     rule = model.behavior.rules[rule_index]
-    once_per_days = getattr(rule, "once_per_days", None)  # the first-time-only rules' limit, where the model has it
+    once_per_days = rule.once_per_days
     if once_per_days:
         return 1, math.ceil(once_per_days)
     if rule.daily_cap is None or rule.points == 0:
