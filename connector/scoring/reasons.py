@@ -106,7 +106,7 @@ def stage_reason(
         )
     lapsed = _lapsed_stage(model, frame, position)
     if lapsed is not None:
-        return f"fell from {lapsed}: {lapse_reason(model, frame, position, lapsed)}; now {entered}"
+        return f"{entered}; fell from {lapsed}: {lapse_reason(model, frame, position, lapsed)}"
     return entered
 
 
