@@ -5,14 +5,16 @@ It runs the very pipeline `score_store` runs (`score_frame`), on that contact's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import numpy as np
 from sqlalchemy.engine import Connection, Engine
 
 from connector.errors import InputError
+from connector.scoring.fall_below import lapse_reason
 from connector.scoring.frame import ActivityArrays, PreviousState, ScoreFrame, score_frame
 from connector.scoring.model import ScoringModel
 from connector.scoring.reasons import lead_crossings, stage_reason, top_reasons
@@ -68,6 +70,9 @@ class Explanation:
     disqualified_by: str | None
     reasons: tuple[str, ...]
     ignored_after_as_of: int
+    #: When the stage lapses with no new activity (connector/scoring/fall_below.py), and why; None: it never does.
+    stage_until: datetime | None = None
+    stage_until_reason: str | None = None
 
 
 def explain(
@@ -95,6 +100,7 @@ def explain(
             connection.rollback()  # drops the temporary target table with the transaction
     frame = score_frame(model, kinds, contacts, activities, moment, previous)
     latest = int(frame.latest_engaged[0])
+    until, until_reason = _stage_lapse(model, frame, partial(score_frame, model, kinds, contacts, activities))
     return Explanation(
         contact_id=contact_id,
         crm_id=crm_id,
@@ -112,7 +118,20 @@ def explain(
         disqualified_by=_disqualifier_text(model, int(frame.fit.disqualified_by[0])),
         reasons=tuple(top_reasons(model, frame, activities)[0]),
         ignored_after_as_of=later,
+        stage_until=until,
+        stage_until_reason=until_reason,
     )
+
+
+def _stage_lapse(
+    model: ScoringModel, frame: ScoreFrame, score_at: Callable[..., ScoreFrame]
+) -> tuple[datetime | None, str | None]:
+    """When the contact's stage lapses and why, in the words its transition will carry (scored at that moment)."""
+    falls = int(frame.fall_below_at[0])
+    if falls == NEVER:
+        return None, None
+    then = score_at(falls, PreviousState(frame.stages.stage, frame.reengaged))
+    return from_epoch(falls), lapse_reason(model, then, 0, frame.stage_name(model, 0))
 
 
 def _activity_lines(

@@ -15,6 +15,7 @@ per-contact sums ordered by exit time, one per distinct half-life, not from a pa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -252,8 +253,8 @@ def lapse_reason(model: ScoringModel, frame: ScoreFrame, position: int, lapsed: 
     for ref in frame.stages.conditions:
         name = ref.condition.score
         if ref.stage == lapsed_index and name is not None:
-            value = float(frame.scores[name][position])
-            parts.append(f"{name} {value:.4g} below {ref.condition.at_least:g} ({_cause(frame, name, position)})")
+            value = math.floor(float(frame.scores[name][position]) * 100) / 100  # 49.99999 shows as 49.99, not 50
+            parts.append(f"{name} {value:g} below {ref.condition.at_least:g} ({_cause(frame, name, position)})")
     if model.lifecycle.quiet_days is not None:  # with a quiet period, no stage falls before it is over
         parts.append(f"no engaging activity for over {model.lifecycle.quiet_days:g} days")
     return ", ".join(parts) or "its entry condition no longer holds"

@@ -118,6 +118,10 @@ def _change_queries(model: ScoringModel, last: int, as_of: int, in_scope: Condit
         (active, (last, as_of)),
         # activities that were inside the engagement window last time and have left it since
         (active, (last - window, as_of - window)),
+        # stages that lapse by themselves (decay, window, recency, quiet period) since the last run: the moment
+        # each was due is stored with its score (connector/scoring/fall_below.py)
+        ("SELECT s.contact_id AS id FROM contact_score s WHERE s.fall_below_at > ? AND s.fall_below_at <= ?",
+         (last, as_of)),
     ]  # fmt: skip
     if model.engagement.half_life_days is not None:  # decay moves every score with an activity in the window
         parts.append((active, (as_of - window, as_of)))
