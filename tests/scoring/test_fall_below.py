@@ -111,9 +111,7 @@ def test_a_stage_held_by_a_constant_score_or_a_trigger_never_falls():
     )
     kinds = classify_kinds(model, [KindRow(0, "demo", {}), KindRow(1, "visit", {})])
     activities = ActivityArrays(np.array([0, 0, 1]), np.array([1, 1, 0]), np.array([AS_OF - 5, AS_OF - 4, AS_OF]))
-    frame = score_frame(
-        model, kinds, ContactColumns(np.arange(2), {}), activities, AS_OF, PreviousState.none(2)
-    )
+    frame = score_frame(model, kinds, ContactColumns(np.arange(2), {}), activities, AS_OF, PreviousState.none(2))
     assert [frame.stage_name(model, index) for index in (0, 1)] == ["mql", "sql"]
     assert frame.fall_below_at.tolist() == [NEVER, NEVER]
 
