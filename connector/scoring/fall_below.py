@@ -254,17 +254,17 @@ def lapse_reason(model: ScoringModel, frame: ScoreFrame, position: int, lapsed: 
         name = ref.condition.score
         if ref.stage == lapsed_index and name is not None:
             value = math.floor(float(frame.scores[name][position]) * 100) / 100  # 49.99999 shows as 49.99, not 50
-            parts.append(f"{name} {value:g} below {ref.condition.at_least:g} ({_cause(frame, name, position)})")
+            cause = _cause(frame, name, position)
+            parts.append(f"{name} {value:g} below {ref.condition.at_least:g}" + (f" ({cause})" if cause else ""))
     if model.lifecycle.quiet_days is not None:  # with a quiet period, no stage falls before it is over
         parts.append(f"no engaging activity for over {model.lifecycle.quiet_days:g} days")
     return ", ".join(parts) or "its entry condition no longer holds"
 
 
-def _cause(frame: ScoreFrame, score: str, position: int) -> str:
+def _cause(frame: ScoreFrame, score: str, position: int) -> str | None:
+    """What time did to the score: decay, the window, the recency band; None for fit and lead, which it leaves."""
     if score == "recency":
         return "recency band"
     if score == "engagement":
-        if frame.scores["engagement"][position] > 0 and frame.decay.decays:
-            return "decay"
-        return "window"
-    return "no new activity"
+        return "decay" if frame.scores["engagement"][position] > 0 and frame.decay.decays else "window"
+    return "no new activity" if score == "combined" else None
