@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.scoring.behavior import SECONDS_PER_DAY
+from connector.scoring.fall_below import _engagement
 from connector.scoring.frame import ActivityArrays, ContactColumns, PreviousState, score_frame
 from connector.scoring.kinds import KindRow, classify_kinds
 from connector.scoring.model import ScoringModel, parse_model
-from connector.scoring.scores import NEVER
+from connector.scoring.scores import NEVER, ActivityDecay
 
 AS_OF = 1_795_000_000
 TYPES = ("demo", "visit", "unsubscribe")
@@ -122,3 +125,24 @@ def test_a_stage_kept_by_the_quiet_period_falls_when_it_ends():
     frame = frame_at(model, rows, AS_OF, np.array([1, 0, 0]))
     assert frame.stage_name(model, 0) == "warm"
     assert frame.fall_below_at[0] == AS_OF - 10 * 86400 + 90 * 86400 + 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(activity, min_size=1, max_size=25),
+    st.lists(st.tuples(st.sampled_from([1, 7, 30, 45]), st.sampled_from([np.inf, 2, 14])), min_size=25, max_size=25),
+    st.lists(st.integers(1, 50 * 86400), min_size=CONTACTS, max_size=CONTACTS),
+)
+def test_the_search_sums_engagement_as_the_pipeline_does_with_a_window_and_half_life_per_activity(
+    rows, decays, offsets
+):
+    """Per-activity decay (a rule or type of its own): the sums the search uses match `engagement_contributions`."""
+    frame = frame_at(timed_model(30, None, None, 5, 500), rows, AS_OF)
+    windows, half_lives = (np.array(column[: len(rows)], dtype=np.float64) for column in zip(*decays, strict=True))
+    frame = replace(frame, decay=ActivityDecay(windows * SECONDS_PER_DAY, half_lives))
+    table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    activities = ActivityArrays(table[:, 0], table[:, 1], table[:, 2])
+    everyone = np.arange(CONTACTS)
+    sums, _exits, pipeline = _engagement(frame, activities, everyone, AS_OF, CONTACTS)
+    offset = np.array(offsets, dtype=np.int64)
+    assert np.allclose(sums.at(everyone, offset), pipeline.engagement(AS_OF + offset), atol=1e-9)
