@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -24,14 +25,16 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import ref_to_obj
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from connector.config import ConnectorConfig, Schedule, load_config
 from connector.errors import ScoreBridgeError
 from connector.health import HealthServer
 from connector.runs import interrupted_connections
 from connector.store.engine import make_engine, session_scope
-from connector.store.tables import SyncRun
+from connector.store.tables import Contact, ContactScore, SyncRun
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +188,34 @@ def resume_interrupted_runs(scheduler: BackgroundScheduler, engine: Engine, name
         scheduler.modify_job(JOB_ID_PREFIX + name, next_run_time=now)
 
 
+def bring_forward_to_lapses(
+    scheduler: BackgroundScheduler, engine: Engine, config: ConnectorConfig, names: list[str], *, now: datetime
+) -> None:
+    """Move a connection's next run up to the earliest stored fall-below date after now, when that comes first.
+
+    The run at that moment rescores the contacts whose stage lapsed (connector/scoring/planning.py), so "MQL until
+    14:03" is true in the CRM from 14:03 rather than from the next slot. Only ever earlier: an interval schedule
+    counts on from the extra run, a cron schedule goes back to its next slot.
+    """
+    for name in names:
+        connection = config.connection(name)
+        job = scheduler.get_job(JOB_ID_PREFIX + name)
+        lapse = _next_lapse(engine, connection.crm, name, now)
+        if job is not None and lapse is not None and job.next_run_time is not None and lapse < job.next_run_time:
+            log.info("a stage of %s lapses at %s: running then, before the next slot", name, lapse.isoformat())
+            scheduler.modify_job(job.id, next_run_time=lapse)
+
+
+def _next_lapse(engine: Engine, crm: str, name: str, now: datetime) -> datetime | None:
+    query = (
+        select(func.min(ContactScore.fall_below_at))
+        .join(Contact, Contact.id == ContactScore.contact_id)
+        .where(Contact.source == crm, Contact.instance == name, ContactScore.fall_below_at > now)
+    )
+    with session_scope(engine) as session:
+        return session.exec(query).one()
+
+
 class SyncService:
     """The scheduler and the health server of one `scorebridge serve` process."""
 
@@ -220,10 +251,19 @@ class SyncService:
         self.scheduler.start(paused=True)
         now = self.clock()
         schedule_connections(self.scheduler, self.config, self.config_path, self.adapter_factory_ref, now=now)
-        resume_interrupted_runs(self.scheduler, self.engine, [each.name for each in self.config.connections], now=now)
+        names = [each.name for each in self.config.connections]
+        resume_interrupted_runs(self.scheduler, self.engine, names, now=now)
+        bring_forward_to_lapses(self.scheduler, self.engine, self.config, names, now=now)
+        self.scheduler.add_listener(self._after_run, EVENT_JOB_EXECUTED)
         self.scheduler.resume()
         for job in self.scheduler.get_jobs():
             log.info("scheduled %s: %s, next run %s", job.name, job.trigger, job.next_run_time)
+
+    def _after_run(self, event: JobExecutionEvent) -> None:
+        """After a run of a connection, its next run comes no later than the next stage that lapses."""
+        name = event.job_id.removeprefix(JOB_ID_PREFIX)
+        if event.job_id.startswith(JOB_ID_PREFIX) and not self.stop_requested.is_set():
+            bring_forward_to_lapses(self.scheduler, self.engine, self.config, [name], now=self.clock())
 
     def request_stop(self) -> None:
         self.stop_requested.set()

@@ -86,6 +86,9 @@ def print_explanation(console: Console, explanation: Explanation) -> None:
                   f"as of {explanation.as_of.isoformat()}")  # fmt: skip
     console.print(f"Scores: {scores}; grade {explanation.grade or '-'}; engaged: {explanation.engaged}")
     console.print(f"Stage: [bold]{escape(explanation.stage)}[/] because {escape(explanation.stage_reason)}")
+    if explanation.stage_until is not None:
+        until = f"{explanation.stage_until:%Y-%m-%d %H:%M} UTC"
+        console.print(f"{escape(explanation.stage)} until {until}, then {escape(explanation.stage_until_reason or '')}")
     if explanation.disqualified_by:
         console.print(f"Disqualified by: {escape(explanation.disqualified_by)}")
     if explanation.groups:

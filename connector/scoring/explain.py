@@ -5,14 +5,16 @@ It runs the very pipeline `score_store` runs (`score_frame`), on that contact's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import numpy as np
 from sqlalchemy.engine import Connection, Engine
 
 from connector.errors import InputError
+from connector.scoring.fall_below import lapse_reason
 from connector.scoring.frame import ActivityArrays, PreviousState, ScoreFrame, score_frame
 from connector.scoring.groups import GroupLine, group_lines
 from connector.scoring.model import ScoringModel
@@ -79,6 +81,9 @@ class Explanation:
     what_if: WhatIfOutcome | None = None
     #: Per score group of the model: its scores and stage.
     groups: tuple[GroupLine, ...] = ()
+    #: When the stage lapses with no new activity (connector/scoring/fall_below.py), and why; None: it never does.
+    stage_until: datetime | None = None
+    stage_until_reason: str | None = None
 
 
 def explain(
@@ -112,6 +117,7 @@ def explain(
     pipeline = ContactPipeline(model, kinds, contacts, activities, previous, moment)
     frame = score_frame(model, kinds, contacts, activities, moment, previous)
     latest = int(frame.latest_engaged[0])
+    until, until_reason = _stage_lapse(model, frame, partial(score_frame, model, kinds, contacts, activities))
     return Explanation(
         contact_id=contact_id,
         crm_id=crm_id,
@@ -132,7 +138,20 @@ def explain(
         next_stage=next_stage(pipeline, frame),
         what_if=pipeline.outcome(what_if) if what_if else None,
         groups=group_lines(model, kinds.groups, frame, 0),
+        stage_until=until,
+        stage_until_reason=until_reason,
     )
+
+
+def _stage_lapse(
+    model: ScoringModel, frame: ScoreFrame, score_at: Callable[..., ScoreFrame]
+) -> tuple[datetime | None, str | None]:
+    """When the contact's stage lapses and why, in the words its transition will carry (scored at that moment)."""
+    falls = int(frame.fall_below_at[0])
+    if falls == NEVER:
+        return None, None
+    then = score_at(falls, PreviousState(frame.stages.stage, frame.reengaged))
+    return from_epoch(falls), lapse_reason(model, then, 0, frame.stage_name(model, 0))
 
 
 def _activity_lines(

@@ -7,13 +7,14 @@ one contact and reads the per-activity detail. There is no second, scalar implem
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from connector.scoring.behavior import SECONDS_PER_DAY, Contributions, RuleTable, capped_contributions
 from connector.scoring.conditions import Column
 from connector.scoring.decay import activity_decay
+from connector.scoring.fall_below import fall_below_moments
 from connector.scoring.fields import DISQUALIFIED
 from connector.scoring.fit import NOT_DISQUALIFIED, FitResult, score_fit
 from connector.scoring.group_scores import score_groups
@@ -22,9 +23,8 @@ from connector.scoring.model import ScoringModel
 from connector.scoring.scores import (
     NEVER,
     ActivityDecay,
-    apply_floors,
-    combined_score,
     engagement_contributions,
+    finished_scores,
     in_window,
     last_engaged,
     lead_scores,
@@ -130,14 +130,12 @@ def score_frame(
         "engagement": np.bincount(activities.contact_index, weights=engagement_points, minlength=size),
         "recency": recency_scores(latest, as_of, model.recency),
     }
-    scores = apply_floors(raw, model.scores)
-    scores["combined"] = combined_score(scores, model.scores, size)
-    scores = apply_floors(scores, model.scores)
+    scores = finished_scores(raw, model.scores)
     trigger_times = _first_trigger_times(kinds, activities, size)
     disqualified = fit.disqualified_by != NOT_DISQUALIFIED
     stages = assign_stages(model, scores, trigger_times, contacts.columns, disqualified, previous.stage, latest, as_of)
     groups = score_groups(model, kinds.groups, activities, contributions.counted, engagement_points, disqualified)
-    return ScoreFrame(
+    frame = ScoreFrame(
         scores=scores,
         engaged=scores["engagement"] >= model.engagement.engaged_at_least,
         latest_engaged=latest,
@@ -154,6 +152,7 @@ def score_frame(
         group_stage_names=groups.stage_names,
         group_engaged=groups.engaged,
     )
+    return replace(frame, fall_below_at=fall_below_moments(model, frame, activities, contacts.columns, as_of))
 
 
 def _lookup(table: np.ndarray, keys: np.ndarray, default: int) -> np.ndarray:

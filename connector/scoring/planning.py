@@ -116,6 +116,10 @@ def _change_queries(model: ScoringModel, last: int, as_of: int, in_scope: Condit
          (model.version, False, *in_scope.params)),
         # activities dated after the last as-of that are now in the past (future-dated, or a replay moving forward)
         (active, (last, as_of)),
+        # stages that lapse by themselves (decay, window, recency, quiet period) since the last run: the moment
+        # each was due is stored with its score (connector/scoring/fall_below.py)
+        ("SELECT s.contact_id AS id FROM contact_score s WHERE s.fall_below_at > ? AND s.fall_below_at <= ?",
+         (last, as_of)),
     ]  # fmt: skip
     windows, decaying = _engagement_windows(model)
     # activities that were inside their engagement window last time and have left it since (one part per window

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from connector.scoring.fall_below import lapse_reason
 from connector.scoring.frame import ActivityArrays, ScoreFrame, stage_label
 from connector.scoring.model import ScoringModel
 from connector.scoring.repeats import repeat_reason
-from connector.scoring.stages import DISQUALIFIED_BY_FIT, HELD, ConditionRef
+from connector.scoring.stages import BY_CONDITIONS, DISQUALIFIED_BY_FIT, HELD, NO_STAGE, ConditionRef
 
 TOP_REASONS = 3
 
@@ -106,7 +107,21 @@ def stage_reason(
             f"stays {kept} ({policy}); qualifies now for {stage_label(model, int(result.qualified[position]))}: "
             f"{entered}"
         )
+    lapsed = _lapsed_stage(model, frame, position)
+    if lapsed is not None:
+        return f"{entered}; fell from {lapsed}: {lapse_reason(model, frame, position, lapsed)}"
     return entered
+
+
+def _lapsed_stage(model: ScoringModel, frame: ScoreFrame, position: int) -> str | None:
+    """The stage held before this run when the contact has fallen below it (not disqualified), else None."""
+    previous = frame.stages.previous
+    if previous is None or frame.stages.how[position] != BY_CONDITIONS:
+        return None
+    before = int(previous[position])
+    if before == NO_STAGE or before >= len(model.stages) or before <= int(frame.stages.stage[position]):
+        return None
+    return model.stages[before].name
 
 
 def _entry_reason(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays, position: int, crossing: int):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -35,6 +36,11 @@ class ActivityDecay:
             np.full(size, round(engagement.window_days * SECONDS_PER_DAY), dtype=np.float64),
             np.full(size, half_life, dtype=np.float64),
         )
+
+    @cached_property
+    def decays(self) -> bool:
+        """Whether any activity's points decay (a finite half-life)."""
+        return bool(np.isfinite(self.half_life_days).any())
 
     def subset(self, positions: np.ndarray) -> ActivityDecay:
         return ActivityDecay(self.window_seconds[positions], self.half_life_days[positions])
@@ -69,7 +75,7 @@ def last_engaged(contact_index: np.ndarray, nominal: np.ndarray, occurred_at: np
     return latest
 
 
-def recency_scores(latest: np.ndarray, as_of: int, recency: RecencyModel) -> np.ndarray:
+def recency_scores(latest: np.ndarray, as_of: int | np.ndarray, recency: RecencyModel) -> np.ndarray:
     """Points of the first band (narrowest first) that the days since the last engaging activity fall within."""
     scores = np.zeros(len(latest), dtype=np.float64)
     age = as_of - latest
@@ -79,6 +85,13 @@ def recency_scores(latest: np.ndarray, as_of: int, recency: RecencyModel) -> np.
         scores[inside] = band.points
         assigned |= inside
     return scores
+
+
+def finished_scores(raw: dict[str, np.ndarray], settings: ScoreSettings) -> dict[str, np.ndarray]:
+    """From the raw parts (fit, lead, engagement, recency) to the scores stages test: floors, then combined."""
+    scores = apply_floors(raw, settings)
+    scores["combined"] = combined_score(scores, settings, len(raw["fit"]))
+    return apply_floors(scores, settings)
 
 
 def apply_floors(scores: dict[str, np.ndarray], settings: ScoreSettings) -> dict[str, np.ndarray]:

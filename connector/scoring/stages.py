@@ -36,6 +36,8 @@ class StageResult:
     conditions: tuple[ConditionRef, ...]
     #: Per condition (same order as `conditions`): its row in the trigger times, or -1 when not an activity.
     trigger_rows: tuple[int, ...]
+    #: The stage each contact held before this run (NO_STAGE when unscored), to tell a fall from a first stage.
+    previous: np.ndarray | None = None
 
 
 def stage_conditions(model: ScoringModel) -> tuple[ConditionRef, ...]:
@@ -68,7 +70,7 @@ def assign_stages(
     trigger_row = {(ref.stage, ref.index): row for row, ref in enumerate(activity_conditions(model))}
     for flat in reversed(range(len(conditions))):  # so the first condition of a stage wins within that stage
         ref = conditions[flat]
-        holds = _condition_holds(ref, scores, trigger_times, trigger_row, columns, size)
+        holds = condition_holds(ref, scores, trigger_times, trigger_row, columns, size)
         better = holds & (qualified <= ref.stage)
         qualified[better] = ref.stage
         entered_by[better] = flat
@@ -79,10 +81,10 @@ def assign_stages(
     how[disqualified] = DISQUALIFIED_BY_FIT
     rows = {(ref.stage, ref.index): row for row, ref in enumerate(activity_conditions(model))}
     trigger_rows = tuple(rows.get((ref.stage, ref.index), -1) for ref in conditions)
-    return StageResult(stage, qualified, entered_by, how, conditions, trigger_rows)
+    return StageResult(stage, qualified, entered_by, how, conditions, trigger_rows, previous)
 
 
-def _condition_holds(
+def condition_holds(
     ref: ConditionRef,
     scores: Mapping[str, np.ndarray],
     trigger_times: np.ndarray,
@@ -109,5 +111,12 @@ def _held_by_policy(
         return higher_before
     if policy.quiet_days is None:
         return np.zeros(len(qualified), dtype=bool)
-    quiet = (latest_engaged == NEVER) | (as_of - latest_engaged > policy.quiet_days * SECONDS_PER_DAY)
-    return higher_before & ~quiet
+    return higher_before & ~is_quiet(model, latest_engaged, as_of)
+
+
+def is_quiet(model: ScoringModel, latest_engaged: np.ndarray, as_of: int | np.ndarray) -> np.ndarray:
+    """Whether the quiet period is over: no engaging activity ever, or none for more than lifecycle.quiet_days."""
+    quiet_days = model.lifecycle.quiet_days
+    if quiet_days is None:
+        return np.ones(len(latest_engaged), dtype=bool)
+    return (latest_engaged == NEVER) | (as_of - latest_engaged > quiet_days * SECONDS_PER_DAY)
