@@ -21,6 +21,7 @@ from adapters.hubspot.pipelines import PipelinesOnce
 from adapters.hubspot.portal import PortalMemory, PortalRegistry
 from adapters.hubspot.settings import Credentials, HubSpotSettings, read_credentials
 from adapters.hubspot.setup import check_mapping, ensure_schema
+from adapters.hubspot.task_context import task_context
 from adapters.hubspot.write import write_scores
 from connector.crm import (
     ActivityRecord,
@@ -30,6 +31,7 @@ from connector.crm import (
     OutcomeRecord,
     Page,
     ScoreWrite,
+    TaskContext,
     TaskRequest,
     TaskResult,
     WriteResult,
@@ -154,6 +156,9 @@ class HubSpotAdapter:
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
         return task_calls.create_tasks(self.client, self.mapping.tasks, tasks)
+
+    def task_context(self) -> TaskContext:
+        return task_context(self.client, self.mapping)
 
     def usage(self) -> ApiUsage:
         used, limit = self.limiter.daily_snapshot()

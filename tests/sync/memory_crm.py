@@ -17,6 +17,7 @@ from connector.crm import (
     OutcomeRecord,
     Page,
     ScoreWrite,
+    TaskContext,
     TaskRequest,
     TaskResult,
     WriteResult,
@@ -43,6 +44,8 @@ class MemoryCrm:
     calls: int = 0
     #: The keys of each `find_tasks` call, in order.
     looked_up: list[list[str]] = field(default_factory=list)
+    #: How many times the sync asked for the record link and stage words (at most once per run writing a task).
+    context_asked: int = 0
 
     def activity_types(self) -> frozenset[str]:
         return frozenset(activity.type for activity in self.activities)
@@ -96,6 +99,10 @@ class MemoryCrm:
             self.crash_after_create = False
             raise CrashAfterCreate
         return [TaskResult(task.idempotency_key, f"T-{task.idempotency_key}") for task in tasks]
+
+    def task_context(self) -> TaskContext:
+        self.context_asked += 1
+        return TaskContext("https://crm.example/{object_type}/{crm_id}", {"customer": "Customer (account)"})
 
     def usage(self) -> ApiUsage:
         return ApiUsage(calls=self.calls)
