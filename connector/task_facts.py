@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,10 +11,28 @@ from sqlmodel import Session
 
 from connector.crm import TaskContext
 from connector.store.tables import Activity, ActivityKind, Contact, ContactScore
-from connector.task_text import Person, Scores, TaskFacts, TaskText, TaskWriter, readable_date, stage_word
+from connector.task_text import Person, Scores, TaskFacts, TaskText, TaskWriter, readable_date
 from connector.touchpoints import touchpoint
 
 TOUCHPOINTS_LISTED = 10
+
+#: The stage words of the usual funnel, for stages the CRM's mapping gives no word for.
+STAGE_WORDS: Mapping[str, str] = {
+    "subscriber": "Subscriber",
+    "prospect": "Prospect",
+    "lead": "Lead",
+    "mql": "Marketing Qualified Lead",
+    "sal": "Sales Accepted Lead",
+    "sql": "Sales Qualified Lead",
+    "opportunity": "Opportunity",
+    "customer": "Customer",
+    "disqualified": "Disqualified",
+}
+
+
+def stage_word(name: str, crm_words: Mapping[str, str]) -> str:
+    """A stage as sales see it: the CRM's word, the usual funnel name, else the model's name made readable."""
+    return crm_words.get(name) or STAGE_WORDS.get(name) or name.replace("_", " ").title()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -109,17 +109,23 @@ _ENVIRONMENT = _environment()  # stateless apart from its template cache; one fo
 def template_problem(source: str) -> str | None:
     """Why a template cannot be used (syntax, an unknown variable or attribute), or None when it renders."""
     try:
-        parsed = _ENVIRONMENT.parse(source)
+        used = meta.find_undeclared_variables(_ENVIRONMENT.parse(source))  # compiles it: unknown filters show here
     except TemplateSyntaxError as error:
         return f"line {error.lineno}: {error.message}"
-    unknown = sorted(meta.find_undeclared_variables(parsed) - set(VARIABLES))
+    unknown = sorted(used - set(VARIABLES))
     if unknown:
         return f"unknown variable {', '.join(unknown)} (known: {', '.join(VARIABLES)}; see docs/tasks.md)"
     try:  # attributes (contact.nmae) and filters show only when rendered: render an example contact
         _ENVIRONMENT.from_string(source).render(EXAMPLE.variables())
     except Exception as error:  # whatever the admin's template raises, in one line
-        return f"{type(error).__name__}: {error} (rendering the example in docs/tasks.md)"
+        return f"{failure_text(error)} (rendering the example in docs/tasks.md)"
     return None
+
+
+def failure_text(error: Exception) -> str:
+    """`'Person object' has no attribute 'nmae'`: Jinja2's words, without this module's name."""
+    text = str(error).replace(f"{__name__}.", "")
+    return text if isinstance(error, UndefinedError) else f"{type(error).__name__}: {text}"
 
 
 class TaskTemplate(BaseModel):
@@ -234,7 +240,7 @@ class TaskWriter:
         try:
             return self._template(own).render(variables), None
         except Exception as error:  # an admin's template may raise anything: the default stands in
-            failure = f"tasks.templates.{kind}.{part}: {type(error).__name__}: {error}"
+            failure = f"tasks.templates.{kind}.{part}: {failure_text(error)}"
             return self._template(DEFAULTS[kind][part]).render(variables), failure
 
     def _template(self, source: str) -> Template:
@@ -251,25 +257,6 @@ def _tidy(text: str) -> str:
     """Trailing blanks off every line, at most one empty line in a row, none at the ends."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
-
-
-#: The stage words of the usual funnel, for stages the CRM's mapping gives no word for.
-STAGE_WORDS: Mapping[str, str] = {
-    "subscriber": "Subscriber",
-    "prospect": "Prospect",
-    "lead": "Lead",
-    "mql": "Marketing Qualified Lead",
-    "sal": "Sales Accepted Lead",
-    "sql": "Sales Qualified Lead",
-    "opportunity": "Opportunity",
-    "customer": "Customer",
-    "disqualified": "Disqualified",
-}
-
-
-def stage_word(name: str, crm_words: Mapping[str, str]) -> str:
-    """A stage as sales see it: the CRM's word, the usual funnel name, else the model's name made readable."""
-    return crm_words.get(name) or STAGE_WORDS.get(name) or name.replace("_", " ").title()
 
 
 def readable_date(moment: datetime) -> str:

@@ -160,4 +160,3 @@ _LINK = re.compile(r"https://[^\s<>\"]+")
 
 def _anchor(match: re.Match[str]) -> str:
     return f'<a href="{match.group(0)}">{match.group(0)}</a>'
-
