@@ -253,5 +253,6 @@ class CrmAdapter(Protocol):
 
     def task_context(self) -> TaskContext:
         """The record link pattern and the CRM's words for the stages; called at most once per run, and only by a
-        run that writes a task (it may cost a call or two; never raises for a missing label: it leaves it out)."""
+        run that writes a task (it may cost a call or two). What the token may not read is left out (no link, the
+        usual stage names), so tasks are still written; other failures raise as any call does."""
         ...
