@@ -175,6 +175,16 @@ class TaskResult:
 
 
 @dataclass(frozen=True)
+class ApiUsage:
+    """API calls this adapter made, and the CRM's daily allocation as last reported."""
+
+    calls: int
+    daily_used: int | None = None
+    daily_limit: int | None = None
+    rate_limited: int = 0
+
+
+@dataclass(frozen=True)
 class TaskContext:
     """What a task's text needs from the CRM, asked once per run that writes a task (connector/task_text.py).
 
@@ -192,16 +202,6 @@ class TaskContext:
         if not self.record_url:
             return None
         return self.record_url.format(object_type=object_type, crm_id=crm_id)
-
-
-@dataclass(frozen=True)
-class ApiUsage:
-    """API calls this adapter made, and the CRM's daily allocation as last reported."""
-
-    calls: int
-    daily_used: int | None = None
-    daily_limit: int | None = None
-    rate_limited: int = 0
 
 
 class CrmAdapter(Protocol):

@@ -157,9 +157,6 @@ class HubSpotAdapter:
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
         return task_calls.create_tasks(self.client, self.mapping.tasks, tasks)
 
-    def task_context(self) -> TaskContext:
-        return task_context(self.client, self.mapping)
-
     def usage(self) -> ApiUsage:
         used, limit = self.limiter.daily_snapshot()
         return ApiUsage(
@@ -168,3 +165,6 @@ class HubSpotAdapter:
             daily_limit=limit,
             rate_limited=self.client.counts.rate_limited,
         )
+
+    def task_context(self) -> TaskContext:
+        return task_context(self.client, self.mapping)

@@ -66,18 +66,6 @@ def task_counts(crm: str, app: Any) -> Counter[str]:
     return counts
 
 
-def task_keys(crm: str, app: Any) -> Counter[str]:
-    """Idempotency key -> how many CRM tasks carry it (more than one is a duplicate)."""
-    if crm == "salesforce":
-        return Counter(row[SALESFORCE_TASK_KEY] for row in app.store.rows("Task") if row.get(SALESFORCE_TASK_KEY))
-    with app.portal.lock:
-        return Counter(
-            task.properties[HUBSPOT_TASK_KEY]
-            for task in app.portal.objects.active("tasks")
-            if task.properties.get(HUBSPOT_TASK_KEY)
-        )
-
-
 def task_texts(crm: str, app: Any) -> dict[str, tuple[str, str]]:
     """Idempotency key -> (subject, body) of each ScoreBridge task, as the CRM stores them (HubSpot: rich text)."""
     if crm == "salesforce":
@@ -95,3 +83,15 @@ def task_texts(crm: str, app: Any) -> dict[str, tuple[str, str]]:
             for task in app.portal.objects.active("tasks")
             if task.properties.get(HUBSPOT_TASK_KEY)
         }
+
+
+def task_keys(crm: str, app: Any) -> Counter[str]:
+    """Idempotency key -> how many CRM tasks carry it (more than one is a duplicate)."""
+    if crm == "salesforce":
+        return Counter(row[SALESFORCE_TASK_KEY] for row in app.store.rows("Task") if row.get(SALESFORCE_TASK_KEY))
+    with app.portal.lock:
+        return Counter(
+            task.properties[HUBSPOT_TASK_KEY]
+            for task in app.portal.objects.active("tasks")
+            if task.properties.get(HUBSPOT_TASK_KEY)
+        )

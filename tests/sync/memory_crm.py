@@ -40,12 +40,12 @@ class MemoryCrm:
     values: dict[str, dict] = field(default_factory=dict)
     tasks: dict[str, TaskRequest] = field(default_factory=dict)
     reject_ids: set[str] = field(default_factory=set)
+    #: How many times the sync asked for the record link and stage words (at most once per run writing a task).
+    context_asked: int = 0
     crash_after_create: bool = False
     calls: int = 0
     #: The keys of each `find_tasks` call, in order.
     looked_up: list[list[str]] = field(default_factory=list)
-    #: How many times the sync asked for the record link and stage words (at most once per run writing a task).
-    context_asked: int = 0
 
     def activity_types(self) -> frozenset[str]:
         return frozenset(activity.type for activity in self.activities)
@@ -100,9 +100,9 @@ class MemoryCrm:
             raise CrashAfterCreate
         return [TaskResult(task.idempotency_key, f"T-{task.idempotency_key}") for task in tasks]
 
+    def usage(self) -> ApiUsage:
+        return ApiUsage(calls=self.calls)
+
     def task_context(self) -> TaskContext:
         self.context_asked += 1
         return TaskContext("https://crm.example/{object_type}/{crm_id}", {"customer": "Customer (account)"})
-
-    def usage(self) -> ApiUsage:
-        return ApiUsage(calls=self.calls)
