@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from connector.cli import app as cli_app
 from connector.config import ConnectionConfig, TaskPolicy, load_config
 from connector.errors import ConfigError
 from connector.task_text import (
@@ -174,3 +176,19 @@ def test_dates_read_the_same_in_every_locale():
     moment = datetime(2026, 12, 3, 9, 5, tzinfo=UTC)
     assert (readable_date(moment), readable_moment(moment)) == ("Thu 3 Dec 2026", "3 Dec 2026, 09:05 UTC")
     assert str(Touchpoint("3 Dec 2026, 09:05 UTC", "Viewed /pricing")) == "3 Dec 2026, 09:05 UTC: Viewed /pricing"
+
+
+def test_validate_config_stops_at_a_broken_template_with_its_file_and_key(tmp_path):
+    path = tmp_path / "connector.yaml"
+    mapping = Path(__file__).parents[2] / "mappings" / "hubspot.yaml"
+    path.write_text(
+        f"connections:\n  - name: portal\n    crm: hubspot\n    mapping: {mapping}\n"
+        "    tasks:\n      templates:\n        stage:\n          body: '{{ score.lead }}'\n"
+    )
+
+    result = CliRunner().invoke(cli_app, ["validate", "--config", str(path)])
+
+    assert isinstance(result.exception, ConfigError) and result.exception.exit_code == 2
+    assert str(result.exception).startswith(
+        f"{path}: connections[0].tasks.templates.stage.body: unknown variable score"
+    )
