@@ -189,6 +189,6 @@ def test_validate_config_stops_at_a_broken_template_with_its_file_and_key(tmp_pa
     result = CliRunner().invoke(cli_app, ["validate", "--config", str(path)])
 
     assert isinstance(result.exception, ConfigError) and result.exception.exit_code == 2
-    assert str(result.exception).startswith(
-        f"{path}: connections[0].tasks.templates.stage.body: unknown variable score"
-    )
+    message = str(result.exception)
+    assert message.startswith(f"{path}: connections[0].tasks.templates.stage.body: ") and "\n" not in message
+    assert "unknown variable score (known: kind, contact," in message
