@@ -6,6 +6,7 @@ that one vocabulary (say, lead sources) can be shared by every CRM an engagement
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -67,3 +68,12 @@ def apply_case(text: str, case: str | None) -> str:
     if case == "upper":
         return text.upper()
     return text.title() if case == "title" else text
+
+
+def only_sources(values: Mapping[str, Scalar] | None) -> dict[str, str]:
+    """Normalized value -> the CRM value that gives it, for each normalized value exactly one CRM value gives: the
+    CRM's own word for one of ScoreBridge's (several CRM values for one word leave it unnamed)."""
+    sources: dict[str, list[str]] = {}
+    for crm_value, normalized in (values or {}).items():
+        sources.setdefault(str(normalized), []).append(crm_value)
+    return {normalized: found[0] for normalized, found in sources.items() if len(found) == 1}

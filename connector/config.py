@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from connector.defaults import default_model_path
 from connector.errors import ConfigError
+from connector.task_text import TaskTemplates
 
 
 class Schedule(BaseModel):
@@ -47,6 +48,8 @@ class TaskPolicy(BaseModel):
     #: Only transitions whose triggering activity is this recent become tasks; older ones (the history a first
     #: sync finds in an existing org) are recorded in the outbox as "historic" and never sent. null: no limit.
     recent_days: int | None = Field(default=7, ge=0)
+    #: The subject and body of each kind of task (Jinja2, checked when this file loads; docs/tasks.md).
+    templates: TaskTemplates = TaskTemplates()
 
 
 class FollowUpPolicy(BaseModel):

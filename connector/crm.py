@@ -207,6 +207,26 @@ class ApiUsage:
     rate_limited: int = 0
 
 
+@dataclass(frozen=True)
+class TaskContext:
+    """What a task's text needs from the CRM, asked once per run that writes a task (connector/task_text.py).
+
+    The core writes the words; the CRM knows how its users see a record: the page that opens it, and the words its
+    picklists show for ScoreBridge's stages and attribute values.
+    """
+
+    #: The page of a record, with `{object_type}` and `{crm_id}` to fill; "" when the CRM gives no link.
+    record_url: str = ""
+    #: ScoreBridge stage name -> the word the CRM shows for it (HubSpot's lifecycle stage label, Salesforce's Lead
+    #: Status), where the mapping maps exactly one CRM value to that stage.
+    stage_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def record_link(self, object_type: str, crm_id: str) -> str | None:
+        if not self.record_url:
+            return None
+        return self.record_url.format(object_type=object_type, crm_id=crm_id)
+
+
 class CrmAdapter(Protocol):
     """What the sync needs from a CRM. Each method's contract is in its docstring."""
 
@@ -265,4 +285,12 @@ class CrmAdapter(Protocol):
 
     def usage(self) -> ApiUsage:
         """API usage so far in this adapter's life."""
+        ...
+
+    # What a task says: the core writes the text (connector/task_text.py), the adapter knows how the CRM shows it.
+
+    def task_context(self) -> TaskContext:
+        """The record link pattern and the CRM's words for the stages; called at most once per run, and only by a
+        run that writes a task (it may cost a call or two). What the token may not read is left out (no link, the
+        usual stage names), so tasks are still written; other failures raise as any call does."""
         ...

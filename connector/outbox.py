@@ -7,7 +7,9 @@ batch, which keys it already holds, and only the missing tasks are created; a cr
 created a task is covered by the same look-up.
 
 Transitions whose moment is older than `tasks.recent_days` (the history a first sync finds in an existing org)
-are recorded with status "historic" and never sent.
+are recorded with status "historic" and never sent. A task's words come from connector/task_text.py (templates)
+and connector/task_facts.py (what the store knows); returning-customer tasks are queued by
+connector/returning_tasks.py with the same keys and rules.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from connector.config import TaskPolicy
 from connector.crm import Bookmark, CrmAdapter, TaskRequest
 from connector.store.bookmarks import load_bookmark, save_bookmark
 from connector.store.engine import session_scope
-from connector.store.tables import Activity, ActivityKind, Contact, ContactScore, StageTransition, TaskOutbox
+from connector.store.tables import Contact, StageTransition, TaskOutbox
+from connector.task_facts import TaskAuthor, TaskCause
 
 TRANSITIONS_STREAM = "stage_transitions"
-TOUCHPOINTS_LISTED = 10
 TASK_BATCH = 200  # the adapters split further to their CRM's own limit (200 Salesforce, 100 HubSpot)
 #: TaskOutbox.idempotency_key holds 120 characters, the Salesforce key field 128 (adapters/salesforce/setup.py).
 KEY_LENGTH = 120
@@ -59,8 +61,11 @@ def enqueue_tasks(
     notify_stages: Collection[str],
     policy: TaskPolicy,
     now: datetime,
+    author: TaskAuthor | None = None,
 ) -> Queued:
-    """Record a task for each new transition of this connection's contacts into a notifying stage."""
+    """Record a task for each new transition of this connection's contacts into a notifying stage; `author` writes
+    the text (default: the default templates, with no record link)."""
+    author = author or TaskAuthor()
     seen = load_bookmark(session, connection, TRANSITIONS_STREAM)
     after_id = int(seen.last_id) if seen and seen.last_id else 0
     rows = session.execute(
@@ -74,8 +79,11 @@ def enqueue_tasks(
         if policy.enabled and transition.to_stage in notify_stages and not contact.deleted:
             key = transition_task_key(contact, transition)
             if key not in recorded and session.get(TaskOutbox, (connection, key)) is None:
-                recorded[key] = PENDING if _is_recent(contact, transition, policy, now) else HISTORIC
-                session.add(_outbox_row(session, key, connection, contact, transition, policy, now, recorded[key]))
+                moment = transition_moment(contact, transition)
+                recorded[key] = PENDING if is_recent(moment, policy, now) else HISTORIC
+                cause = TaskCause("stage", transition.to_stage, transition.reason, moment, transition.from_stage)
+                row = outbox_row(session, key, connection, contact, cause, policy, now, recorded[key], author)
+                session.add(row)
     if rows:
         last = max(transition.id for transition, _ in rows)
         save_bookmark(session, connection, Bookmark(TRANSITIONS_STREAM, now, f"{last:012d}"), now=now)
@@ -106,64 +114,46 @@ def transition_moment(contact: Contact, transition: StageTransition) -> datetime
     return transition.at
 
 
-def _is_recent(contact: Contact, transition: StageTransition, policy: TaskPolicy, now: datetime) -> bool:
-    if policy.recent_days is None:
-        return True
-    return transition_moment(contact, transition) >= now - timedelta(days=policy.recent_days)
+def is_recent(moment: datetime, policy: TaskPolicy, now: datetime) -> bool:
+    """Whether what caused a task happened within `tasks.recent_days` (no limit when null)."""
+    return policy.recent_days is None or moment >= now - timedelta(days=policy.recent_days)
 
 
-def _outbox_row(
+def outbox_row(
     session: Session,
     key: str,
     connection: str,
     contact: Contact,
-    transition: StageTransition,
+    cause: TaskCause,
     policy: TaskPolicy,
     now: datetime,
     status: str,
+    author: TaskAuthor,
 ) -> TaskOutbox:
-    score = session.get(ContactScore, contact.id)
-    name = " ".join(part for part in (contact.first_name, contact.last_name) if part) or contact.email or contact.crm_id
-    stage = transition.to_stage.upper()
-    subject = f"ScoreBridge: {name} became {stage}" + (f" (lead score {round(score.lead)})" if score else "")
-    lines = [f"{name} moved from {transition.from_stage or 'new'} to {transition.to_stage}: {transition.reason}."]
-    if score and score.reasons:
-        lines.append("Top reasons: " + "; ".join(str(reason) for reason in score.reasons[:3]) + ".")
-    lines.append("Recent touchpoints:")
-    lines.extend(f"- {line}" for line in _recent_touchpoints(session, contact.id))
+    """The outbox row of one task; only a task that will be sent gets its text written (history is never read)."""
     due_at = now + timedelta(days=policy.due_in_days)
+    text = author.text(session, contact, cause, due_at) if status == PENDING else None
+    owner_id = policy.assign_to or contact.owner_id
     payload = {
         "object_type": contact.object_type,
         "crm_id": contact.crm_id,
-        "owner_id": policy.assign_to or contact.owner_id,
-        "subject": subject[:255],
-        "description": "\n".join(lines),
+        "owner_id": owner_id,
+        "subject": text.subject if text else "",
+        "description": text.body if text else "",
         "due_at": due_at.isoformat(),
     }
     return TaskOutbox(
         idempotency_key=key,
         connection=connection,
         contact_id=contact.id,
-        reason=transition.reason,
+        reason=cause.reason,
         payload=payload,
         status=status,
         created_at=now,
+        kind=cause.kind,
+        owner_id=owner_id,
+        due_at=due_at,
     )
-
-
-def _recent_touchpoints(session: Session, contact_id: int) -> list[str]:
-    rows = session.execute(
-        select(Activity.occurred_at, ActivityKind.type, ActivityKind.attributes)
-        .join(ActivityKind, ActivityKind.id == Activity.kind_id)
-        .where(Activity.contact_id == contact_id)
-        .order_by(Activity.occurred_at.desc())
-        .limit(TOUCHPOINTS_LISTED)
-    ).all()
-    lines = []
-    for occurred_at, kind, attributes in rows:
-        detail = ", ".join(f"{key} {value}" for key, value in sorted(attributes.items()))
-        lines.append(f"{occurred_at:%Y-%m-%d %H:%M} UTC {kind}" + (f" ({detail})" if detail else ""))
-    return lines or ["none recorded"]
 
 
 def pending_tasks(session: Session, connection: str) -> list[TaskOutbox]:

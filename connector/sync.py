@@ -25,6 +25,7 @@ from connector.followup import follow_up_tasks
 from connector.logs import run_log_context
 from connector.mapping_changes import Reclassification, mapping_fingerprint, plan_pull
 from connector.outbox import Queued, deliver_tasks, enqueue_tasks, pending_tasks
+from connector.returning_tasks import enqueue_returning_customers
 from connector.scoring import ContactScope, ScoringModel, load_model, score_store
 from connector.scoring.run import stale_scores_problem
 from connector.store.bookmarks import clear_bookmarks, load_bookmark, save_bookmark, save_mapping_fingerprint
@@ -34,6 +35,8 @@ from connector.store.lock import connection_lock
 from connector.store.records import upsert_activities, upsert_contacts, upsert_outcomes
 from connector.store.storable import storable_text
 from connector.store.tables import SyncRun
+from connector.task_facts import TaskAuthor
+from connector.task_text import TaskWriter
 from connector.writeback import plan_writes, record_results
 
 log = logging.getLogger(__name__)
@@ -305,10 +308,13 @@ def _require_current_scores(run: _Run) -> None:
 def _tasks(run: _Run) -> None:
     run.check_stop()
     run.phase("tasks")
+    author = _author(run)
     with session_scope(run.engine) as session:
-        queued = _enqueue(run, session)
-    run.counts["tasks_queued"] += queued.pending
-    run.counts["tasks_historic"] += queued.historic
+        stage, returning = _enqueue(run, session, author)
+    run.counts["tasks_queued"] += stage.pending + returning.pending
+    run.counts["tasks_historic"] += stage.historic + returning.historic
+    run.counts["tasks_reengaged"] += returning.pending
+    _report_fallbacks(run, author)
     delivery = deliver_tasks(run.engine, run.adapter, run.connection.name)
     run.counts["tasks_created"] += delivery.created
     run.counts["tasks_found"] += delivery.found
@@ -336,16 +342,28 @@ def _follow_up(run: _Run) -> tuple:
     return tuple(done.planned)
 
 
-def _enqueue(run: _Run, session) -> Queued:
-    """Queue the tasks this connection's new stage transitions call for, in the caller's transaction."""
-    return enqueue_tasks(
-        session,
-        connection=run.connection.name,
-        source=run.connection.crm,
-        notify_stages=notify_stages(run.model),
-        policy=run.connection.tasks,
-        now=run.started_at,
-    )
+def _enqueue(run: _Run, session, author: TaskAuthor) -> tuple[Queued, Queued]:
+    """Queue the tasks this connection's new stage transitions and returning customers call for, in the caller's
+    transaction: (stage tasks, returning-customer tasks)."""
+    where = {"connection": run.connection.name, "source": run.connection.crm, "policy": run.connection.tasks}
+    stage = enqueue_tasks(session, notify_stages=notify_stages(run.model), now=run.started_at, author=author, **where)
+    returning = enqueue_returning_customers(session, model=run.model, now=run.started_at, author=author, **where)
+    return stage, returning
+
+
+def _author(run: _Run) -> TaskAuthor:
+    """The run's task text: the connection's templates, and the CRM's context asked once, when first needed."""
+    return TaskAuthor(TaskWriter(run.connection.tasks.templates), run.adapter.task_context)
+
+
+def _report_fallbacks(run: _Run, author: TaskAuthor) -> None:
+    """A connection's template that failed for some contacts: counted, and the first failure said in the report."""
+    if author.fallbacks:
+        run.counts["task_text_fallbacks"] += len(author.fallbacks)
+        run.warnings.append(
+            f"{len(author.fallbacks)} task(s) got the default text because the connection's template failed "
+            f"(e.g. {author.fallbacks[0]})"
+        )
 
 
 def notify_stages(model: ScoringModel) -> frozenset[str]:
@@ -384,7 +402,7 @@ def _warn_first_failed_write(run: _Run, results: list) -> None:
 def _dry_run_plan(run: _Run) -> tuple[tuple, tuple]:
     """What a real run would send, computed in a transaction that is rolled back."""
     with session_scope(run.engine) as session:
-        _enqueue(run, session)
+        _enqueue(run, session, _author(run))
         session.flush()
         tasks = tuple(row.payload for row in pending_tasks(session, run.connection.name))
         writes = tuple(

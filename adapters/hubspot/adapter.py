@@ -22,6 +22,7 @@ from adapters.hubspot.pipelines import PipelinesOnce
 from adapters.hubspot.portal import PortalMemory, PortalRegistry
 from adapters.hubspot.settings import Credentials, HubSpotSettings, read_credentials
 from adapters.hubspot.setup import check_mapping, ensure_schema
+from adapters.hubspot.task_context import task_context
 from adapters.hubspot.write import write_scores
 from connector.crm import (
     ActivityRecord,
@@ -31,6 +32,7 @@ from connector.crm import (
     OutcomeRecord,
     Page,
     ScoreWrite,
+    TaskContext,
     TaskReassignment,
     TaskRequest,
     TaskResult,
@@ -175,3 +177,6 @@ class HubSpotAdapter:
             daily_limit=limit,
             rate_limited=self.client.counts.rate_limited,
         )
+
+    def task_context(self) -> TaskContext:
+        return task_context(self.client, self.mapping)

@@ -8,6 +8,7 @@ and create only the tasks that are not there yet.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -150,5 +151,12 @@ def _results_of(answer: Any, tasks: list[TaskRequest], mapping: TaskMapping) -> 
 
 
 def _body_html(description: str) -> str:
-    # hs_task_body is rich text: keep the touchpoint lines apart.
-    return "<br>".join(html.escape(line) for line in description.splitlines())
+    # hs_task_body is rich text: keep the touchpoint lines apart, and make the record link one a rep can click.
+    return "<br>".join(_LINK.sub(_anchor, html.escape(line)) for line in description.splitlines())
+
+
+_LINK = re.compile(r"https://[^\s<>\"]+")
+
+
+def _anchor(match: re.Match[str]) -> str:
+    return f'<a href="{match.group(0)}">{match.group(0)}</a>'

@@ -20,6 +20,7 @@ from adapters.salesforce.pull import StreamObject, StreamReader
 from adapters.salesforce.schema import OrgSchema, mapping_problems
 from adapters.salesforce.settings import SalesforceSettings, load_settings
 from adapters.salesforce.setup import create_missing_fields
+from adapters.salesforce.task_context import task_context
 from adapters.salesforce.tasks import create_tasks, find_tasks
 from adapters.salesforce.write import write_scores
 from connector.crm import (
@@ -30,6 +31,7 @@ from connector.crm import (
     OutcomeRecord,
     Page,
     ScoreWrite,
+    TaskContext,
     TaskReassignment,
     TaskRequest,
     TaskResult,
@@ -126,6 +128,9 @@ class SalesforceAdapter:
 
     def usage(self) -> ApiUsage:
         return self.client.usage()
+
+    def task_context(self) -> TaskContext:
+        return task_context(self.client, self.mapping)
 
     # -- what each stream reads ----------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from connector.scoring.behavior import SECONDS_PER_DAY, Contributions, RuleTable, capped_contributions
+from connector.scoring.behavior import Contributions, RuleTable, capped_contributions
 from connector.scoring.conditions import Column
 from connector.scoring.decay import activity_decay
 from connector.scoring.fall_below import fall_below_moments
@@ -20,19 +20,17 @@ from connector.scoring.fit import NOT_DISQUALIFIED, FitResult, score_fit
 from connector.scoring.group_scores import score_groups
 from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
+from connector.scoring.returning import return_moments
 from connector.scoring.scores import (
     NEVER,
     ActivityDecay,
     engagement_contributions,
     finished_scores,
-    in_window,
     last_engaged,
     lead_scores,
     recency_scores,
 )
 from connector.scoring.stages import NO_STAGE, StageResult, assign_stages
-
-CUSTOMER_STAGE = "customer"
 
 
 @dataclass(frozen=True)
@@ -183,18 +181,8 @@ def _reengaged(
     as_of: int,
 ) -> np.ndarray:
     """Customers engaging again (an engaging activity in the window after a quiet gap) above the threshold."""
-    size = len(stages.stage)
     policy = model.lifecycle.reengaged
-    if policy is None or CUSTOMER_STAGE not in model.stage_names:
-        return np.zeros(size, dtype=bool)
-    is_customer = stages.stage == model.stage_names.index(CUSTOMER_STAGE)
-    engaging = np.flatnonzero((contributions.nominal > 0) & is_customer[activities.contact_index])
-    order = engaging[np.lexsort((activities.occurred_at[engaging], activities.contact_index[engaging]))]
-    contact, moment = activities.contact_index[order], activities.occurred_at[order]
-    gap = np.full(len(order), np.inf)
-    same_contact = contact[1:] == contact[:-1]
-    gap[1:][same_contact] = (moment[1:] - moment[:-1])[same_contact]
-    window = in_window(moment, as_of, decay.subset(order))
-    returning = window & (gap >= policy.quiet_days * SECONDS_PER_DAY)
-    after_quiet = np.bincount(contact[returning], minlength=size) > 0
-    return is_customer & after_quiet & (scores["engagement"] >= policy.engagement_at_least)
+    if policy is None:
+        return np.zeros(len(stages.stage), dtype=bool)
+    returned = return_moments(model, stages, activities, contributions, decay, as_of) != NEVER
+    return returned & (scores["engagement"] >= policy.engagement_at_least)

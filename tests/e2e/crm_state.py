@@ -67,6 +67,25 @@ def task_counts(crm: str, app: Any) -> Counter[str]:
     return counts
 
 
+def task_texts(crm: str, app: Any) -> dict[str, tuple[str, str]]:
+    """Idempotency key -> (subject, body) of each ScoreBridge task, as the CRM stores them (HubSpot: rich text)."""
+    if crm == "salesforce":
+        return {
+            row[SALESFORCE_TASK_KEY]: (row.get("Subject") or "", row.get("Description") or "")
+            for row in app.store.rows("Task")
+            if row.get(SALESFORCE_TASK_KEY)
+        }
+    with app.portal.lock:
+        return {
+            task.properties[HUBSPOT_TASK_KEY]: (
+                task.properties.get("hs_task_subject") or "",
+                task.properties.get("hs_task_body") or "",
+            )
+            for task in app.portal.objects.active("tasks")
+            if task.properties.get(HUBSPOT_TASK_KEY)
+        }
+
+
 def task_keys(crm: str, app: Any) -> Counter[str]:
     """Idempotency key -> how many CRM tasks carry it (more than one is a duplicate)."""
     if crm == "salesforce":

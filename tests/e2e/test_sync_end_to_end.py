@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from connector.store import make_engine
 from connector.store.tables import Contact, StageTransition
-from tests.e2e import reference
+from tests.e2e import crm_state, reference
 from tests.e2e.activity import add_activity
 from tests.e2e.conftest import MODEL, SandboxWorld
 
@@ -55,6 +55,12 @@ def expected_first_tasks(expected: dict[str, dict], recent: set[str] | None = No
             if values["stage"] in notify and (recent is None or crm_id in recent)
         }
     )
+
+
+def returning_tasks(world: SandboxWorld) -> Counter[str]:
+    """crm_id -> returning-customer tasks in the CRM, read from their keys (`Contact:<id>:reengaged:<moment>`)."""
+    keys = crm_state.task_keys(world.crm, world.app)
+    return Counter(key.split(":")[1] for key in keys if key.split(":")[2] == "reengaged")
 
 
 def entered_since(reference_dir: Path, since: datetime) -> set[str]:
@@ -103,7 +109,7 @@ def test_second_sync_writes_nothing_and_creates_no_task(world, store):
 def test_new_activity_moves_exactly_the_contacts_it_touched(world, store, tmp_path):
     first = world.sync(store)
     before = reference_of(world, tmp_path / "reference", first.started_at, "first")
-    held_before, tasks_before = world.scores(), world.tasks()
+    held_before, tasks_before, returns_before = world.scores(), world.tasks(), returning_tasks(world)
     touched = add_activity(world)
 
     second = world.sync(store)
@@ -125,4 +131,7 @@ def test_new_activity_moves_exactly_the_contacts_it_touched(world, store, tmp_pa
             if after[crm_id]["stage"] in notify and before[crm_id]["stage"] != after[crm_id]["stage"]
         }
     )
-    assert world.tasks() == tasks_before + new_tasks
+    # Customers the new activity brought back after a quiet period get a returning-customer task (docs/tasks.md).
+    returned = returning_tasks(world) - returns_before
+    assert all(crm_id in touched and after[crm_id]["stage"] == "customer" for crm_id in returned)
+    assert world.tasks() == tasks_before + new_tasks + returned

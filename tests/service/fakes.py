@@ -13,7 +13,17 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connector.crm import ApiUsage, Bookmark, ContactRecord, Page, ScoreWrite, TaskRequest, TaskResult, WriteResult
+from connector.crm import (
+    ApiUsage,
+    Bookmark,
+    ContactRecord,
+    Page,
+    ScoreWrite,
+    TaskContext,
+    TaskRequest,
+    TaskResult,
+    WriteResult,
+)
 from connector.errors import AuthError
 
 WAIT_TIMEOUT = 10
@@ -72,6 +82,9 @@ class GatedCrm:
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
         return [TaskResult(task.idempotency_key, f"T-{task.idempotency_key}") for task in tasks]
+
+    def task_context(self) -> TaskContext:
+        return TaskContext()
 
     def usage(self) -> ApiUsage:
         return ApiUsage(calls=self.calls)

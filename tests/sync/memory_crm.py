@@ -17,6 +17,7 @@ from connector.crm import (
     OutcomeRecord,
     Page,
     ScoreWrite,
+    TaskContext,
     TaskReassignment,
     TaskRequest,
     TaskResult,
@@ -41,6 +42,8 @@ class MemoryCrm:
     values: dict[str, dict] = field(default_factory=dict)
     tasks: dict[str, TaskRequest] = field(default_factory=dict)
     reject_ids: set[str] = field(default_factory=set)
+    #: How many times the sync asked for the record link and stage words (at most once per run writing a task).
+    context_asked: int = 0
     crash_after_create: bool = False
     calls: int = 0
     #: The keys of each `find_tasks` call, in order.
@@ -142,3 +145,7 @@ class MemoryCrm:
 
     def usage(self) -> ApiUsage:
         return ApiUsage(calls=self.calls)
+
+    def task_context(self) -> TaskContext:
+        self.context_asked += 1
+        return TaskContext("https://crm.example/{object_type}/{crm_id}", {"customer": "Customer (account)"})

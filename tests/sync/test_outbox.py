@@ -70,8 +70,9 @@ def test_transition_into_sql_queues_one_task_for_the_owner(engine):
     assert deliver_tasks(engine, crm, "acme") == Delivery(created=1)
     [task] = crm.tasks.values()
     assert task.owner_id == "005OWNER" and task.crm_id == "00Q1"
-    assert "Sarah Lee became SQL" in task.subject
-    assert "demo_attended (campaign Q4 demo)" in task.description
+    assert task.subject == "Follow up with Sarah Lee: Sales Qualified Lead"
+    assert 'Attended a demo: "Q4 demo"' in task.description
+    assert "became Sales Qualified Lead (was Marketing Qualified Lead) on Sat 31 Oct 2026" in task.description
     assert task.due_at == NOW + timedelta(days=1)
 
 

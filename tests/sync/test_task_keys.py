@@ -87,7 +87,7 @@ def test_first_sync_in_an_existing_org_sends_only_the_recent_transitions(engine,
 
     assert (report.counts["tasks_created"], report.counts["tasks_historic"]) == (1, 2)
     [task] = org.tasks.values()
-    assert task.crm_id == "00QPRIYA" and "became MQL" in task.subject
+    assert task.crm_id == "00QPRIYA" and task.subject.endswith(": Marketing Qualified Lead, lead score 60")
     with session_scope(engine) as session:
         rows = session.execute(select(TaskOutbox).order_by(TaskOutbox.idempotency_key)).scalars().all()
         assert [(row.payload["crm_id"], row.status) for row in rows] == [

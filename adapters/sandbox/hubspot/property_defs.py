@@ -45,15 +45,21 @@ def _enum(*values: str) -> tuple[Option, ...]:
     )
 
 
-LIFECYCLE_STAGES = _enum(
-    "subscriber",
-    "lead",
-    "marketingqualifiedlead",
-    "salesqualifiedlead",
-    "opportunity",
-    "customer",
-    "evangelist",
-    "other",
+#: A fresh portal's lifecycle stages with HubSpot's own labels (Settings > Objects > Contacts > Lifecycle stage).
+LIFECYCLE_STAGES = tuple(
+    Option(label=label, value=value, display_order=i)
+    for i, (value, label) in enumerate(
+        {
+            "subscriber": "Subscriber",
+            "lead": "Lead",
+            "marketingqualifiedlead": "Marketing Qualified Lead",
+            "salesqualifiedlead": "Sales Qualified Lead",
+            "opportunity": "Opportunity",
+            "customer": "Customer",
+            "evangelist": "Evangelist",
+            "other": "Other",
+        }.items()
+    )
 )
 LEAD_STATUSES = _enum(
     "NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT", "CONNECTED", "BAD_TIMING"

@@ -1,4 +1,4 @@
-"""Portal settings over HTTP: the properties API (properties and groups) and the owners API."""
+"""Portal settings over HTTP: the properties API (properties and groups), the owners API, the account details."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from adapters.sandbox.http import Request, Response, Route
 from adapters.sandbox.hubspot import wire
+from adapters.sandbox.hubspot.marketing import PORTAL_ID
 from adapters.sandbox.hubspot.object_types import canonical_type
 from adapters.sandbox.hubspot.portal import Portal
 from adapters.sandbox.hubspot.properties import (
@@ -34,6 +35,7 @@ class SettingsApi:
             Route("GET", PROPS + r"/(?P<name>[\w-]+)/?", self.get_property, "hubspot.properties.read"),
             Route("GET", r"/crm/v3/owners/?", self.list_owners, "hubspot.owners.list"),
             Route("GET", r"/crm/v3/owners/(?P<owner_id>\d+)/?", self.get_owner, "hubspot.owners.read"),
+            Route("GET", r"/account-info/v3/details/?", self.account_details, "hubspot.account.details"),
         ]
 
     def list_properties(self, request: Request, object_type: str) -> Response:
@@ -107,3 +109,20 @@ class SettingsApi:
         if owner is None:
             return wire.not_found(f"Owner {owner_id} not found")
         return Response.json(200, owner.to_json())
+
+    def account_details(self, request: Request) -> Response:
+        """GET /account-info/v3/details, as a US-hosted standard portal answers it (the record pages' domain)."""
+        return Response.json(
+            200,
+            {
+                "portalId": PORTAL_ID,
+                "accountType": "STANDARD",
+                "timeZone": "US/Eastern",
+                "companyCurrency": "USD",
+                "additionalCurrencies": [],
+                "utcOffset": "-05:00",
+                "utcOffsetMilliseconds": -18_000_000,
+                "uiDomain": "app.hubspot.com",
+                "dataHostingLocation": "na1",
+            },
+        )
