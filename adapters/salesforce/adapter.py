@@ -13,6 +13,7 @@ import requests
 
 from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.converted_leads import follow_conversions
 from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
 from adapters.salesforce.normalize import activity_record, contact_record
 from adapters.salesforce.outcomes import OutcomeAssembler, stream_objects
@@ -105,7 +106,8 @@ class SalesforceAdapter:
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         targets = {name: mapping.write_back for name, mapping in self.mapping.objects.items()}
-        return write_scores(self.client, writes, targets)
+        written = write_scores(self.client, writes, targets)
+        return follow_conversions(self.client, writes, written, partial(write_scores, self.client, targets=targets))
 
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
         return find_tasks(self.client, idempotency_keys, self.mapping.tasks)

@@ -33,6 +33,10 @@ CASCADES: Mapping[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+#: The audit dateTimes Salesforce stamps to the whole second.
+AUDIT_DATETIMES = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -88,6 +92,15 @@ class RecordStore:
         """The object name of an exact 18-character id, without checks or locking (query hot path)."""
         return self._object_of.get(record_id)
 
+    def name_type(self, record_id: str) -> str | None:
+        """What a polymorphic `Owner.Type` / `Who.Type` reads: the object's name, except that a queue (a Group of
+        Type Queue) reads "Queue", as Salesforce's Name object reports it."""
+        object_name = self.object_of(record_id)
+        if object_name == "Group":
+            record = self.get(record_id)
+            return "Queue" if record is not None and record.get("Type") == "Queue" else object_name
+        return object_name
+
     def object_of(self, record_id: str) -> str | None:
         with self._lock:
             return self._object_of.get(to_18(record_id)) if is_well_formed(record_id) else None
@@ -128,9 +141,11 @@ class RecordStore:
         values = self._coerce_all(obj, fields, allow=lambda spec: trusted or spec.updateable)
         with self._lock:
             current = self._existing(obj, record_id)
+            if not trusted:
+                refuse_converted_lead(obj, current)
             now = self._audit_stamp()
             stamps = {"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.api_user_id}
-            merged = {**current, **stamps, **values}  # only trusted writes carry stamps of their own
+            merged = whole_second_stamps({**current, **stamps, **values})  # only trusted writes carry own stamps
             self._check_required(obj, merged)
             self._check_references(obj, values)
             self._tables[obj.name][merged["Id"]] = self._derive(obj, merged)
@@ -272,6 +287,7 @@ class RecordStore:
         if obj.field("OwnerId") is not None:
             record["OwnerId"] = user_id
         record |= {name: value for name, value in values.items() if value is not None or name not in record}
+        record = whole_second_stamps(record)
         with self._lock:
             self._check_required(obj, record)
             self._check_references(obj, values)
@@ -324,6 +340,23 @@ class RecordStore:
         return {row["MasterLabel"]: (row["IsClosed"], row["IsWon"]) for row in rows}
 
 
+def refuse_converted_lead(obj: ObjectSchema, record: Record) -> None:
+    """A converted lead is read-only through the API: Salesforce answers CANNOT_UPDATE_CONVERTED_LEAD for that
+    record, alone or in a collection (the write must go to the Contact it became)."""
+    if obj.name == "Lead" and record.get("IsConverted"):
+        raise RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [])
+
+
+def whole_second_stamps(record: Record) -> Record:
+    """Salesforce's audit fields hold whole seconds (`.000`): a fixture or import that brings milliseconds is cut to
+    the second, as the platform stores them; equal stamps are then as common as in a real org."""
+    for name in AUDIT_DATETIMES:
+        value = record.get(name)
+        if isinstance(value, str) and len(value) == len("2026-01-05T09:30:00.000+0000") and value[19:23] != ".000":
+            record[name] = value[:19] + ".000" + value[23:]
+    return record
+
+
 def _stage_record(stage: Any, order: int) -> Record:
     return {
         "MasterLabel": stage.name,
@@ -354,7 +387,7 @@ def _derive(obj: ObjectSchema, record: Record) -> Record:
 def ordered_for_loading(payload: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[str]:
     """Object names in an order where parents load before the records that point at them."""
     order = [
-        "User", "Account", "Campaign", "Contact", "Opportunity", "Lead", "OpportunityContactRole", "Task", "Event",
+        "User", "Group", "Account", "Campaign", "Contact", "Opportunity", "Lead", "OpportunityContactRole", "Task", "Event",
         "CampaignMember",
     ]  # fmt: skip
     return [name for name in order if name in payload] + [name for name in payload if name not in order]
