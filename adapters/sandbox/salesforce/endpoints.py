@@ -166,7 +166,7 @@ class Endpoints:
         return out
 
     def update(self, request: Request, version: str, sobject: str, record_id: str) -> Response:
-        obj, record = self._live_record(sobject, record_id)
+        self._live_record(sobject, record_id)
         body = json_body(request)
         if not isinstance(body, dict):
             raise ApiError(400, "JSON_PARSER_ERROR", "Cannot deserialize instance of sObject from a non-object value")
@@ -177,7 +177,7 @@ class Endpoints:
         return Response(204)
 
     def delete(self, request: Request, version: str, sobject: str, record_id: str) -> Response:
-        obj, record = self._live_record(sobject, record_id)
+        self._live_record(sobject, record_id)
         self.store.delete(sobject, record_id)
         return Response(204)
 

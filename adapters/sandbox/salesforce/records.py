@@ -387,7 +387,7 @@ def _derive(obj: ObjectSchema, record: Record) -> Record:
 def ordered_for_loading(payload: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[str]:
     """Object names in an order where parents load before the records that point at them."""
     order = [
-        "User", "Group", "Account", "Campaign", "Contact", "Opportunity", "Lead", "OpportunityContactRole", "Task", "Event",
-        "CampaignMember",
+        "User", "Group", "Account", "Campaign", "Contact", "Opportunity", "Lead", "OpportunityContactRole", "Task",
+        "Event", "CampaignMember",
     ]  # fmt: skip
     return [name for name in order if name in payload] + [name for name in payload if name not in order]

@@ -277,7 +277,8 @@ def _object_definitions() -> list[tuple[str, str, str, list[FieldSpec]]]:
             _pick("Type", GROUP_TYPES, nillable=False, required=True), FieldSpec("Email", "email", length=255),
         ]),
         ("Lead", "00Q", "Leads", [
-            *_lead_owner(_person_fields()), _text("Company", 255, nillable=False, required=True), _pick("Industry", INDUSTRIES),
+            *_lead_owner(_person_fields()), _text("Company", 255, nillable=False, required=True),
+            _pick("Industry", INDUSTRIES),
             FieldSpec("NumberOfEmployees", "int", precision=8), FieldSpec("AnnualRevenue", "currency", precision=18),
             _text("Country", 80), _pick("Status", LEAD_STATUSES, nillable=False, default="New"),
             _pick("Rating", ("Hot", "Warm", "Cold")),

@@ -1,0 +1,51 @@
+"""What the HubSpot stand-in refuses or always returns as HubSpot does, through hubspot-api-client as a user would:
+a batch update naming an id twice, and the identity and system dates on every list and read with `properties=`."""
+
+from __future__ import annotations
+
+import pytest
+from hubspot.crm.contacts import (
+    ApiException,
+    BatchInputSimplePublicObjectBatchInput,
+    BatchReadInputSimplePublicObjectId,
+)
+
+from tests.sandbox.hubspot_support import client_for, error_body
+
+ALWAYS = {"hs_object_id", "createdate", "lastmodifieddate"}
+
+
+def _contacts(sandbox, count: int) -> list[str]:
+    return [sandbox.app.insert("contacts", {"email": f"dup{i}@example.com"}) for i in range(count)]
+
+
+def test_a_batch_update_naming_an_id_twice_is_refused_whole_and_writes_nothing(hubspot_sandbox):
+    first, second = _contacts(hubspot_sandbox, 2)
+    inputs = [
+        {"id": first, "properties": {"jobtitle": "CTO"}, "objectWriteTraceId": "0"},
+        {"id": second, "properties": {"jobtitle": "CEO"}, "objectWriteTraceId": "1"},
+        {"id": first, "properties": {"jobtitle": "CFO"}, "objectWriteTraceId": "2"},
+    ]
+    api = client_for(hubspot_sandbox).crm.contacts
+    with pytest.raises(ApiException) as refused:
+        api.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=inputs))
+    assert refused.value.status == 400
+    body = error_body(refused.value)
+    assert body["message"] == f"Duplicate IDs found in batch input: [{first}]. IDs must be unique"
+    assert (body["category"], body["context"], body["status"]) == ("VALIDATION_ERROR", {"ids": [first]}, "error")
+    assert "correlationId" in body
+    read = api.basic_api.get_by_id(second, properties=["jobtitle"])
+    assert read.properties["jobtitle"] is None
+
+
+def test_list_read_and_batch_read_with_properties_return_the_identity_and_system_dates(hubspot_sandbox):
+    (contact_id,) = _contacts(hubspot_sandbox, 1)
+    api = client_for(hubspot_sandbox).crm.contacts
+    listed = api.basic_api.get_page(properties=["email"]).results[0]
+    read = api.basic_api.get_by_id(contact_id, properties=["email"])
+    batch = api.batch_api.read(
+        BatchReadInputSimplePublicObjectId(inputs=[{"id": contact_id}], properties=["email"])
+    ).results[0]
+    for record in (listed, read, batch):
+        assert set(record.properties) == ALWAYS | {"email"}
+        assert record.properties["hs_object_id"] == contact_id
