@@ -21,7 +21,6 @@ from adapters.sandbox.population import generate_population
 from adapters.sandbox.state import load_state, save_state
 from connector.errors import InputError
 
-CRMS = ("salesforce", "hubspot")
 DEFAULT_RATE_LIMIT = 100  # HubSpot's private-app burst allowance per 10 seconds
 
 
@@ -73,8 +72,6 @@ class BuiltApp:
 
 def start_sandbox(options: ServeOptions, *, now: datetime | None = None) -> RunningSandbox:
     """Build the stand-in, fill it (state file, else --load and --generate), inject start faults, serve it."""
-    if options.crm not in CRMS:
-        raise InputError(f"--crm {options.crm!r}: choose one of {', '.join(CRMS)}")
     token = options.token or f"sb-{secrets.token_urlsafe(24)}"
     built = _builder(options.crm)(options, token)
     filled_from = _fill(built.app, options, now or datetime.now(UTC))
@@ -144,10 +141,15 @@ def _read_records(path: Path) -> Any:
 
 
 def _builder(crm: str) -> Callable[[ServeOptions, str], BuiltApp]:
-    return {"salesforce": _build_salesforce, "hubspot": _build_hubspot}[crm]
+    from adapters.registry import crm_named
+
+    try:
+        return crm_named(crm).stand_in.build
+    except KeyError as unknown:
+        raise InputError(f"--crm: {unknown.args[0]}") from None
 
 
-def _build_salesforce(options: ServeOptions, token: str) -> BuiltApp:
+def build_salesforce(options: ServeOptions, token: str) -> BuiltApp:
     from adapters.sandbox.salesforce.app import DEFAULT_DAILY_LIMIT, DEFAULT_SESSION_TIMEOUT, SalesforceApp
     from adapters.sandbox.salesforce.sessions import Credentials
     from adapters.sandbox.tls import make_loopback_tls
@@ -175,7 +177,7 @@ def _build_salesforce(options: ServeOptions, token: str) -> BuiltApp:
     return BuiltApp(app, tls.server_context, info)
 
 
-def _build_hubspot(options: ServeOptions, token: str) -> BuiltApp:
+def build_hubspot(options: ServeOptions, token: str) -> BuiltApp:
     from adapters.sandbox.hubspot import HubSpotApp, HubSpotSettings, RateLimits
 
     defaults = RateLimits()
@@ -196,6 +198,8 @@ def _build_hubspot(options: ServeOptions, token: str) -> BuiltApp:
         "oauth_client_secret": oauth.client_secret,
         "oauth_refresh_token": oauth.refresh_token,
         "example": "HubSpot(access_token=ACCESS_TOKEN, host=HOST)",
+        # A connection to this stand-in paces itself to the allowance it was started with.
+        **({"burst_limit": limits.per_ten_seconds} if limits.enabled else {}),
         "rate_limit": f"{limits.per_ten_seconds} per 10 s, {limits.searches_per_second} searches/s, {limits.daily}/day"
         if limits.enabled
         else "off",
