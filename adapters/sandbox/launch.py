@@ -42,6 +42,8 @@ class ServeOptions:
     days: int = 365
     load: Path | None = None
     state: Path | None = None
+    #: The stand-in's clock (tests move it instead of waiting); None: the wall clock.
+    clock: Callable[[], datetime] | None = None
 
 
 @dataclass
@@ -157,7 +159,7 @@ def build_salesforce(options: ServeOptions, token: str) -> BuiltApp:
     ttl = timedelta(seconds=options.session_ttl) if options.session_ttl else DEFAULT_SESSION_TIMEOUT
     credentials = Credentials()
     app = SalesforceApp(session_timeout=ttl, daily_limit=options.daily_limit or DEFAULT_DAILY_LIMIT,
-                        credentials=credentials)  # fmt: skip
+                        credentials=credentials, **({"clock": options.clock} if options.clock else {}))  # fmt: skip
     tls = make_loopback_tls(options.workdir)
     info = {
         "instance_url": "{base_url}",
@@ -204,4 +206,4 @@ def build_hubspot(options: ServeOptions, token: str) -> BuiltApp:
         if limits.enabled
         else "off",
     }
-    return BuiltApp(HubSpotApp(settings), None, info)
+    return BuiltApp(HubSpotApp(settings, *([options.clock] if options.clock else [])), None, info)
