@@ -13,7 +13,7 @@ import requests
 
 from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient
-from adapters.salesforce.converted_leads import follow_conversions
+from adapters.salesforce.converted_leads import follow_conversions, follow_task_conversions
 from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
 from adapters.salesforce.normalize import activity_record, contact_record
 from adapters.salesforce.outcomes import OutcomeAssembler, stream_objects
@@ -113,7 +113,9 @@ class SalesforceAdapter:
         return find_tasks(self.client, idempotency_keys, self.mapping.tasks)
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
-        return create_tasks(self.client, tasks, self.mapping.tasks)
+        created = create_tasks(self.client, tasks, self.mapping.tasks)
+        create = partial(create_tasks, self.client, options=self.mapping.tasks)
+        return follow_task_conversions(self.client, tasks, created, create)
 
     def usage(self) -> ApiUsage:
         return self.client.usage()

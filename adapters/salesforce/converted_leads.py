@@ -1,20 +1,23 @@
-"""Write-back to a lead that was converted between ScoreBridge's read and its write: the score goes to the contact.
+"""Write-back and tasks for a lead converted between ScoreBridge's read and its write: they go to the contact.
 
 A converted lead is read-only; Salesforce answers CANNOT_UPDATE_CONVERTED_LEAD ("cannot reference converted lead")
 for that record, alone or in an sObject Collection. Retrying would fail on every run until the next pull merges the
 lead into its contact, and meanwhile the person the lead became shows no score. So the adapter looks up
-ConvertedContactId and writes the same values to that Contact, reporting the outcome on the lead's write.
+ConvertedContactId and writes the same values to that Contact, reporting the outcome on the lead's write. A new
+Task naming a converted lead is refused the same way ("cannot reference converted lead", on WhoId); it is created
+on the Contact under the same idempotency key.
 Lead fields: https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_lead.htm
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.composite import Query, first_pages, pages_from
-from connector.crm import ScoreWrite, WriteResult
+from connector.crm import ScoreWrite, TaskRequest, TaskResult, WriteResult
 
 CONVERTED_LEAD = "CANNOT_UPDATE_CONVERTED_LEAD"
 #: Lead ids per look-up query: 200 ids of 18 characters keep the query far below the URI limit.
@@ -42,6 +45,29 @@ def follow_conversions(
         note = f"lead converted; written to Contact {outcome.crm_id}"
         message = note if outcome.ok else f"{note}: {outcome.error_message}"
         followed[index] = WriteResult(writes[index].crm_id, outcome.ok, outcome.error_code, message)
+    return followed
+
+
+def follow_task_conversions(
+    client: SalesforceClient,
+    tasks: Sequence[TaskRequest],
+    results: list[TaskResult],
+    create: Callable[[Sequence[TaskRequest]], list[TaskResult]],
+) -> list[TaskResult]:
+    """`results` with every task refused for naming a converted lead created on its Contact instead (same key)."""
+    refused = [
+        index
+        for index, (task, result) in enumerate(zip(tasks, results, strict=True))
+        if task.object_type == "Lead" and result.error_code == CONVERTED_LEAD
+    ]
+    if not refused:
+        return results
+    contact_of = converted_contacts(client, [tasks[index].crm_id for index in refused])
+    redirected = [index for index in refused if contact_of.get(tasks[index].crm_id)]
+    moved = [replace(tasks[i], object_type="Contact", crm_id=contact_of[tasks[i].crm_id]) for i in redirected]
+    followed = list(results)
+    for index, outcome in zip(redirected, create(moved) if moved else [], strict=True):
+        followed[index] = outcome
     return followed
 
 

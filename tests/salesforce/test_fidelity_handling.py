@@ -101,3 +101,14 @@ def test_leads_sharing_one_second_across_pages_are_read_once_and_not_forever(san
     # Re-read while a read starts within the lookback of the previous read's start (the store upserts by id),
     # then never again: the bookmark moves to when each read began, not to the last record's second.
     assert reread == [450, 450, 0]
+
+
+def test_a_task_for_a_lead_converted_since_the_read_is_created_on_its_contact(sandbox):
+    lead = _lead(sandbox)
+    adapter = _adapter(sandbox)
+    adapter.setup()
+    contact = sandbox.app.convert_lead(lead)
+    (created,) = adapter.create_tasks([_task(lead, None)])
+    assert created.error_code is None and created.idempotency_key == f"conn:{lead}:MQL"
+    assert sandbox.app.store.get(created.crm_task_id)["WhoId"] == contact
+    assert adapter.find_tasks([created.idempotency_key]) == {created.idempotency_key: created.crm_task_id}

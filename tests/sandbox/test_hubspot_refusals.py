@@ -8,6 +8,7 @@ from hubspot.crm.contacts import (
     ApiException,
     BatchInputSimplePublicObjectBatchInput,
     BatchReadInputSimplePublicObjectId,
+    SimplePublicObjectInput,
 )
 
 from tests.sandbox.hubspot_support import client_for, error_body
@@ -49,3 +50,14 @@ def test_list_read_and_batch_read_with_properties_return_the_identity_and_system
     for record in (listed, read, batch):
         assert set(record.properties) == ALWAYS | {"email"}
         assert record.properties["hs_object_id"] == contact_id
+
+
+def test_a_value_for_a_calculated_property_is_refused_as_read_only(hubspot_sandbox):
+    (contact_id,) = _contacts(hubspot_sandbox, 1)
+    api = client_for(hubspot_sandbox).crm.contacts.basic_api
+    with pytest.raises(ApiException) as refused:
+        api.update(contact_id, SimplePublicObjectInput(properties={"lastmodifieddate": "2020-01-01T00:00:00Z"}))
+    body = error_body(refused.value)
+    assert refused.value.status == 400 and body["category"] == "VALIDATION_ERROR"
+    assert body["errors"][0]["code"] == "READ_ONLY_VALUE"
+    assert body["errors"][0]["context"] == {"propertyName": ["lastmodifieddate"]}

@@ -177,3 +177,15 @@ def test_generated_history_has_queue_owned_leads(generated_org):
     queues = {row["Id"] for row in generated_org.store.rows("Group") if row["Type"] == "Queue"}
     owned = [row for row in generated_org.store.rows("Lead") if row["OwnerId"] in queues]
     assert owned and all(row["Status"] == "New" for row in owned)
+
+
+def test_a_new_task_cannot_name_a_converted_lead(salesforce_sandbox):
+    lead_id = lead(salesforce_sandbox)
+    salesforce_sandbox.app.convert_lead(lead_id)
+    task = {"attributes": {"type": "Task"}, "WhoId": lead_id, "Subject": "Call"}
+    answer = client(salesforce_sandbox).restful(
+        "composite/sobjects", method="POST", json={"allOrNone": False, "records": [task]}
+    )
+    (error,) = answer[0]["errors"]
+    assert (error["statusCode"], error["fields"]) == ("CANNOT_UPDATE_CONVERTED_LEAD", ["WhoId"])
+    assert error["message"] == "cannot reference converted lead"

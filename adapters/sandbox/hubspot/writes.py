@@ -35,6 +35,16 @@ def property_problem(problems: list[PropertyProblem]) -> WriteProblem:
     return WriteProblem("VALIDATION_ERROR", f"Property values were not valid: {json.dumps(listed)}", details)
 
 
+def read_only_problems(portal: Portal, object_type: str, values: Mapping[str, Any]) -> list[PropertyProblem]:
+    """HubSpot refuses a value for a calculated property (`modificationMetadata.readOnlyValue`) with READ_ONLY_VALUE;
+    the whole input fails, like any invalid value (properties guide: read-only properties)."""
+    read_only = [name for name in values if getattr(portal.catalog.get(object_type, name), "calculated", False)]
+    return [
+        PropertyProblem(name, "READ_ONLY_VALUE", f'"{name}" is a read only property; its value cannot be set.')
+        for name in read_only
+    ]
+
+
 def plan_write(
     portal: Portal, object_type: str, item: Mapping[str, Any], *, creating: bool
 ) -> PlannedWrite | WriteProblem:
@@ -42,6 +52,7 @@ def plan_write(
     if not isinstance(properties, Mapping):
         return WriteProblem("VALIDATION_ERROR", "Invalid input JSON: `properties` must be an object.")
     values, problems = portal.catalog.normalize(object_type, properties)
+    problems += read_only_problems(portal, object_type, values)
     if problems:
         return property_problem(problems)
     if object_type == "contacts" and values.get("email"):

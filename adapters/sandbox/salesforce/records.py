@@ -134,6 +134,7 @@ class RecordStore:
         """An API create: only createable fields (audit dates included, as with the audit-fields permission)."""
         obj = self._object(object_name)
         values = self._coerce_all(obj, fields, allow=lambda spec: spec.createable)
+        self._refuse_converted_references(obj, values)
         return self._save_new(obj, values, backdate=False)
 
     def update(self, object_name: str, record_id: str, fields: Mapping[str, Any], *, trusted: bool = False) -> None:
@@ -143,6 +144,7 @@ class RecordStore:
             current = self._existing(obj, record_id)
             if not trusted:
                 refuse_converted_lead(obj, current)
+                self._refuse_converted_references(obj, values)
             now = self._audit_stamp()
             stamps = {"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.api_user_id}
             merged = whole_second_stamps({**current, **stamps, **values})  # only trusted writes carry own stamps
@@ -324,6 +326,16 @@ class RecordStore:
             target = self._object_of.get(value)
             if target not in spec.reference_to:
                 raise RecordError("INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {value}", [spec.name])
+
+    def _refuse_converted_references(self, obj: ObjectSchema, values: Record) -> None:
+        """A new activity or campaign member cannot point at a converted lead ("cannot reference converted lead"):
+        the person is the Contact now. Fixtures (trusted inserts) may, as history from before the conversion."""
+        for name, value in values.items():
+            spec = obj.fields[name]
+            if spec.type == "reference" and "Lead" in spec.reference_to and value is not None:
+                target = self.peek(value)
+                if target is not None and self._object_of.get(value) == "Lead" and target.get("IsConverted"):
+                    raise RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [spec.name])
 
     def _derive(self, obj: ObjectSchema, record: Record) -> Record:
         if obj.name == "Opportunity":
