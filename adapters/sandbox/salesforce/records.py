@@ -15,6 +15,11 @@ from typing import Any
 
 from adapters.sandbox.salesforce.api_errors import RecordError
 from adapters.sandbox.salesforce.ids import IdFactory, is_well_formed, to_18
+from adapters.sandbox.salesforce.save_rules import (
+    refuse_converted_lead,
+    refuse_converted_references,
+    whole_second_stamps,
+)
 from adapters.sandbox.salesforce.schema import (
     OPPORTUNITY_STAGES,
     RESPONDED_STATUSES,
@@ -31,10 +36,6 @@ CASCADES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "Opportunity": (("OpportunityContactRole", "OpportunityId"),),
     "Contact": (("OpportunityContactRole", "ContactId"),),
 }
-
-
-#: The audit dateTimes Salesforce stamps to the whole second.
-AUDIT_DATETIMES = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
 
 
 def utc_now() -> datetime:
@@ -134,7 +135,7 @@ class RecordStore:
         """An API create: only createable fields (audit dates included, as with the audit-fields permission)."""
         obj = self._object(object_name)
         values = self._coerce_all(obj, fields, allow=lambda spec: spec.createable)
-        self._refuse_converted_references(obj, values)
+        refuse_converted_references(obj, values, self.peek, self._object_of.get)
         return self._save_new(obj, values, backdate=False)
 
     def update(self, object_name: str, record_id: str, fields: Mapping[str, Any], *, trusted: bool = False) -> None:
@@ -144,7 +145,7 @@ class RecordStore:
             current = self._existing(obj, record_id)
             if not trusted:
                 refuse_converted_lead(obj, current)
-                self._refuse_converted_references(obj, values)
+                refuse_converted_references(obj, values, self.peek, self._object_of.get)
             now = self._audit_stamp()
             stamps = {"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.api_user_id}
             merged = whole_second_stamps({**current, **stamps, **values})  # only trusted writes carry own stamps
@@ -327,16 +328,6 @@ class RecordStore:
             if target not in spec.reference_to:
                 raise RecordError("INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {value}", [spec.name])
 
-    def _refuse_converted_references(self, obj: ObjectSchema, values: Record) -> None:
-        """A new activity or campaign member cannot point at a converted lead ("cannot reference converted lead"):
-        the person is the Contact now. Fixtures (trusted inserts) may, as history from before the conversion."""
-        for name, value in values.items():
-            spec = obj.fields[name]
-            if spec.type == "reference" and "Lead" in spec.reference_to and value is not None:
-                target = self.peek(value)
-                if target is not None and self._object_of.get(value) == "Lead" and target.get("IsConverted"):
-                    raise RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [spec.name])
-
     def _derive(self, obj: ObjectSchema, record: Record) -> Record:
         if obj.name == "Opportunity":
             closed, won = self._stage_flags().get(record.get("StageName"), (False, False))
@@ -350,23 +341,6 @@ class RecordStore:
         if not rows:
             return {stage.name: (stage.closed, stage.won) for stage in OPPORTUNITY_STAGES}
         return {row["MasterLabel"]: (row["IsClosed"], row["IsWon"]) for row in rows}
-
-
-def refuse_converted_lead(obj: ObjectSchema, record: Record) -> None:
-    """A converted lead is read-only through the API: Salesforce answers CANNOT_UPDATE_CONVERTED_LEAD for that
-    record, alone or in a collection (the write must go to the Contact it became)."""
-    if obj.name == "Lead" and record.get("IsConverted"):
-        raise RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [])
-
-
-def whole_second_stamps(record: Record) -> Record:
-    """Salesforce's audit fields hold whole seconds (`.000`): a fixture or import that brings milliseconds is cut to
-    the second, as the platform stores them; equal stamps are then as common as in a real org."""
-    for name in AUDIT_DATETIMES:
-        value = record.get(name)
-        if isinstance(value, str) and len(value) == len("2026-01-05T09:30:00.000+0000") and value[19:23] != ".000":
-            record[name] = value[:19] + ".000" + value[23:]
-    return record
 
 
 def _stage_record(stage: Any, order: int) -> Record:
