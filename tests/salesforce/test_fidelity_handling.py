@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from adapters.salesforce.adapter import SalesforceAdapter
 from adapters.salesforce.settings import SalesforceSettings
 from connector.crm import ScoreWrite, TaskRequest
+from connector.errors import AuthError, FatalCrmError
 from tests.salesforce.conftest import SECRETS, T0, RecordedSleep, sandbox_login, small_mapping
 
 
@@ -112,3 +115,28 @@ def test_a_task_for_a_lead_converted_since_the_read_is_created_on_its_contact(sa
     assert created.error_code is None and created.idempotency_key == f"conn:{lead}:MQL"
     assert sandbox.app.store.get(created.crm_task_id)["WhoId"] == contact
     assert adapter.find_tasks([created.idempotency_key]) == {created.idempotency_key: created.crm_task_id}
+
+
+def test_an_api_version_the_org_does_not_serve_names_the_setting(sandbox):
+    settings = SalesforceSettings(**sandbox_login(sandbox, max_wait_seconds=5, api_version="20.0"))
+    adapter = SalesforceAdapter(settings, small_mapping(), sleep=RecordedSleep(), environ=SECRETS)
+    with pytest.raises(FatalCrmError, match="api_version"):
+        list(adapter.pull_contacts(None))
+
+
+def test_a_jwt_login_from_a_clock_behind_the_orgs_says_to_check_the_clock(sandbox, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    (tmp_path / "server.key").write_bytes(pem)
+    login = sandbox_login(sandbox, auth="jwt_bearer", private_key={"file": str(tmp_path / "server.key")})
+    settings = SalesforceSettings(**{k: v for k, v in login.items() if k not in ("consumer_secret", "password")})
+    behind = SalesforceAdapter(
+        settings, small_mapping(), environ={}, clock=lambda: sandbox.app.clock() - timedelta(minutes=10)
+    )
+    with pytest.raises(AuthError, match="check this machine's clock"):
+        list(behind.pull_contacts(None))
+    on_time = SalesforceAdapter(settings, small_mapping(), environ={}, clock=sandbox.app.clock)
+    assert _records(on_time.pull_contacts(None)) == []  # logged in: the org is merely empty
