@@ -61,3 +61,22 @@ def test_a_value_for_a_calculated_property_is_refused_as_read_only(hubspot_sandb
     assert refused.value.status == 400 and body["category"] == "VALIDATION_ERROR"
     assert body["errors"][0]["code"] == "READ_ONLY_VALUE"
     assert body["errors"][0]["context"] == {"propertyName": ["lastmodifieddate"]}
+
+
+def test_a_date_property_takes_midnight_utc_only(hubspot_sandbox):
+    from hubspot.crm.properties import PropertyCreate
+
+    client = client_for(hubspot_sandbox)
+    client.crm.properties.core_api.create(
+        "contacts",
+        PropertyCreate(
+            name="renewal_day", label="Renewal day", type="date", field_type="date", group_name="contactinformation"
+        ),
+    )
+    (contact_id,) = _contacts(hubspot_sandbox, 1)
+    api = client.crm.contacts.basic_api
+    for accepted in ("2026-12-01", "1764547200000"):  # a day, and 2025-12-01T00:00:00Z in epoch milliseconds
+        api.update(contact_id, SimplePublicObjectInput(properties={"renewal_day": accepted}))
+    with pytest.raises(ApiException) as refused:
+        api.update(contact_id, SimplePublicObjectInput(properties={"renewal_day": "1764547200123"}))
+    assert error_body(refused.value)["errors"][0]["code"] == "INVALID_DATE"
