@@ -13,6 +13,7 @@ from connector.crm import CrmAdapter
 from connector.errors import ConfigError, ScoreBridgeError
 
 if TYPE_CHECKING:
+    from adapters.registry import CrmKind
     from connector.mapping_checks import MappingProfile
 
 app = typer.Typer(
@@ -49,14 +50,22 @@ def build_adapter(config: ConnectorConfig, connection: ConnectionConfig) -> CrmA
 
 
 def _adapter(config: ConnectorConfig, connection: ConnectionConfig) -> CrmAdapter:
+    from adapters.registry import AdapterOptions
+
     mapping = config.resolve(connection.mapping)
-    if connection.crm == "salesforce":
-        from adapters.salesforce.adapter import SalesforceAdapter
+    options = AdapterOptions(config_folder=config.folder)
+    return _crm(config, connection).adapter(connection.settings, mapping, options)
 
-        return SalesforceAdapter.from_connection(connection.settings, mapping, config_folder=config.folder)
-    from adapters.hubspot.adapter import HubSpotAdapter
 
-    return HubSpotAdapter.from_connection(connection.settings, mapping, config_folder=config.folder)
+def _crm(config: ConnectorConfig, connection: ConnectionConfig) -> CrmKind:
+    """The registered CRM a connection names (adapters/registry.py, the one list of CRMs)."""
+    from adapters.registry import crm_named
+
+    try:
+        return crm_named(connection.crm)
+    except KeyError as unknown:
+        key = f"connections[{config.connections.index(connection)}].crm"
+        raise ConfigError(unknown.args[0], source=str(config.source_path or ""), key=key) from None
 
 
 def mapping_profile(config: ConnectorConfig, connection: ConnectionConfig) -> MappingProfile:
@@ -69,14 +78,7 @@ def mapping_profile(config: ConnectorConfig, connection: ConnectionConfig) -> Ma
 
 
 def _offline_mapping(config: ConnectorConfig, connection: ConnectionConfig) -> Any:
-    path = config.resolve(connection.mapping)
-    if connection.crm == "salesforce":
-        from adapters.salesforce.mapping import load_mapping
-
-        return load_mapping(path)
-    from adapters.hubspot.mapping import load_mapping as load_hubspot_mapping
-
-    return load_hubspot_mapping(path)
+    return _crm(config, connection).load_mapping(config.resolve(connection.mapping))
 
 
 def _register_sandbox() -> None:

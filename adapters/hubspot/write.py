@@ -47,9 +47,28 @@ def write_scores(
             pending.append((index, {"id": write.crm_id, "properties": values, "objectWriteTraceId": str(index)}))
         else:
             results[index] = WriteResult(write.crm_id, True)  # nothing known to write: nothing to do
-    for start in range(0, len(pending), BATCH_SIZE):
-        results.update(_write_batch(client, pending[start : start + BATCH_SIZE], echoes or WriteEchoes()))
+    for batch in batches_of_distinct_ids(pending, BATCH_SIZE):
+        results.update(_write_batch(client, batch, echoes or WriteEchoes()))
     return [results[index] for index in range(len(writes))]
+
+
+def batches_of_distinct_ids(
+    pending: Sequence[tuple[int, dict[str, Any]]], size: int
+) -> list[list[tuple[int, dict[str, Any]]]]:
+    """Batches of at most `size` inputs, no id twice in one: HubSpot refuses a whole batch that names an id twice
+    (400 "Duplicate IDs found in batch input"). A repeated id waits for a later batch, so writes to one contact
+    still land in the order given and the last one wins, as it would have in one call."""
+    batches: list[list[tuple[int, dict[str, Any]]]] = []
+    placed_after: dict[str, int] = {}  # id -> index of the batch holding its latest write
+    for entry in pending:
+        crm_id = entry[1]["id"]
+        first = placed_after.get(crm_id, -1) + 1
+        target = next((i for i in range(first, len(batches)) if len(batches[i]) < size), len(batches))
+        if target == len(batches):
+            batches.append([])
+        batches[target].append(entry)
+        placed_after[crm_id] = target
+    return batches
 
 
 def _write_batch(

@@ -13,6 +13,7 @@ import requests
 
 from adapters.salesforce import followup, soql
 from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.converted_leads import follow_conversions, follow_task_conversions
 from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
 from adapters.salesforce.normalize import activity_record, contact_record
 from adapters.salesforce.outcomes import OutcomeAssembler, stream_objects
@@ -109,13 +110,16 @@ class SalesforceAdapter:
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         targets = {name: mapping.write_back for name, mapping in self.mapping.objects.items()}
-        return write_scores(self.client, writes, targets)
+        written = write_scores(self.client, writes, targets)
+        return follow_conversions(self.client, writes, written, partial(write_scores, self.client, targets=targets))
 
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
         return find_tasks(self.client, idempotency_keys, self.mapping.tasks)
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
-        return create_tasks(self.client, tasks, self.mapping.tasks)
+        created = create_tasks(self.client, tasks, self.mapping.tasks)
+        create = partial(create_tasks, self.client, options=self.mapping.tasks)
+        return follow_task_conversions(self.client, tasks, created, create)
 
     def task_states(self, crm_task_ids: Sequence[str]) -> dict[str, TaskState]:
         return followup.task_states(self.client, crm_task_ids)

@@ -76,6 +76,14 @@ ERROR_TABLE: tuple[ErrorRule, ...] = (
     ErrorRule(RetriableError, "Salesforce timed out; retrying", status=504),
     ErrorRule(AuthError, "check the connection's credentials", status=401),
     ErrorRule(FatalCrmError, "the integration user lacks a permission", status=403),
+    ErrorRule(
+        FatalCrmError,
+        "check the object names in the mapping file, and the connection's `api_version`: Salesforce answers 404 for"
+        " a version it does not serve (31.0 and later as of 2026)",
+        status=404,
+        code="NOT_FOUND",
+    ),
+    ErrorRule(FatalCrmError, "the record was deleted in Salesforce", status=404, code="ENTITY_IS_DELETED"),
     ErrorRule(FatalCrmError, "check the object and field names in the mapping file", status=404),
     ErrorRule(FatalCrmError, "Salesforce rejected the request", status=400),
 )
@@ -89,6 +97,14 @@ TOKEN_ERROR_ADVICE: Mapping[str, str] = {
     "invalid_client_id": "check the connected app's consumer key",
     "invalid_client": "check the connected app's consumer key and secret",
     "unsupported_grant_type": "enable this OAuth flow for the org",
+}
+
+
+#: Token answers whose description says more than their code: a JWT assertion whose `exp` had passed when Salesforce
+#: read it (our clock behind the org's by more than its three-minute life) is "invalid_grant" like a wrong user.
+TOKEN_DESCRIPTION_ADVICE: Mapping[str, str] = {
+    "expired authorization code": "the JWT assertion had expired when Salesforce read it: check this machine's clock"
+    " (NTP); an assertion lives three minutes",
 }
 
 
@@ -117,7 +133,7 @@ def classify_token_error(status: int, body: Any, *, login_url: str) -> ScoreBrid
     code, message = first_error(body)
     if status >= 500 or status == 429:
         return RetriableError(f"Salesforce login at {login_url}: HTTP {status}", status=status)
-    advice = TOKEN_ERROR_ADVICE.get(code, "check the connection's credentials")
+    advice = TOKEN_DESCRIPTION_ADVICE.get(message) or TOKEN_ERROR_ADVICE.get(code, "check the connection's credentials")
     return AuthError(f"Salesforce login at {login_url} refused: {code or status}: {message} ({advice})")
 
 

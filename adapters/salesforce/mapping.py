@@ -102,6 +102,9 @@ class TaskOptions(_Strict):
     key_field: FieldName = "ScoreBridge_Key__c"
     status: str = "Not Started"
     priority: str = "Normal"
+    #: The User (005...) who gets the tasks of leads a queue owns: Lead.OwnerId may be a queue (a Group), but
+    #: Task.OwnerId references users only. Empty: the task is left to Salesforce's default, the integration user.
+    queue_owner: str | None = Field(default=None, pattern=r"^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$")
 
 
 class OutcomeOptions(_Strict):

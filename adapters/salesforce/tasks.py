@@ -25,6 +25,8 @@ from connector.errors import FatalCrmError, LimitReachedError, RetriableError
 KEYS_PER_QUERY = 100
 SUBJECT_LIMIT = 255
 UNCONFIRMED = "UNCONFIRMED"
+#: Ids of Groups (queues among them) start with 00G; Lead.OwnerId may hold one.
+GROUP_KEY_PREFIX = "00G"
 
 
 def task_record(task: TaskRequest, options: TaskOptions) -> dict[str, Any]:
@@ -38,9 +40,18 @@ def task_record(task: TaskRequest, options: TaskOptions) -> dict[str, Any]:
         "Priority": options.priority,
         options.key_field: task.idempotency_key,
     }
-    if task.owner_id:
-        record["OwnerId"] = task.owner_id
+    owner = task_owner(task.owner_id, options)
+    if owner:
+        record["OwnerId"] = owner
     return record
+
+
+def task_owner(owner_id: str | None, options: TaskOptions) -> str | None:
+    """Who a task is assigned to: the record's owner, unless that is a queue (a Group, key prefix 00G), which
+    cannot own tasks; then the mapping's `tasks.queue_owner` (None leaves it to Salesforce: the integration user)."""
+    if owner_id and owner_id.startswith(GROUP_KEY_PREFIX):
+        return options.queue_owner
+    return owner_id
 
 
 def find_tasks(

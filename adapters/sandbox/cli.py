@@ -12,14 +12,14 @@ from pathlib import Path
 
 import typer
 
+from adapters.registry import crm_names
 from connector.errors import InputError
 
 sandbox_app = typer.Typer(help="Run a local Salesforce or HubSpot stand-in for trials, tests and benchmarks.")
 
 
-class Crm(StrEnum):
-    salesforce = "salesforce"
-    hubspot = "hubspot"
+#: The CRMs with a stand-in, from the one list of CRMs (adapters/registry.py).
+Crm = StrEnum("Crm", {name: name for name in crm_names()})
 
 
 FAULT_HELP = (

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from adapters.registry import crm_named
 from adapters.sandbox.launch import RunningSandbox, ServeOptions, start_sandbox
 from adapters.sandbox.population import Population, generate_population, more_touches
 
@@ -40,29 +42,13 @@ def start_demo_sandbox(crm: str, workdir: Path, *, contacts: int, seed: int, now
     running = start_sandbox(ServeOptions(crm=crm, workdir=workdir, rate_limit=190))
     population = generate_population(contacts, seed=seed, now=now - HISTORY_ENDS_BEFORE_NOW)
     running.app.load_population(population)
-    info = running.info
-    if crm == "salesforce":
-        settings = {
-            "auth": "password",
-            "login_url": info["base_url"],
-            "username": info["username"],
-            "consumer_key": info["client_id"],
-            "consumer_secret": {"file": str(_secret(workdir, "salesforce-client-secret", info["client_secret"]))},
-            "password": {"file": str(_secret(workdir, "salesforce-password", info["password"]))},
-            "ca_bundle": info["ca_file"],
-        }
-    else:
-        settings = {
-            "auth": "private_app",
-            "host": info["base_url"],
-            "access_token": {"file": str(_secret(workdir, "hubspot-token", info["access_token"]))},
-            "burst_limit": 190,
-        }
+    settings = crm_named(crm).stand_in.connection_settings(running.info, partial(_secret_file, workdir))
     return DemoSandbox(crm, running, population, settings, seed)
 
 
-def _secret(workdir: Path, name: str, value: str) -> Path:
+def _secret_file(workdir: Path, name: str, value: str) -> dict[str, str]:
+    """The secret written to a private file in the demo folder, referenced as `{"file": ...}`."""
     path = workdir / name
     path.touch(mode=0o600)
     path.write_text(value)
-    return path
+    return {"file": str(path)}

@@ -21,7 +21,6 @@ from adapters.sandbox.population import generate_population
 from adapters.sandbox.state import load_state, save_state
 from connector.errors import InputError
 
-CRMS = ("salesforce", "hubspot")
 DEFAULT_RATE_LIMIT = 100  # HubSpot's private-app burst allowance per 10 seconds
 
 
@@ -43,6 +42,8 @@ class ServeOptions:
     days: int = 365
     load: Path | None = None
     state: Path | None = None
+    #: The stand-in's clock (tests move it instead of waiting); None: the wall clock.
+    clock: Callable[[], datetime] | None = None
 
 
 @dataclass
@@ -73,8 +74,6 @@ class BuiltApp:
 
 def start_sandbox(options: ServeOptions, *, now: datetime | None = None) -> RunningSandbox:
     """Build the stand-in, fill it (state file, else --load and --generate), inject start faults, serve it."""
-    if options.crm not in CRMS:
-        raise InputError(f"--crm {options.crm!r}: choose one of {', '.join(CRMS)}")
     token = options.token or f"sb-{secrets.token_urlsafe(24)}"
     built = _builder(options.crm)(options, token)
     filled_from = _fill(built.app, options, now or datetime.now(UTC))
@@ -144,10 +143,15 @@ def _read_records(path: Path) -> Any:
 
 
 def _builder(crm: str) -> Callable[[ServeOptions, str], BuiltApp]:
-    return {"salesforce": _build_salesforce, "hubspot": _build_hubspot}[crm]
+    from adapters.registry import crm_named
+
+    try:
+        return crm_named(crm).stand_in.build
+    except KeyError as unknown:
+        raise InputError(f"--crm: {unknown.args[0]}") from None
 
 
-def _build_salesforce(options: ServeOptions, token: str) -> BuiltApp:
+def build_salesforce(options: ServeOptions, token: str) -> BuiltApp:
     from adapters.sandbox.salesforce.app import DEFAULT_DAILY_LIMIT, DEFAULT_SESSION_TIMEOUT, SalesforceApp
     from adapters.sandbox.salesforce.sessions import Credentials
     from adapters.sandbox.tls import make_loopback_tls
@@ -155,7 +159,7 @@ def _build_salesforce(options: ServeOptions, token: str) -> BuiltApp:
     ttl = timedelta(seconds=options.session_ttl) if options.session_ttl else DEFAULT_SESSION_TIMEOUT
     credentials = Credentials()
     app = SalesforceApp(session_timeout=ttl, daily_limit=options.daily_limit or DEFAULT_DAILY_LIMIT,
-                        credentials=credentials)  # fmt: skip
+                        credentials=credentials, **({"clock": options.clock} if options.clock else {}))  # fmt: skip
     tls = make_loopback_tls(options.workdir)
     info = {
         "instance_url": "{base_url}",
@@ -175,7 +179,7 @@ def _build_salesforce(options: ServeOptions, token: str) -> BuiltApp:
     return BuiltApp(app, tls.server_context, info)
 
 
-def _build_hubspot(options: ServeOptions, token: str) -> BuiltApp:
+def build_hubspot(options: ServeOptions, token: str) -> BuiltApp:
     from adapters.sandbox.hubspot import HubSpotApp, HubSpotSettings, RateLimits
 
     defaults = RateLimits()
@@ -196,8 +200,10 @@ def _build_hubspot(options: ServeOptions, token: str) -> BuiltApp:
         "oauth_client_secret": oauth.client_secret,
         "oauth_refresh_token": oauth.refresh_token,
         "example": "HubSpot(access_token=ACCESS_TOKEN, host=HOST)",
+        # A connection to this stand-in paces itself to the allowance it was started with.
+        **({"burst_limit": limits.per_ten_seconds} if limits.enabled else {}),
         "rate_limit": f"{limits.per_ten_seconds} per 10 s, {limits.searches_per_second} searches/s, {limits.daily}/day"
         if limits.enabled
         else "off",
     }
-    return BuiltApp(HubSpotApp(settings), None, info)
+    return BuiltApp(HubSpotApp(settings, *([options.clock] if options.clock else [])), None, info)

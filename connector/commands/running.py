@@ -82,6 +82,7 @@ def demo(
     The mappings are the salesforce.yaml and hubspot.yaml beside the model, else the ones shipped with ScoreBridge."""
     from datetime import UTC, datetime
 
+    from adapters.registry import crm_names
     from adapters.sandbox.demo import start_demo_sandbox
     from connector.cli import build_adapter
     from connector.config import ConnectionConfig, ConnectorConfig
@@ -94,7 +95,7 @@ def demo(
     now = datetime.now(UTC)
     sandboxes = [
         start_demo_sandbox(crm, workdir / crm, contacts=contacts, seed=seed + offset, now=now)
-        for offset, crm in enumerate(("salesforce", "hubspot"))
+        for offset, crm in enumerate(crm_names())
     ]
     try:
         connections = [

@@ -19,6 +19,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import Engine
 
+from adapters.registry import CRMS, AdapterOptions, crm_named
 from adapters.sandbox.http import Fault
 from adapters.sandbox.launch import RunningSandbox, ServeOptions, inject_fault, start_sandbox
 from adapters.sandbox.population import Population, generate_population
@@ -30,7 +31,7 @@ from tests.e2e import crm_state
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "mappings" / "scoring.yaml"
-MAPPINGS = {"salesforce": REPO / "mappings" / "salesforce.yaml", "hubspot": REPO / "mappings" / "hubspot.yaml"}
+MAPPINGS = {kind.name: REPO / "mappings" / f"{kind.name}.yaml" for kind in CRMS}
 #: Small enough for CI, big enough that every stage, task and activity kind turns up.
 PEOPLE = 240
 SEED = 7
@@ -74,16 +75,8 @@ class SandboxWorld:
 
     def adapter(self, mapping: Path | None = None) -> CrmAdapter:
         """An adapter for the sandbox, with the shipped mapping unless another is given."""
-        settings, mapping = self.connection.settings, mapping or MAPPINGS[self.crm]
-        if self.crm == "salesforce":
-            from adapters.salesforce.adapter import SalesforceAdapter
-
-            return SalesforceAdapter.from_connection(settings, mapping, sleep=self.time.sleep, environ=self.env)
-        from adapters.hubspot.adapter import HubSpotAdapter
-
-        return HubSpotAdapter.from_connection(
-            settings, mapping, environ=self.env, clock=self.time.monotonic, sleep=self.time.sleep
-        )
+        options = AdapterOptions(environ=self.env, sleep=self.time.sleep, monotonic=self.time.monotonic)
+        return crm_named(self.crm).adapter(self.connection.settings, mapping or MAPPINGS[self.crm], options)
 
     def with_default_task_policy(self) -> None:
         """Tasks only for transitions of the last `tasks.recent_days` (7), as a connector file without `tasks:`."""
@@ -125,21 +118,17 @@ def scorebridge_command(*args: str) -> list[str]:
 
 def _connection_settings(crm: str, info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """The `settings:` block for the sandbox, and the environment variables holding its secrets."""
+    env: dict[str, str] = {}
+
+    def secret_in_env(name: str, value: str) -> dict[str, str]:
+        variable = "E2E_" + name.upper().replace("-", "_")
+        env[variable] = value
+        return {"env": variable}
+
+    settings = crm_named(crm).stand_in.connection_settings(info, secret_in_env)
     if crm == "salesforce":
-        env = {"E2E_SF_PASSWORD": info["password"], "E2E_SF_SECRET": info["client_secret"]}
-        settings = {
-            "auth": "password",
-            "login_url": info["base_url"],
-            "username": info["username"],
-            "consumer_key": info["client_id"],
-            "consumer_secret": {"env": "E2E_SF_SECRET"},
-            "password": {"env": "E2E_SF_PASSWORD"},
-            "ca_bundle": info["ca_file"],
-            "max_wait_seconds": 1.0,  # subprocess runs really sleep: keep their backoff short
-        }
-        return settings, env
-    settings = {"auth": "private_app", "host": info["base_url"], "access_token": {"env": "E2E_HS_TOKEN"}}
-    return settings, {"E2E_HS_TOKEN": info["access_token"]}
+        settings["max_wait_seconds"] = 1.0  # subprocess runs really sleep: keep their backoff short
+    return settings, env
 
 
 def write_connector_file(workdir: Path, crm: str, settings: dict[str, Any], database_url: str) -> Path:
@@ -192,7 +181,7 @@ def open_world(crm: str, workdir: Path, *, people: int = PEOPLE, **options: Any)
     return world
 
 
-@pytest.fixture(params=["salesforce", "hubspot"])
+@pytest.fixture(params=[kind.name for kind in CRMS])
 def world(request, tmp_path) -> Iterator[SandboxWorld]:
     """Each CRM sandbox in turn, with PEOPLE generated people and the ScoreBridge fields set up."""
     opened = open_world(request.param, tmp_path / request.param)

@@ -14,6 +14,7 @@ from adapters.sandbox.hubspot.object_types import SINGULAR, canonical_type
 from adapters.sandbox.hubspot.objects import StoredObject
 from adapters.sandbox.hubspot.portal import Portal
 from adapters.sandbox.hubspot.search import (
+    ALWAYS_RETURNED,
     SearchRejected,
     SearchRequest,
     cache_key,
@@ -209,6 +210,11 @@ class ObjectsApi:
             return refused
         started = self.portal.clock()
         inputs = body["inputs"]
+        repeated = [] if creating else repeated_ids(inputs)
+        if repeated:
+            # Before any other check, with or without trace ids: the whole batch is refused and nothing written.
+            message = f"Duplicate IDs found in batch input: [{', '.join(repeated)}]. IDs must be unique"
+            return wire.validation_error(message, context={"ids": repeated})
         plans = [self._plan_batch_item(kind, item, creating) for item in inputs]
         failed = [p for p in plans if isinstance(p, WriteProblem)]
         traced = all(isinstance(item, Mapping) and item.get("objectWriteTraceId") for item in inputs)
@@ -309,13 +315,24 @@ class ObjectsApi:
     def _known(self, kind: str, names: list[str]) -> list[str]:
         """The properties to return: HubSpot leaves out names it does not know and returns the rest, null if unset."""
         known = [name for name in names if self.portal.catalog.get(kind, name) is not None]
-        return known or default_properties(kind)
+        # Asked properties come with the identity and system dates, as from search (ALWAYS_RETURNED).
+        return list(dict.fromkeys([*known, *ALWAYS_RETURNED])) if known else default_properties(kind)
 
     def _associated_ids(self, record: StoredObject, to_type: str) -> set[str]:
         target = canonical_type(to_type)
         if target is None:
             return set()
         return {str(to_id) for to_id, _ in self.portal.associations.targets(record.object_type, record.id, target)}
+
+
+def repeated_ids(inputs: list[Any]) -> list[str]:
+    """The ids a batch names more than once, in first-seen order (HubSpot refuses such a batch as a whole)."""
+    seen: dict[str, int] = {}
+    for item in inputs:
+        if isinstance(item, Mapping) and item.get("id") is not None:
+            key = str(item["id"])
+            seen[key] = seen.get(key, 0) + 1
+    return [key for key, count in seen.items() if count > 1]
 
 
 def default_properties(kind: str) -> list[str]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, time
 from typing import Any
 
 from adapters.sandbox.hubspot.associations import TYPES_BY_ID, type_ids_from_specs
 from adapters.sandbox.hubspot.portal import Portal
 from adapters.sandbox.hubspot.properties import PropertyProblem
+from adapters.sandbox.hubspot.wire import parse_moment
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,31 @@ def property_problem(problems: list[PropertyProblem]) -> WriteProblem:
     return WriteProblem("VALIDATION_ERROR", f"Property values were not valid: {json.dumps(listed)}", details)
 
 
+def read_only_problems(portal: Portal, object_type: str, values: Mapping[str, Any]) -> list[PropertyProblem]:
+    """HubSpot refuses a value for a calculated property (`modificationMetadata.readOnlyValue`) with READ_ONLY_VALUE;
+    the whole input fails, like any invalid value (properties guide: read-only properties)."""
+    read_only = [name for name in values if getattr(portal.catalog.get(object_type, name), "calculated", False)]
+    return [
+        PropertyProblem(name, "READ_ONLY_VALUE", f'"{name}" is a read only property; its value cannot be set.')
+        for name in read_only
+    ]
+
+
+def date_problems(portal: Portal, object_type: str, given: Mapping[str, Any]) -> list[PropertyProblem]:
+    """A `date` property holds a day: HubSpot refuses a moment that is not midnight UTC ("Date properties ... must be
+    set to midnight UTC ... If you try to set a value that is not midnight UTC, you will receive an error",
+    https://developers.hubspot.com/docs/api/faq). The message is the sandbox's own."""
+    problems = []
+    for name, raw in given.items():
+        prop = portal.catalog.get(object_type, name)
+        moment = parse_moment(str(raw)) if prop is not None and prop.type == "date" and raw not in (None, "") else None
+        if moment is not None and moment.astimezone(UTC).time() != time(0):
+            at = moment.astimezone(UTC).time().isoformat()
+            message = f"{raw} is at {at} UTC, not midnight: a date property holds a day."
+            problems.append(PropertyProblem(name, "INVALID_DATE", message))
+    return problems
+
+
 def plan_write(
     portal: Portal, object_type: str, item: Mapping[str, Any], *, creating: bool
 ) -> PlannedWrite | WriteProblem:
@@ -42,6 +69,8 @@ def plan_write(
     if not isinstance(properties, Mapping):
         return WriteProblem("VALIDATION_ERROR", "Invalid input JSON: `properties` must be an object.")
     values, problems = portal.catalog.normalize(object_type, properties)
+    problems += read_only_problems(portal, object_type, values)
+    problems += date_problems(portal, object_type, properties)
     if problems:
         return property_problem(problems)
     if object_type == "contacts" and values.get("email"):

@@ -13,11 +13,13 @@ from urllib.parse import parse_qsl
 
 from adapters.sandbox.http import Fault, Request, Response, Route
 from adapters.sandbox.salesforce.api_errors import ApiError, RecordError
+from adapters.sandbox.salesforce.api_versions import check_version, version_listing
 from adapters.sandbox.salesforce.bulk import BulkQueryJobs
 from adapters.sandbox.salesforce.collections_api import RejectionPlan
 from adapters.sandbox.salesforce.composite import CompositeApi
 from adapters.sandbox.salesforce.endpoints import Endpoints
 from adapters.sandbox.salesforce.ids import IdFactory
+from adapters.sandbox.salesforce.lead_conversion import add_queue, convert_lead
 from adapters.sandbox.salesforce.population_import import PopulationImporter
 from adapters.sandbox.salesforce.query_results import QueryCursors
 from adapters.sandbox.salesforce.records import RecordStore, ordered_for_loading, utc_now
@@ -83,6 +85,14 @@ class SalesforceApp:
     def insert(self, object_name: str, fields: Mapping[str, Any]) -> str:
         """Add one record in Salesforce field names (audit fields allowed); returns its id."""
         return self.store.insert(object_name, fields)
+
+    def convert_lead(self, lead_id: str, *, contact_id: str | None = None) -> str:
+        """Convert a lead as a rep would (into a new Contact, or into `contact_id`); returns the Contact id."""
+        return convert_lead(self.store, lead_id, contact_id=contact_id)
+
+    def add_queue(self, name: str) -> str:
+        """A lead queue (Group of Type Queue) that can own leads; returns its id."""
+        return add_queue(self.store, name)
 
     def load_records(self, payload: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, int]:
         """Load records by object name, parents first; a record may carry its own Id for others to point at."""
@@ -184,6 +194,7 @@ class SalesforceApp:
 
         def serve(request: Request, **params: str) -> Response:
             try:
+                check_version(params.get("version", ""))
                 self.sessions.admit(_session_token(request))
                 self.api_counter.spend()
                 response = handler(request, **params)
@@ -207,7 +218,7 @@ class SalesforceApp:
             return Response.json(400, error.body)
 
     def _versions(self, request: Request) -> Response:
-        return Response.json(200, [{"label": "Winter '24", "url": "/services/data/v59.0", "version": "59.0"}])
+        return Response.json(200, version_listing())
 
 
 def _session_token(request: Request) -> str | None:

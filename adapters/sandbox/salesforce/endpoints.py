@@ -121,10 +121,7 @@ class Endpoints:
         return Response.json(201, {"id": record_id, "success": True, "errors": []})
 
     def read(self, request: Request, version: str, sobject: str, record_id: str) -> Response:
-        obj = self.store.object_schema(sobject)
-        record = self.store.get(record_id) if obj else None
-        if obj is None or record is None or record["Id"][:3] != obj.key_prefix:
-            raise not_found()
+        obj, record = self._live_record(sobject, record_id)
         return Response.json(200, self._record_json(obj, record, request.param("fields"), version))
 
     def collection_read(self, request: Request, version: str, sobject: str) -> Response:
@@ -146,6 +143,17 @@ class Endpoints:
         ]
         return Response.json(200, body)
 
+    def _live_record(self, sobject: str, record_id: str) -> tuple[ObjectSchema, Record]:
+        """The record a single-record call names: 404 NOT_FOUND when there is none, 404 ENTITY_IS_DELETED when it
+        is in the recycle bin (Salesforce tells the two apart; a connector must not take a deletion for a typo)."""
+        obj = self.store.object_schema(sobject)
+        record = self.store.get(record_id, include_deleted=True) if obj else None
+        if obj is None or record is None or record["Id"][:3] != obj.key_prefix:
+            raise not_found()
+        if record["IsDeleted"]:
+            raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted", [])
+        return obj, record
+
     @staticmethod
     def _record_json(obj: ObjectSchema, record: Record, wanted: str | None, version: str) -> dict[str, Any]:
         names = [name.strip() for name in wanted.split(",")] if wanted else list(obj.fields)
@@ -158,10 +166,7 @@ class Endpoints:
         return out
 
     def update(self, request: Request, version: str, sobject: str, record_id: str) -> Response:
-        obj = self.store.object_schema(sobject)
-        record = self.store.get(record_id) if obj else None
-        if obj is None or record is None or record["Id"][:3] != obj.key_prefix:
-            raise not_found()
+        self._live_record(sobject, record_id)
         body = json_body(request)
         if not isinstance(body, dict):
             raise ApiError(400, "JSON_PARSER_ERROR", "Cannot deserialize instance of sObject from a non-object value")
@@ -172,10 +177,7 @@ class Endpoints:
         return Response(204)
 
     def delete(self, request: Request, version: str, sobject: str, record_id: str) -> Response:
-        obj = self.store.object_schema(sobject)
-        record = self.store.get(record_id) if obj else None
-        if obj is None or record is None or record["Id"][:3] != obj.key_prefix:
-            raise not_found()
+        self._live_record(sobject, record_id)
         self.store.delete(sobject, record_id)
         return Response(204)
 

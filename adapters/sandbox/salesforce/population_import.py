@@ -22,6 +22,7 @@ from typing import Any
 
 from adapters.sandbox.outcomes import Deal, generate_outcomes
 from adapters.sandbox.salesforce import deal_records
+from adapters.sandbox.salesforce.org_routines import apply_org_routines
 from adapters.sandbox.salesforce.records import RecordStore
 from adapters.sandbox.salesforce.reps import add_director
 from adapters.sandbox.salesforce.values import format_datetime
@@ -99,6 +100,7 @@ class PopulationImporter:
             self.add_touches(touches)
         for deal in deals:
             self._add_contact_roles(deal)
+        apply_org_routines(self.store, population.now)
         return {obj.name: self.store.count(obj.name) - before[obj.name] for obj in self.store.schema}
 
     def add_touches(self, touches: Iterable[Any]) -> int:

@@ -196,8 +196,8 @@ class _Binder:
         """`Who.Name`: the leaf must exist on one of the targets; `Type` names the target's object."""
         if leaf.lower() == "type":
             spec = FieldSpec("Type", "string", label="Type", length=40)
-            object_of, parent_id = self.store.object_of, self._reader(hops[:-1], hops[-1])
-            return BoundField((*parts, "Type"), spec, lambda row: object_of(parent_id(row) or ""), hops)
+            name_type, parent_id = self.store.name_type, self._reader(hops[:-1], hops[-1])
+            return BoundField((*parts, "Type"), spec, lambda row: name_type(parent_id(row) or ""), hops)
         specs = [self.store.object_schema(name).field(leaf) for name in ref_spec.reference_to]
         spec = next((found for found in specs if found is not None), None)
         if spec is None:

@@ -15,6 +15,11 @@ from typing import Any
 
 from adapters.sandbox.salesforce.api_errors import RecordError
 from adapters.sandbox.salesforce.ids import IdFactory, is_well_formed, to_18
+from adapters.sandbox.salesforce.save_rules import (
+    refuse_converted_lead,
+    refuse_converted_references,
+    whole_second_stamps,
+)
 from adapters.sandbox.salesforce.schema import (
     OPPORTUNITY_STAGES,
     RESPONDED_STATUSES,
@@ -88,6 +93,15 @@ class RecordStore:
         """The object name of an exact 18-character id, without checks or locking (query hot path)."""
         return self._object_of.get(record_id)
 
+    def name_type(self, record_id: str) -> str | None:
+        """What a polymorphic `Owner.Type` / `Who.Type` reads: the object's name, except that a queue (a Group of
+        Type Queue) reads "Queue", as Salesforce's Name object reports it."""
+        object_name = self.object_of(record_id)
+        if object_name == "Group":
+            record = self.get(record_id)
+            return "Queue" if record is not None and record.get("Type") == "Queue" else object_name
+        return object_name
+
     def object_of(self, record_id: str) -> str | None:
         with self._lock:
             return self._object_of.get(to_18(record_id)) if is_well_formed(record_id) else None
@@ -121,6 +135,7 @@ class RecordStore:
         """An API create: only createable fields (audit dates included, as with the audit-fields permission)."""
         obj = self._object(object_name)
         values = self._coerce_all(obj, fields, allow=lambda spec: spec.createable)
+        refuse_converted_references(obj, values, self.peek, self._object_of.get)
         return self._save_new(obj, values, backdate=False)
 
     def update(self, object_name: str, record_id: str, fields: Mapping[str, Any], *, trusted: bool = False) -> None:
@@ -128,9 +143,12 @@ class RecordStore:
         values = self._coerce_all(obj, fields, allow=lambda spec: trusted or spec.updateable)
         with self._lock:
             current = self._existing(obj, record_id)
+            if not trusted:
+                refuse_converted_lead(obj, current)
+                refuse_converted_references(obj, values, self.peek, self._object_of.get)
             now = self._audit_stamp()
             stamps = {"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.api_user_id}
-            merged = {**current, **stamps, **values}  # only trusted writes carry stamps of their own
+            merged = whole_second_stamps({**current, **stamps, **values})  # only trusted writes carry own stamps
             self._check_required(obj, merged)
             self._check_references(obj, values)
             self._tables[obj.name][merged["Id"]] = self._derive(obj, merged)
@@ -272,6 +290,7 @@ class RecordStore:
         if obj.field("OwnerId") is not None:
             record["OwnerId"] = user_id
         record |= {name: value for name, value in values.items() if value is not None or name not in record}
+        record = whole_second_stamps(record)
         with self._lock:
             self._check_required(obj, record)
             self._check_references(obj, values)
@@ -354,7 +373,7 @@ def _derive(obj: ObjectSchema, record: Record) -> Record:
 def ordered_for_loading(payload: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[str]:
     """Object names in an order where parents load before the records that point at them."""
     order = [
-        "User", "Account", "Campaign", "Contact", "Opportunity", "Lead", "OpportunityContactRole", "Task", "Event",
-        "CampaignMember",
+        "User", "Group", "Account", "Campaign", "Contact", "Opportunity", "Lead", "OpportunityContactRole", "Task",
+        "Event", "CampaignMember",
     ]  # fmt: skip
     return [name for name in order if name in payload] + [name for name in payload if name not in order]

@@ -215,6 +215,8 @@ CONTACT_ROLES = (
     "Business User", "Decision Maker", "Economic Buyer", "Economic Decision Maker", "Evaluator",
     "Executive Sponsor", "Influencer", "Technical Buyer", "Other",
 )  # fmt: skip
+#: Group.Type values a scoring connector meets: queues own records, regular groups share them.
+GROUP_TYPES = ("Queue", "Regular", "Role", "RoleAndSubordinates", "Organization")
 FORECAST_CATEGORIES = ("Omitted", "Pipeline", "Best Case", "Commit", "Closed")
 
 
@@ -235,6 +237,12 @@ def _person_fields() -> list[FieldSpec]:
         FieldSpec("Description", "textarea", length=32000),
         FieldSpec("ProductInterest__c", "picklist", label="Product Interest", length=255, custom=True),
     ]
+
+
+def _lead_owner(fields: list[FieldSpec]) -> list[FieldSpec]:
+    """A lead's owner is a user or a queue: Lead.OwnerId is polymorphic, describe lists referenceTo [Group, User]
+    (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_lead.htm)."""
+    return [replace(spec, reference_to=("Group", "User")) if spec.name == "OwnerId" else spec for spec in fields]
 
 
 def _activity_fields() -> list[FieldSpec]:
@@ -264,8 +272,13 @@ def _object_definitions() -> list[tuple[str, str, str, list[FieldSpec]]]:
             _pick("Type", ("Prospect", "Customer - Direct", "Customer - Channel", "Partner", "Other")),
             _ref("OwnerId", "User", nillable=False),
         ]),
+        ("Group", "00G", "Groups", [
+            _text("Name", 40, nillable=False, required=True), _text("DeveloperName", 80),
+            _pick("Type", GROUP_TYPES, nillable=False, required=True), FieldSpec("Email", "email", length=255),
+        ]),
         ("Lead", "00Q", "Leads", [
-            *_person_fields(), _text("Company", 255, nillable=False, required=True), _pick("Industry", INDUSTRIES),
+            *_lead_owner(_person_fields()), _text("Company", 255, nillable=False, required=True),
+            _pick("Industry", INDUSTRIES),
             FieldSpec("NumberOfEmployees", "int", precision=8), FieldSpec("AnnualRevenue", "currency", precision=18),
             _text("Country", 80), _pick("Status", LEAD_STATUSES, nillable=False, default="New"),
             _pick("Rating", ("Hot", "Warm", "Cold")),
