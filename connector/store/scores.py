@@ -1,0 +1,108 @@
+"""The scores the store keeps: a named row per contact (`contact_score`), the history of score changes
+(`score_change`) and stage transitions (`stage_transition`), read and written set-based.
+
+Row shapes and column names come from the table definitions (connector/store/tables.py): a column added there is
+read, compared and written here without another list to keep in step. Rows are namedtuples, so the scoring run
+compares a whole row at C speed (unchanged contacts cause no write) and still reads `row.stage`, never `row[6]`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import attrgetter
+
+import numpy as np
+from sqlalchemy import JSON, Boolean, Column, Float, Table
+from sqlalchemy.engine import Connection
+
+from connector.store.bulk import insert_rows, raw_rows, upsert_rows
+from connector.store.tables import ContactScore, ScoreChange, StageTransition
+
+SCORES: Table = ContactScore.__table__  # type: ignore[attr-defined]
+HISTORY: Table = ScoreChange.__table__  # type: ignore[attr-defined]
+TRANSITIONS: Table = StageTransition.__table__  # type: ignore[attr-defined]
+KEY = "contact_id"
+#: When a row was written: bookkeeping, not part of what is compared.
+SCORED_AT = "scored_at"
+#: The name `contact_score` has in `read_score_rows`' query, for the join and condition a caller adds.
+ALIAS = "s"
+
+
+def _kept_columns(table: Table, left_out: set[str]) -> list[Column]:
+    return [column for column in table.columns if column.name not in left_out]
+
+
+#: A contact's kept values, in the Python types the driver hands back after `read_score_rows` normalizes them.
+ScoreRow = namedtuple("ScoreRow", [column.name for column in _kept_columns(SCORES, {KEY, SCORED_AT})])  # type: ignore[misc]
+#: The values whose change makes a `score_change` row: the columns the history shares with the current row.
+HISTORY_FIELDS = tuple(column.name for column in _kept_columns(HISTORY, {"id", KEY, SCORED_AT}))
+history_values: Callable[[tuple], tuple] = attrgetter(*HISTORY_FIELDS)
+#: One stage transition as `stage_transition` keeps it.
+TransitionRow = namedtuple("TransitionRow", [column.name for column in _kept_columns(TRANSITIONS, {"id"})])  # type: ignore[misc]
+
+
+def json_text(value: object) -> str:
+    """The one text form of a JSON value, so a stored document and a computed one compare equal."""
+    return json.dumps(value, sort_keys=True)
+
+
+def score_rows(columns: Mapping[str, Sequence[object]]) -> list[tuple]:
+    """One ScoreRow per contact from one list per column, named; a missing column is a KeyError naming it."""
+    return list(map(ScoreRow, *(columns[name] for name in ScoreRow._fields)))
+
+
+def _reader(column: Column) -> Callable[[Sequence[object]], Iterable[object]]:
+    """How one column's raw driver values become the types a computed row has (SQLite hands back 0/1 for booleans,
+    text for JSON; PostgreSQL parsed JSON)."""
+    if isinstance(column.type, Float):
+        return lambda values: map(float, values)
+    if isinstance(column.type, Boolean):
+        return lambda values: map(bool, values)
+    if isinstance(column.type, JSON):
+        return lambda values: [value if isinstance(value, str) else json_text(value) for value in values]
+    return lambda values: values
+
+
+_READERS = [_reader(SCORES.c[name]) for name in ScoreRow._fields]
+
+
+def read_score_rows(
+    connection: Connection, contact_ids: np.ndarray, join: str = "", where: str = "", params: Sequence[object] = ()
+) -> list[tuple | None]:
+    """The stored rows of `contact_ids` (ascending), aligned with them: None where a contact has none.
+
+    `join` and `where` narrow the read (a targets table, a connection's contacts), naming the table `ALIAS`.
+    """
+    select = ", ".join(f"{ALIAS}.{name}" for name in (KEY, *ScoreRow._fields))
+    sql = f"SELECT {select} FROM {SCORES.name} {ALIAS}{join}{where}"
+    rows = [row for batch in raw_rows(connection, sql, params) for row in batch]
+    stored: list[tuple | None] = [None] * len(contact_ids)
+    if not rows or not len(contact_ids):
+        return stored
+    ids, *columns = zip(*rows, strict=True)
+    found = np.fromiter(ids, dtype=np.int64, count=len(rows))
+    positions = np.minimum(np.searchsorted(contact_ids, found), len(contact_ids) - 1)
+    known = (contact_ids[positions] == found).tolist()
+    values = map(ScoreRow, *(read(column) for read, column in zip(_READERS, columns, strict=True)))
+    for row, position, wanted in zip(values, positions.tolist(), known, strict=True):
+        if wanted:
+            stored[position] = row
+    return stored
+
+
+def write_score_rows(connection: Connection, ids: Sequence[int], rows: Sequence[tuple], scored_at: int) -> None:
+    """Insert or replace the current rows of these contacts."""
+    columns = (KEY, *ScoreRow._fields, SCORED_AT)
+    upsert_rows(connection, SCORES, columns, [(key, *row, scored_at) for key, row in zip(ids, rows, strict=True)])
+
+
+def write_history(connection: Connection, ids: Sequence[int], rows: Sequence[tuple], scored_at: int) -> None:
+    """A `score_change` row per contact whose history values changed."""
+    history = [(key, *history_values(row), scored_at) for key, row in zip(ids, rows, strict=True)]
+    insert_rows(connection, HISTORY, (KEY, *HISTORY_FIELDS, SCORED_AT), history)
+
+
+def write_transitions(connection: Connection, transitions: Sequence[tuple]) -> None:
+    insert_rows(connection, TRANSITIONS, TransitionRow._fields, list(transitions))
