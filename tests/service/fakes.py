@@ -13,7 +13,17 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connector.crm import ApiUsage, Bookmark, ContactRecord, Page, ScoreWrite, TaskRequest, TaskResult, WriteResult
+from connector.crm import (
+    CONTACT_TARGETS,
+    ApiUsage,
+    Bookmark,
+    ContactRecord,
+    Page,
+    ScoreWrite,
+    TaskRequest,
+    TaskResult,
+    WriteResult,
+)
 from connector.errors import AuthError
 
 WAIT_TIMEOUT = 10
@@ -44,6 +54,9 @@ class GatedCrm:
 
     def setup(self) -> list[str]:
         return []
+
+    def write_targets(self) -> frozenset[str]:
+        return frozenset(CONTACT_TARGETS)
 
     def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
         for number in range(self.pages):

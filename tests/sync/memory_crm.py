@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from connector.crm import (
+    CONTACT_TARGETS,
     ActivityRecord,
     ApiUsage,
     Bookmark,
@@ -40,6 +41,8 @@ class MemoryCrm:
     tasks: dict[str, TaskRequest] = field(default_factory=dict)
     reject_ids: set[str] = field(default_factory=set)
     crash_after_create: bool = False
+    #: The write targets its "mapping" names: every contact target unless a test says otherwise.
+    targets: frozenset[str] = frozenset(CONTACT_TARGETS)
     calls: int = 0
     #: The keys of each `find_tasks` call, in order.
     looked_up: list[list[str]] = field(default_factory=list)
@@ -52,6 +55,9 @@ class MemoryCrm:
 
     def setup(self) -> list[str]:
         return []
+
+    def write_targets(self) -> frozenset[str]:
+        return self.targets
 
     def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
         self.calls += 1
