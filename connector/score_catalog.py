@@ -22,6 +22,11 @@ class TargetKind(StrEnum):
     #: A calendar day, sent as YYYY-MM-DD (Salesforce Date) or midnight UTC (HubSpot date property).
     DATE = "date"
 
+    @property
+    def words(self) -> str:
+        """As a message says it: "a number", "text", "a date"."""
+        return "text" if self is TargetKind.TEXT else f"a {self.value}"
+
 
 #: The scores of every contact, in the order they are stored and shown.
 CONTACT_SCORES = ("fit", "lead", "engagement", "recency", "combined")

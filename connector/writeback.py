@@ -38,7 +38,7 @@ def written_values(score: ContactScore, targets: Collection[str] | None = None) 
     values = _contact_values(score) | _group_values(score.groups or {})
     if targets is None:
         return values
-    return {target: values[target] for target in targets if target in values}
+    return {target: value for target, value in values.items() if target in targets}
 
 
 def _contact_values(score: ContactScore) -> dict[str, Value]:

@@ -255,7 +255,7 @@ class WriteBack(_Frozen):
                 raise ValueError(unknown_target(target))
             if prop.type not in HOLDS[kind]:
                 allowed = " or ".join(sorted(HOLDS[kind]))
-                raise ValueError(f"{target} holds a {kind}: its property's type must be {allowed}, not {prop.type}")
+                raise ValueError(f"{target} holds {kind.words}: its property's type must be {allowed}, not {prop.type}")
         return value
 
 

@@ -25,11 +25,6 @@ HOLDS: Mapping[TargetKind, frozenset[str]] = {
     TargetKind.TEXT: frozenset({"string", "textarea", "picklist"}),
     TargetKind.DATE: frozenset({"date", "string", "textarea"}),
 }
-KIND_WORDS: Mapping[TargetKind, str] = {
-    TargetKind.NUMBER: "a number",
-    TargetKind.TEXT: "text",
-    TargetKind.DATE: "a date",
-}
 #: Salesforce keeps Task and Event custom fields on the shared Activity object.
 ACTIVITY_OBJECTS = frozenset({"Task", "Event"})
 FIELD_LIST_LIMIT = 40
@@ -161,6 +156,6 @@ def _unwritable(schema: OrgSchema, object_name: str, target: str, field_name: st
         return
     kind = target_kind(target) or TargetKind.TEXT  # the mapping refused unknown targets when it was read
     if info.get("type") not in HOLDS[kind]:
-        yield key, f"{object_name}.{field_name} is of type {info.get('type')}, which cannot hold {KIND_WORDS[kind]}"
+        yield key, f"{object_name}.{field_name} is of type {info.get('type')}, which cannot hold {kind.words}"
     elif not info.get("updateable", False):
         yield key, f"{object_name}.{field_name} is not updateable by the integration user (field-level security?)"

@@ -76,8 +76,7 @@ def write_results(
             for t in transitions
         ],
     )  # fmt: skip
-    was_reengaged = [row is not None and row.reengaged for row in stored]
-    newly = tuple(ids[p] for p in changed if rows[p].reengaged and not was_reengaged[p])
+    newly = tuple(ids[p] for p in changed if rows[p].reengaged and not (stored[p] is not None and stored[p].reengaged))
     return WriteOutcome(len(changed), len(history), tuple(transitions), newly)
 
 
