@@ -17,7 +17,6 @@ from connector.scoring.model import ScoringModel
 from connector.scoring.reasons import lead_crossings, stage_reason, top_reasons
 from connector.scoring.scores import NEVER
 from connector.store.scores import (
-    TransitionRow,
     history_values,
     json_text,
     score_rows,
@@ -66,16 +65,7 @@ def write_results(
     write_score_rows(connection, [ids[p] for p in changed], [rows[p] for p in changed], as_of)
     write_history(connection, [ids[p] for p in history], [rows[p] for p in history], as_of)
     transitions = _transitions(model, frame, activities, stored, moved, ids)
-    write_transitions(
-        connection,
-        [
-            TransitionRow(
-                contact_id=t.contact_id, from_stage=t.from_stage, to_stage=t.to_stage, at=as_of, reason=t.reason,
-                model_version=model.version, triggered_at=t.triggered_at,
-            )
-            for t in transitions
-        ],
-    )  # fmt: skip
+    write_transitions(connection, _transition_columns(transitions, as_of, model.version))
     newly = tuple(ids[p] for p in changed if rows[p].reengaged and not (stored[p] is not None and stored[p].reengaged))
     return WriteOutcome(len(changed), len(history), tuple(transitions), newly)
 
@@ -98,6 +88,19 @@ def computed_rows(model: ScoringModel, frame: ScoreFrame, activities: ActivityAr
         "fall_below_at": [None] * size if frame.fall_below_at is None else _moments(frame.fall_below_at),
     }
     return score_rows(columns)
+
+
+def _transition_columns(transitions: list[Transition], at: int, version: str) -> dict[str, list]:
+    count = len(transitions)
+    return {
+        "contact_id": [t.contact_id for t in transitions],
+        "from_stage": [t.from_stage for t in transitions],
+        "to_stage": [t.to_stage for t in transitions],
+        "at": [at] * count,
+        "reason": [t.reason for t in transitions],
+        "model_version": [version] * count,
+        "triggered_at": [t.triggered_at for t in transitions],
+    }
 
 
 def _moments(epochs: np.ndarray) -> list[int | None]:

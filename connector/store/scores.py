@@ -39,13 +39,17 @@ ScoreRow = namedtuple("ScoreRow", [column.name for column in _kept_columns(SCORE
 #: The values whose change makes a `score_change` row: the columns the history shares with the current row.
 HISTORY_FIELDS = tuple(column.name for column in _kept_columns(HISTORY, {"id", KEY, SCORED_AT}))
 history_values: Callable[[tuple], tuple] = attrgetter(*HISTORY_FIELDS)
-#: One stage transition as `stage_transition` keeps it.
-TransitionRow = namedtuple("TransitionRow", [column.name for column in _kept_columns(TRANSITIONS, {"id"})])  # type: ignore[misc]
+#: The columns of a stage transition as `stage_transition` keeps it (its id is the database's).
+TRANSITION_COLUMNS = tuple(column.name for column in _kept_columns(TRANSITIONS, {"id"}))
+
+
+#: One encoder for every call: `json.dumps` with any option builds a new encoder each time.
+_JSON = json.JSONEncoder(sort_keys=True)
 
 
 def json_text(value: object) -> str:
     """The one text form of a JSON value, so a stored document and a computed one compare equal."""
-    return json.dumps(value, sort_keys=True)
+    return _JSON.encode(value)
 
 
 def score_rows(columns: Mapping[str, Sequence[object]]) -> list[tuple]:
@@ -93,7 +97,8 @@ def read_score_rows(
 
 
 def write_score_rows(connection: Connection, ids: Sequence[int], rows: Sequence[tuple], scored_at: int) -> None:
-    """Insert or replace the current rows of these contacts."""
+    """Insert or replace the current rows of these contacts. The driver gets plain tuples: sqlite3 binds a tuple
+    subclass (a namedtuple) through its generic sequence path, at half the speed."""
     columns = (KEY, *ScoreRow._fields, SCORED_AT)
     upsert_rows(connection, SCORES, columns, [(key, *row, scored_at) for key, row in zip(ids, rows, strict=True)])
 
@@ -104,5 +109,7 @@ def write_history(connection: Connection, ids: Sequence[int], rows: Sequence[tup
     insert_rows(connection, HISTORY, (KEY, *HISTORY_FIELDS, SCORED_AT), history)
 
 
-def write_transitions(connection: Connection, transitions: Sequence[tuple]) -> None:
-    insert_rows(connection, TRANSITIONS, TransitionRow._fields, list(transitions))
+def write_transitions(connection: Connection, columns: Mapping[str, Sequence[object]]) -> None:
+    """Stage transitions given as one list per column, named; a missing column is a KeyError naming it."""
+    rows = list(zip(*(columns[name] for name in TRANSITION_COLUMNS), strict=True))
+    insert_rows(connection, TRANSITIONS, TRANSITION_COLUMNS, rows)

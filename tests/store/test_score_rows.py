@@ -12,7 +12,6 @@ from connector.store import session_scope
 from connector.store.scores import (
     ALIAS,
     ScoreRow,
-    TransitionRow,
     json_text,
     read_score_rows,
     score_rows,
@@ -90,8 +89,8 @@ def test_rewriting_a_row_replaces_it_and_history_and_transitions_are_added(engin
         write_history(connection, [contact_id], [changed], AS_OF + 60)
         write_transitions(
             connection,
-            [TransitionRow(contact_id=contact_id, from_stage="mql", to_stage="sql", at=AS_OF + 60,
-                           reason="lead score reached 50", model_version="m1", triggered_at=None)],
+            {"contact_id": [contact_id], "from_stage": ["mql"], "to_stage": ["sql"], "at": [AS_OF + 60],
+             "reason": ["lead score reached 50"], "model_version": ["m1"], "triggered_at": [None]},
         )  # fmt: skip
     with engine.connect() as connection:
         assert read_score_rows(connection, np.array([contact_id])) == [changed]
