@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from operator import attrgetter
 
 import numpy as np
-from sqlalchemy import JSON, Boolean, Column, Float, Table
+from sqlalchemy import JSON, Column, Table
 from sqlalchemy.engine import Connection
 
 from connector.store.bulk import insert_rows, raw_rows, upsert_rows
@@ -34,8 +35,10 @@ def _kept_columns(table: Table, left_out: set[str]) -> list[Column]:
     return [column for column in table.columns if column.name not in left_out]
 
 
-#: A contact's kept values, in the Python types the driver hands back after `read_score_rows` normalizes them.
+#: A contact's kept values: the columns of `contact_score` but its key and `scored_at`, in table order.
 ScoreRow = namedtuple("ScoreRow", [column.name for column in _kept_columns(SCORES, {KEY, SCORED_AT})])  # type: ignore[misc]
+#: A ScoreRow from a tuple of its values, without a Python call per row (the engine reads 100,000s of them).
+_named: Callable[[Iterable[object]], tuple] = partial(tuple.__new__, ScoreRow)
 #: The values whose change makes a `score_change` row: the columns the history shares with the current row.
 HISTORY_FIELDS = tuple(column.name for column in _kept_columns(HISTORY, {"id", KEY, SCORED_AT}))
 history_values: Callable[[tuple], tuple] = attrgetter(*HISTORY_FIELDS)
@@ -54,22 +57,17 @@ def json_text(value: object) -> str:
 
 def score_rows(columns: Mapping[str, Sequence[object]]) -> list[tuple]:
     """One ScoreRow per contact from one list per column, named; a missing column is a KeyError naming it."""
-    return list(map(ScoreRow, *(columns[name] for name in ScoreRow._fields)))
+    return list(map(_named, zip(*(columns[name] for name in ScoreRow._fields), strict=True)))
 
 
-def _reader(column: Column) -> Callable[[Sequence[object]], Iterable[object]]:
-    """How one column's raw driver values become the types a computed row has (SQLite hands back 0/1 for booleans,
-    text for JSON; PostgreSQL parsed JSON)."""
-    if isinstance(column.type, Float):
-        return lambda values: map(float, values)
-    if isinstance(column.type, Boolean):
-        return lambda values: map(bool, values)
-    if isinstance(column.type, JSON):
-        return lambda values: [value if isinstance(value, str) else json_text(value) for value in values]
-    return lambda values: values
+def _selected(column: Column) -> str:
+    """JSON as its text on both databases (PostgreSQL's json type keeps the text as written), so a stored document
+    compares with a computed one as a string. Numbers and booleans need no conversion: 40 == 40.0 and 1 == True."""
+    name = f"{ALIAS}.{column.name}"
+    return f"CAST({name} AS TEXT)" if isinstance(column.type, JSON) else name
 
 
-_READERS = [_reader(SCORES.c[name]) for name in ScoreRow._fields]
+_SELECTED = ", ".join([f"{ALIAS}.{KEY}", *(_selected(SCORES.c[name]) for name in ScoreRow._fields)])
 
 
 def read_score_rows(
@@ -79,20 +77,17 @@ def read_score_rows(
 
     `join` and `where` narrow the read (a targets table, a connection's contacts), naming the table `ALIAS`.
     """
-    select = ", ".join(f"{ALIAS}.{name}" for name in (KEY, *ScoreRow._fields))
-    sql = f"SELECT {select} FROM {SCORES.name} {ALIAS}{join}{where}"
+    sql = f"SELECT {_SELECTED} FROM {SCORES.name} {ALIAS}{join}{where}"
     rows = [row for batch in raw_rows(connection, sql, params) for row in batch]
     stored: list[tuple | None] = [None] * len(contact_ids)
     if not rows or not len(contact_ids):
         return stored
-    ids, *columns = zip(*rows, strict=True)
-    found = np.fromiter(ids, dtype=np.int64, count=len(rows))
+    found = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     positions = np.minimum(np.searchsorted(contact_ids, found), len(contact_ids) - 1)
     known = (contact_ids[positions] == found).tolist()
-    values = map(ScoreRow, *(read(column) for read, column in zip(_READERS, columns, strict=True)))
-    for row, position, wanted in zip(values, positions.tolist(), known, strict=True):
+    for row, position, wanted in zip(rows, positions.tolist(), known, strict=True):
         if wanted:
-            stored[position] = row
+            stored[position] = _named(row[1:])
     return stored
 
 
