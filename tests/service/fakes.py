@@ -13,18 +13,9 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connector.crm import (
-    CONTACT_TARGETS,
-    ApiUsage,
-    Bookmark,
-    ContactRecord,
-    Page,
-    ScoreWrite,
-    TaskRequest,
-    TaskResult,
-    WriteResult,
-)
+from connector.crm import ApiUsage, Bookmark, ContactRecord, Page, ScoreWrite, TaskRequest, TaskResult, WriteResult
 from connector.errors import AuthError
+from connector.score_catalog import CONTACT_TARGETS
 
 WAIT_TIMEOUT = 10
 START = datetime(2026, 10, 1, tzinfo=UTC)
