@@ -43,9 +43,9 @@ GROUP_PREFIX = "groups."
 #: The values each score group keeps and writes: its own lead and engagement scores, and its stage if it has any.
 GROUP_SCORES = ("lead", "engagement")
 GROUP_VALUES: dict[str, TargetKind] = {**dict.fromkeys(GROUP_SCORES, TargetKind.NUMBER), "stage": TargetKind.TEXT}
-#: Targets whose empty value is news ("no longer lapses", "no stage in this group"): a CRM that keeps an old value
-#: unless told otherwise must be told to clear it.
-CLEARED_WHEN_EMPTY = frozenset({"stage_until"})
+#: Values whose emptiness is news: the stage no longer lapses, no stage of the group holds. A CRM that keeps an
+#: old value unless told otherwise must be told to clear these (see `clears_when_empty`).
+CLEARED_WHEN_EMPTY = frozenset({"stage_until", "stage"})
 TARGET_HELP = ", ".join(CONTACT_TARGETS) + f", {GROUP_PREFIX}<group>.{'|'.join(GROUP_VALUES)}"
 
 
@@ -80,5 +80,7 @@ def unknown_target(target: str) -> str | None:
 
 
 def clears_when_empty(target: str) -> bool:
+    """Whether an empty value of `target` must clear the CRM field rather than leave it: `stage_until` and a
+    group's stage (the contact's own stage is never empty)."""
     parts = split_group_target(target)
-    return target in CLEARED_WHEN_EMPTY or (parts is not None and parts[1] == "stage")
+    return (parts[1] if parts else target) in CLEARED_WHEN_EMPTY

@@ -67,3 +67,8 @@ def test_the_store_keeps_a_column_for_every_contact_score_in_its_row_and_its_his
 def test_adapters_reach_the_targets_through_the_port():
     assert port.target_kind is target_kind and port.TargetKind is TargetKind
     assert port.unknown_target is unknown_target and port.clears_when_empty is clears_when_empty
+
+
+def test_a_groups_stage_is_cleared_when_none_holds_and_its_scores_never_are():
+    assert clears_when_empty("groups.analytics.stage")
+    assert not clears_when_empty("groups.analytics.lead")
