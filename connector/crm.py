@@ -11,6 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+# The write targets and what each must hold, for the adapters (which import nothing else of the core).
+from connector.score_catalog import CONTACT_TARGETS as CONTACT_TARGETS
+from connector.score_catalog import TargetKind as TargetKind
+from connector.score_catalog import clears_when_empty as clears_when_empty
+from connector.score_catalog import target_kind as target_kind
+from connector.score_catalog import unknown_target as unknown_target
+
 #: The normalized contact fields a mapping may fill; anything else lands in ``extra``.
 CONTACT_FIELDS = (
     "email",
@@ -138,7 +145,8 @@ class Page(Generic[RecordT]):
 
 @dataclass(frozen=True)
 class ScoreWrite:
-    """The values to write on one CRM record, by logical target name (fit, lead, stage, reasons, ...)."""
+    """The values to write on one CRM record, by logical target name (fit, stage, stage_until, groups.x.lead, ...;
+    `connector.score_catalog` lists them). A date target's value is a day as YYYY-MM-DD, or None."""
 
     object_type: str
     crm_id: str
@@ -240,6 +248,10 @@ class CrmAdapter(Protocol):
 
     def setup(self) -> list[str]:
         """Create the missing write-back fields; idempotent; return a line per action taken."""
+        ...
+
+    def write_targets(self) -> frozenset[str]:
+        """The logical write targets the mapping sends somewhere (fit, stage_until, groups.x.lead, ...); no I/O."""
         ...
 
     def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:

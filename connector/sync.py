@@ -373,7 +373,9 @@ def notify_stages(model: ScoringModel) -> frozenset[str]:
 def _write_back(run: _Run) -> None:
     run.phase("write-back")
     with session_scope(run.engine) as session:
-        planned = plan_writes(session, connection=run.connection.name, source=run.connection.crm)
+        planned = plan_writes(
+            session, connection=run.connection.name, source=run.connection.crm, targets=run.adapter.write_targets()
+        )
     run.counts["writes_changed"] += len(planned)
     for start in range(0, len(planned), WRITE_BATCH):
         run.check_stop()
@@ -405,8 +407,8 @@ def _dry_run_plan(run: _Run) -> tuple[tuple, tuple]:
         _enqueue(run, session, _author(run))
         session.flush()
         tasks = tuple(row.payload for row in pending_tasks(session, run.connection.name))
-        writes = tuple(
-            plan.write for plan in plan_writes(session, connection=run.connection.name, source=run.connection.crm)
-        )
+        targets = run.adapter.write_targets()
+        planned = plan_writes(session, connection=run.connection.name, source=run.connection.crm, targets=targets)
+        writes = tuple(plan.write for plan in planned)
         session.rollback()
     return writes, tasks

@@ -6,7 +6,7 @@ CRM's own response says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from connector.crm import ScoreWrite, WriteResult
+from connector.score_catalog import CONTACT_SCORES, GROUP_SCORES, group_target
 from connector.store.tables import Contact, ContactScore, WriteLedger
 
-#: The logical write-back targets; each adapter's mapping says which CRM field receives which.
-WRITE_TARGETS = ("fit", "lead", "engagement", "recency", "combined", "stage", "grade", "reasons")
 REASONS_MAX_CHARS = 255
+Value = str | int | None
 
 
 @dataclass(frozen=True)
@@ -27,23 +27,49 @@ class PlannedWrite:
     write: ScoreWrite
 
 
-def written_values(score: ContactScore) -> dict[str, str | int | None]:
-    """What a contact's CRM record should show: whole-number scores, so tiny decay drifts cause no writes."""
+def written_values(score: ContactScore, targets: Collection[str] | None = None) -> dict[str, Value]:
+    """What a contact's CRM record should show, by write target (connector/score_catalog.py): whole-number scores,
+    so tiny decay drifts cause no writes, and days for dates. Only `targets` when given (the mapping's).
+
+    A group target of a group the contact has no entry for has no value and is left out: every scored contact has
+    an entry for every group of the model, so a missing one is a group the model no longer has (or a typo in the
+    mapping), and blanking what sales see because of a model edit would be worse than leaving it.
+    """
+    values = _contact_values(score) | _group_values(score.groups or {})
+    if targets is None:
+        return values
+    return {target: value for target, value in values.items() if target in targets}
+
+
+def _contact_values(score: ContactScore) -> dict[str, Value]:
     reasons = "; ".join(str(reason) for reason in score.reasons[:3])
-    return {
-        "fit": round(score.fit),
-        "lead": round(score.lead),
-        "engagement": round(score.engagement),
-        "recency": round(score.recency),
-        "combined": round(score.combined),
+    values: dict[str, Value] = {name: round(getattr(score, name)) for name in CONTACT_SCORES}
+    until = score.fall_below_at
+    return values | {
         "stage": score.stage,
         "grade": score.grade,
         "reasons": reasons[:REASONS_MAX_CHARS],
+        "stage_until": None if until is None else until.date().isoformat(),  # a UTC day, as the CRMs' date fields
     }
 
 
-def plan_writes(session: Session, *, connection: str, source: str) -> list[PlannedWrite]:
-    """Every live contact of the connection whose values differ from what the CRM last confirmed."""
+def _group_values(groups: Mapping[str, Mapping[str, object]]) -> dict[str, Value]:
+    values: dict[str, Value] = {}
+    for group, entry in groups.items():
+        for name in GROUP_SCORES:
+            if name in entry:
+                values[group_target(group, name)] = round(float(entry[name]))  # type: ignore[arg-type]
+        stage = entry.get("stage")
+        values[group_target(group, "stage")] = None if stage is None else str(stage)
+    return values
+
+
+def plan_writes(
+    session: Session, *, connection: str, source: str, targets: Collection[str] | None = None
+) -> list[PlannedWrite]:
+    """Every live contact of the connection whose values for `targets` (the adapter's `write_targets()`; None:
+    every target) differ from what the CRM last confirmed. A target the mapping starts naming is not in the
+    ledger yet, so it is written at the next run."""
     rows = session.execute(
         select(Contact.id, Contact.object_type, Contact.crm_id, ContactScore, WriteLedger.confirmed_values)
         .join(ContactScore, ContactScore.contact_id == Contact.id)
@@ -54,7 +80,7 @@ def plan_writes(session: Session, *, connection: str, source: str) -> list[Plann
     )
     planned = []
     for contact_id, object_type, crm_id, score, confirmed in rows:
-        wanted = written_values(score)
+        wanted = written_values(score, targets)
         confirmed = confirmed or {}
         changed = {key: value for key, value in wanted.items() if key not in confirmed or confirmed[key] != value}
         if changed:

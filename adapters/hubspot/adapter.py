@@ -134,6 +134,9 @@ class HubSpotAdapter:
     def setup(self) -> list[str]:
         return ensure_schema(self.client, self.mapping)
 
+    def write_targets(self) -> frozenset[str]:
+        return frozenset(self.mapping.write_back.properties)
+
     def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
         emails = self._activities.emails
         for page in self._contacts.pull(since):

@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adapters.value_map import ValueMap, apply_case
-from connector.crm import CONTACT_FIELDS
+from connector.crm import CONTACT_FIELDS, TargetKind, target_kind, unknown_target
 from connector.errors import ConfigError
 
 ENGAGEMENT_OBJECTS = ("calls", "meetings", "emails", "notes", "tasks")
@@ -223,18 +223,40 @@ class WriteProperty(_Frozen):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,99}$")
     label: str
-    type: Literal["number", "string", "enumeration", "datetime"] = "number"
+    type: Literal["number", "string", "enumeration", "date", "datetime"] = "number"
     field_type: Literal["number", "text", "textarea", "select", "date"] = "number"
     description: str = ""
     #: For enumerations: the allowed values.
     options: tuple[str, ...] = ()
 
 
+#: HubSpot property types able to receive each kind of write target. A date goes to a `date` property (HubSpot
+#: stores a day as midnight UTC; a `datetime` would show a time nobody chose).
+#: https://developers.hubspot.com/docs/faq/how-should-timestamps-be-formatted-for-hubspots-apis
+HOLDS: Mapping[TargetKind, frozenset[str]] = {
+    TargetKind.NUMBER: frozenset({"number", "string"}),
+    TargetKind.TEXT: frozenset({"string", "enumeration"}),
+    TargetKind.DATE: frozenset({"date"}),
+}
+
+
 class WriteBack(_Frozen):
     group_name: str = Field(default="scorebridge", pattern=r"^[a-z][a-z0-9_]{0,99}$")
     group_label: str = "ScoreBridge"
-    #: Logical target (fit, lead, engagement, combined, stage, grade, reasons) -> property.
+    #: Logical target (fit, lead, ..., stage_until, groups.<group>.lead; connector/score_catalog.py) -> property.
     properties: dict[str, WriteProperty]
+
+    @field_validator("properties")
+    @classmethod
+    def _known_targets(cls, value: dict[str, WriteProperty]) -> dict[str, WriteProperty]:
+        for target, prop in value.items():
+            kind = target_kind(target)
+            if kind is None:
+                raise ValueError(unknown_target(target))
+            if prop.type not in HOLDS[kind]:
+                allowed = " or ".join(sorted(HOLDS[kind]))
+                raise ValueError(f"{target} holds {kind.words}: its property's type must be {allowed}, not {prop.type}")
+        return value
 
 
 class TaskMapping(_Frozen):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from adapters.hubspot.client import HubSpotClient
@@ -16,7 +17,7 @@ from adapters.hubspot.errors import HubSpotFatalError
 from adapters.hubspot.mapping import WriteBack
 from adapters.hubspot.portal import WriteEchoes
 from adapters.hubspot.pull import modified_at
-from connector.crm import ScoreWrite, WriteResult
+from connector.crm import ScoreWrite, TargetKind, WriteResult, clears_when_empty, target_kind
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +26,27 @@ OBJECT_TYPE = "contacts"
 
 
 def property_values(write: ScoreWrite, write_back: WriteBack) -> dict[str, str]:
-    """The HubSpot properties for one write; None and "" are left out, never sent as blanks."""
+    """The HubSpot properties for one write. None and "" are left out, never sent as blanks, except for targets
+    whose emptiness is news (a stage that no longer lapses, a group without a stage): those are cleared with "",
+    as HubSpot clears a property set to an empty string."""
     values: dict[str, str] = {}
     for target, value in write.values.items():
         spec = write_back.properties.get(target)
-        if spec is None or value is None or value == "":
+        if spec is None:
             continue
-        values[spec.name] = _format(value)
+        if value is None or value == "":
+            if clears_when_empty(target):
+                values[spec.name] = ""
+            continue
+        values[spec.name] = midnight_utc_ms(str(value)) if target_kind(target) is TargetKind.DATE else _format(value)
     return values
+
+
+def midnight_utc_ms(day: str) -> str:
+    """A YYYY-MM-DD day as a HubSpot date property takes it: epoch milliseconds of midnight UTC (any other time
+    is refused). https://developers.hubspot.com/docs/faq/how-should-timestamps-be-formatted-for-hubspots-apis"""
+    midnight = datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC)
+    return str(int(midnight.timestamp()) * 1000)
 
 
 def write_scores(

@@ -83,6 +83,9 @@ class SalesforceAdapter:
     def setup(self) -> list[str]:
         return create_missing_fields(self.client, self._schema, self.mapping)
 
+    def write_targets(self) -> frozenset[str]:
+        return frozenset(target for mapping in self.mapping.objects.values() for target in mapping.write_back)
+
     def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
         stream = since.stream if since else CONTACT_STREAM
         return self._reader.pages(stream, self._contact_objects(), since)

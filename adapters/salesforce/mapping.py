@@ -12,7 +12,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adapters.value_map import Scalar, ValueMap
-from connector.crm import CONTACT_FIELDS
+from connector.crm import CONTACT_FIELDS, unknown_target
 from connector.errors import ConfigError
 
 ContactObject = Literal["Lead", "Contact"]
@@ -56,7 +56,8 @@ class FieldMap(ValueMap):
 class ObjectMapping(_Strict):
     #: Normalized field name -> source. Names outside the standard contact fields land in `extra`.
     fields: dict[str, FieldMap] = Field(default_factory=dict)
-    #: Logical write-back target (fit, lead, engagement, recency, combined, stage, grade, reasons) -> field.
+    #: Logical write-back target (fit, lead, ..., stage_until, groups.<group>.lead; connector/score_catalog.py)
+    #: -> the field that receives it.
     write_back: dict[str, FieldName] = Field(default_factory=dict)
 
     @field_validator("fields", mode="before")
@@ -65,6 +66,14 @@ class ObjectMapping(_Strict):
         """`email: Email` is short for `email: {field: Email}`."""
         if isinstance(value, Mapping):
             return {key: {"field": item} if isinstance(item, str) else item for key, item in value.items()}
+        return value
+
+    @field_validator("write_back")
+    @classmethod
+    def _known_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        problem = next(filter(None, map(unknown_target, value)), None)
+        if problem:
+            raise ValueError(problem)
         return value
 
 

@@ -12,15 +12,19 @@ from typing import Any
 
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.mapping import OutcomeOptions, SalesforceMapping
+from connector.crm import TargetKind, target_kind
 from connector.errors import FatalCrmError
 
 FieldInfo = Mapping[str, Any]
 
-#: Write-back targets that hold a number; the others hold text.
-NUMERIC_TARGETS = frozenset({"fit", "lead", "engagement", "recency", "combined"})
-#: Salesforce field types able to receive each kind of value.
-HOLDS_NUMBER = frozenset({"double", "int", "percent", "currency", "string", "textarea"})
-HOLDS_TEXT = frozenset({"string", "textarea", "picklist"})
+#: Salesforce field types (describe `type`) able to receive each kind of write target: a Date field takes the
+#: day as YYYY-MM-DD, which a text field can show as well.
+#: https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm
+HOLDS: Mapping[TargetKind, frozenset[str]] = {
+    TargetKind.NUMBER: frozenset({"double", "int", "percent", "currency", "string", "textarea"}),
+    TargetKind.TEXT: frozenset({"string", "textarea", "picklist"}),
+    TargetKind.DATE: frozenset({"date", "string", "textarea"}),
+}
 #: Salesforce keeps Task and Event custom fields on the shared Activity object.
 ACTIVITY_OBJECTS = frozenset({"Task", "Event"})
 FIELD_LIST_LIMIT = 40
@@ -150,9 +154,8 @@ def _unwritable(schema: OrgSchema, object_name: str, target: str, field_name: st
         hint = "; run `scorebridge setup` to create it" if field_name.endswith("__c") else ""
         yield key, f"{object_name} has no field {field_name!r}{hint}; {field_list(object_name, fields)}"
         return
-    holds = HOLDS_NUMBER if target in NUMERIC_TARGETS else HOLDS_TEXT
-    kind = "a number" if target in NUMERIC_TARGETS else "text"
-    if info.get("type") not in holds:
-        yield key, f"{object_name}.{field_name} is of type {info.get('type')}, which cannot hold {kind}"
+    kind = target_kind(target) or TargetKind.TEXT  # the mapping refused unknown targets when it was read
+    if info.get("type") not in HOLDS[kind]:
+        yield key, f"{object_name}.{field_name} is of type {info.get('type')}, which cannot hold {kind.words}"
     elif not info.get("updateable", False):
         yield key, f"{object_name}.{field_name} is not updateable by the integration user (field-level security?)"

@@ -11,11 +11,17 @@ from typing import Any
 
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.mapping import SalesforceMapping
-from adapters.salesforce.schema import ACTIVITY_OBJECTS, NUMERIC_TARGETS, OrgSchema
+from adapters.salesforce.schema import ACTIVITY_OBJECTS, OrgSchema
+from connector.crm import TargetKind, target_kind
 from connector.errors import FatalCrmError
 
-#: The shape of each kind of field we create (Tooling API `Metadata`).
-NUMBER_FIELD: Mapping[str, Any] = {"type": "Number", "precision": 8, "scale": 2}
+#: The shape of each kind of field we create (Tooling API `Metadata`); text lengths by the target's last word,
+#: so `groups.analytics.stage` is as long as `stage`.
+FIELD_SHAPES: Mapping[TargetKind, Mapping[str, Any]] = {
+    TargetKind.NUMBER: {"type": "Number", "precision": 8, "scale": 2},
+    TargetKind.TEXT: {"type": "Text", "length": 255},
+    TargetKind.DATE: {"type": "Date"},
+}
 TEXT_LENGTHS: Mapping[str, int] = {"stage": 40, "grade": 10, "reasons": 255}
 #: The outbox keys are up to 120 characters (connector/store/tables.py TaskOutbox.idempotency_key).
 KEY_FIELD: Mapping[str, Any] = {"type": "Text", "length": 128}
@@ -24,9 +30,10 @@ ALREADY_EXISTS = "DUPLICATE_DEVELOPER_NAME"
 
 
 def field_metadata(target: str, field_name: str) -> dict[str, Any]:
-    shape = (
-        dict(NUMBER_FIELD) if target in NUMERIC_TARGETS else {"type": "Text", "length": TEXT_LENGTHS.get(target, 255)}
-    )
+    kind = target_kind(target) or TargetKind.TEXT  # the mapping refused unknown targets when it was read
+    shape = dict(FIELD_SHAPES[kind])
+    if kind is TargetKind.TEXT:
+        shape["length"] = TEXT_LENGTHS.get(target.rpartition(".")[2], shape["length"])
     label = field_name.removesuffix("__c").replace("_", " ")
     return {**shape, "label": label, "description": f"ScoreBridge {target} value; written by ScoreBridge."}
 

@@ -10,12 +10,13 @@ from typing import TextIO
 from sqlalchemy.engine import Engine
 
 from connector.private_files import open_private
-from connector.scoring.snapshot import raw_rows
+from connector.score_catalog import CONTACT_SCORES
+from connector.store.bulk import raw_rows
 from connector.store.types import from_epoch
 
 COLUMNS = (
-    "contact_id", "source", "instance", "object_type", "crm_id", "email", "fit", "lead", "engagement", "recency",
-    "combined", "grade", "stage", "engaged", "last_engaged_at", "reasons", "model_version", "scored_at",
+    "contact_id", "source", "instance", "object_type", "crm_id", "email", *CONTACT_SCORES,
+    "grade", "stage", "engaged", "last_engaged_at", "reasons", "model_version", "scored_at",
 )  # fmt: skip
 TIME_COLUMNS = frozenset({"last_engaged_at", "scored_at"})
 

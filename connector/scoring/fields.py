@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connector.crm import CONTACT_FIELDS
+from connector.score_catalog import CONTACT_SCORES
 
 NUMERIC_FIELDS = frozenset({"employees", "annual_revenue"})
 BOOLEAN_FIELDS = frozenset({"is_customer", "email_opt_out"})
@@ -12,7 +13,8 @@ DERIVED_FROM = {"email_domain": "email"}
 DERIVED_FIELDS = frozenset(DERIVED_FROM)
 SCORABLE_FIELDS = frozenset(CONTACT_FIELDS) | DERIVED_FIELDS
 EXTRA_PREFIX = "extra."
-SCORE_NAMES = ("fit", "lead", "engagement", "recency", "combined")
+#: The scores a model may name (stage conditions, floors): the contact scores of connector/score_catalog.py.
+SCORE_NAMES = CONTACT_SCORES
 DISQUALIFIED = "disqualified"
 GRADE_LETTERS = ("A", "B", "C", "D", "E")
 

@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy.engine import Connection
 
-from connector.scoring.bulk import insert_rows, upsert_rows
+from connector.score_catalog import CONTACT_SCORES
 from connector.scoring.entry import entry_moments
 from connector.scoring.fields import DISQUALIFIED
 from connector.scoring.frame import ActivityArrays, ContactColumns, ScoreFrame, stage_label
+from connector.scoring.groups import group_documents
 from connector.scoring.model import ScoringModel
 from connector.scoring.reasons import lead_crossings, stage_reason, top_reasons
 from connector.scoring.scores import NEVER
-from connector.scoring.snapshot import PREVIOUS_COLUMNS
+from connector.store.scores import (
+    history_values,
+    json_text,
+    score_rows,
+    write_history,
+    write_score_rows,
+    write_transitions,
+)
 
-SCORE_NAMES = ("fit", "lead", "engagement", "recency", "combined")
 #: Scores are stored rounded, so a decayed engagement that moved by a hair is not a change.
 DECIMALS = 2
-SCORE_COLUMNS = (*PREVIOUS_COLUMNS, "scored_at")
-STAGE = PREVIOUS_COLUMNS.index("stage")
-FLAG = PREVIOUS_COLUMNS.index("reengaged")
-HISTORY_COLUMNS = ("contact_id", *SCORE_NAMES, "stage", "model_version", "scored_at")
-TRANSITION_COLUMNS = ("contact_id", "from_stage", "to_stage", "at", "reason", "model_version", "triggered_at")
 
 
 @dataclass(frozen=True)
@@ -55,49 +56,69 @@ def write_results(
     stored: Sequence[tuple | None],
     as_of: int,
 ) -> WriteOutcome:
-    """Upsert the rows that differ from `stored`, add score history and stage transitions; return what was done."""
-    rows = _score_rows(model, frame, activities)
+    """Upsert the rows that differ from `stored` (ScoreRows), add score history and stage transitions."""
+    rows = computed_rows(model, frame, activities)
     changed = [position for position, row in enumerate(rows) if stored[position] != row]
-    history = [p for p in changed if stored[p] is None or _history_part(stored[p]) != _history_part(rows[p])]
-    moved = [p for p in changed if stored[p] is None or stored[p][STAGE] != rows[p][STAGE]]
+    history = [p for p in changed if stored[p] is None or history_values(stored[p]) != history_values(rows[p])]
+    moved = [p for p in changed if stored[p] is None or stored[p].stage != rows[p].stage]
     ids = contacts.ids.tolist()
-    score_rows = [(ids[p], *rows[p], as_of) for p in changed]
-    upsert_rows(connection, "contact_score", "contact_id", ("contact_id", *SCORE_COLUMNS), score_rows)
-    version = model.version
-    history_rows = [(ids[p], *rows[p][:5], rows[p][STAGE], version, as_of) for p in history]
-    insert_rows(connection, "score_change", HISTORY_COLUMNS, history_rows)
+    write_score_rows(connection, [ids[p] for p in changed], [rows[p] for p in changed], as_of)
+    write_history(connection, [ids[p] for p in history], [rows[p] for p in history], as_of)
     transitions = _transitions(model, frame, activities, stored, moved, ids)
-    transition_rows = [
-        (t.contact_id, t.from_stage, t.to_stage, as_of, t.reason, version, t.triggered_at) for t in transitions
-    ]
-    insert_rows(connection, "stage_transition", TRANSITION_COLUMNS, transition_rows)
-    newly = tuple(ids[p] for p in changed if rows[p][FLAG] and not (stored[p] is not None and stored[p][FLAG]))
+    write_transitions(connection, _transition_columns(transitions, as_of, model.version))
+    newly = tuple(ids[p] for p in changed if rows[p].reengaged and not (stored[p] is not None and stored[p].reengaged))
     return WriteOutcome(len(changed), len(history), tuple(transitions), newly)
 
 
-def _history_part(row: tuple) -> tuple:
-    return (*row[:5], row[STAGE])
-
-
-def _score_rows(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays) -> list[tuple]:
-    """One tuple per contact in PREVIOUS_COLUMNS order, in the types the database hands back."""
-    columns = [np.round(frame.scores[name], DECIMALS).tolist() for name in SCORE_NAMES]
-    grades = frame.fit.grades.tolist() if frame.fit.grades is not None else [None] * len(frame.engaged)
+def computed_rows(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays) -> list[tuple]:
+    """One ScoreRow per contact, in the types the store hands back, so equality means "unchanged"."""
+    size = len(frame.engaged)
     names = (*model.stage_names, DISQUALIFIED)
-    stages = [names[index] for index in frame.stages.stage.tolist()]
-    latest = [None if moment == NEVER else moment for moment in frame.latest_engaged.tolist()]
     encoded: dict[tuple[str, ...], str] = {}  # many contacts share the same reasons: encode each list once
-    reasons = [_encoded(encoded, tuple(items)) for items in top_reasons(model, frame, activities)]
-    return list(
-        zip(*columns, grades, stages, frame.engaged.tolist(), latest, reasons,
-            [model.version] * len(stages), frame.reengaged.tolist(), strict=True)
-    )  # fmt: skip
+    columns = {name: np.round(frame.scores[name], DECIMALS).tolist() for name in CONTACT_SCORES}
+    columns |= {
+        "grade": frame.fit.grades.tolist() if frame.fit.grades is not None else [None] * size,
+        "stage": [names[index] for index in frame.stages.stage.tolist()],
+        "engaged": frame.engaged.tolist(),
+        "last_engaged_at": _moments(frame.latest_engaged),
+        "reasons": [_encoded(encoded, tuple(items)) for items in top_reasons(model, frame, activities)],
+        "model_version": [model.version] * size,
+        "reengaged": frame.reengaged.tolist(),
+        "groups": _group_texts(frame, size),
+        "fall_below_at": [None] * size if frame.fall_below_at is None else _moments(frame.fall_below_at),
+    }
+    return score_rows(columns)
+
+
+def _transition_columns(transitions: list[Transition], at: int, version: str) -> dict[str, list]:
+    count = len(transitions)
+    return {
+        "contact_id": [t.contact_id for t in transitions],
+        "from_stage": [t.from_stage for t in transitions],
+        "to_stage": [t.to_stage for t in transitions],
+        "at": [at] * count,
+        "reason": [t.reason for t in transitions],
+        "model_version": [version] * count,
+        "triggered_at": [t.triggered_at for t in transitions],
+    }
+
+
+def _moments(epochs: np.ndarray) -> list[int | None]:
+    """Epoch seconds as stored (whole seconds, rounded up so a rescore at that moment is not early); NEVER -> None."""
+    whole = np.ceil(epochs).astype(np.int64) if epochs.dtype.kind == "f" else epochs
+    return [None if moment == NEVER else moment for moment in whole.tolist()]
+
+
+def _group_texts(frame: ScoreFrame, size: int) -> list[str]:
+    if not frame.group_scores:
+        return [json_text({})] * size
+    return list(map(json_text, group_documents(frame)))
 
 
 def _encoded(cache: dict[tuple[str, ...], str], items: tuple[str, ...]) -> str:
     text = cache.get(items)
     if text is None:
-        text = cache[items] = json.dumps(list(items))
+        text = cache[items] = json_text(list(items))
     return text
 
 
@@ -114,7 +135,7 @@ def _transitions(
     return [
         Transition(
             ids[p],
-            None if stored[p] is None else stored[p][STAGE],
+            None if stored[p] is None else stored[p].stage,
             stage_label(model, int(frame.stages.stage[p])),
             stage_reason(model, frame, activities, p, int(crossing[p])),
             None if moments[p] == NEVER else moments[p],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from itertools import chain
 
 import numpy as np
@@ -16,24 +16,10 @@ from connector.scoring.kinds import KindRow, KindTable, classify_kinds
 from connector.scoring.model import ScoringModel
 from connector.scoring.scope import Condition, ContactScope, contact_in_scope, owner_in_scope
 from connector.scoring.stages import NO_STAGE
+from connector.store.bulk import placeholder, raw_rows
+from connector.store.scores import ALIAS, read_score_rows
 
-FETCH_ROWS = 500_000
 TARGET_TABLE = "scoring_target"
-
-
-def placeholder(connection: Connection) -> str:
-    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
-
-
-def raw_rows(connection: Connection, sql: str, params: Sequence[object] = ()) -> Iterator[list[tuple]]:
-    """Rows in batches straight from the driver's cursor, skipping SQLAlchemy's row objects for speed."""
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql.replace("?", placeholder(connection)), tuple(params))
-        while batch := cursor.fetchmany(FETCH_ROWS):
-            yield batch
-    finally:
-        cursor.close()
 
 
 def load_targets(connection: Connection, contact_ids: np.ndarray) -> None:
@@ -195,51 +181,24 @@ def count_future_activities(connection: Connection, now: int, targeted: bool, sc
     return int(next(raw_rows(connection, sql, (now, *owned.params)))[0][0])
 
 
-PREVIOUS_COLUMNS = (
-    "fit", "lead", "engagement", "recency", "combined", "grade", "stage", "engaged",
-    "last_engaged_at", "reasons", "model_version", "reengaged",
-)  # fmt: skip
-
-
 def read_previous(
     connection: Connection,
     model: ScoringModel,
     contacts: ContactColumns,
     targeted: bool,
     scope: ContactScope | None = None,
-):
-    """The stored score rows of the scored contacts, aligned with `contacts.ids` (None where unscored)."""
-    select = ", ".join(f"s.{name}" for name in PREVIOUS_COLUMNS)
-    owned = _untargeted(targeted, scope, "s.contact_id")
-    sql = f"SELECT s.contact_id, {select} FROM contact_score s{_target_join(targeted, 's.contact_id')}"
-    rows = [row for batch in raw_rows(connection, sql + owned.where_clause, owned.params) for row in batch]
-    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    positions = np.minimum(np.searchsorted(contacts.ids, ids), max(contacts.size - 1, 0))
-    stored: list[tuple | None] = [None] * contacts.size
-    if contacts.size:
-        for row, position, known in zip(rows, positions.tolist(), contacts.ids[positions] == ids, strict=True):
-            if known:
-                stored[position] = normalize_stored(row[1:])
+) -> tuple[list[tuple | None], PreviousState]:
+    """The stored score rows (connector/store/scores.py ScoreRow) of the scored contacts, aligned with
+    `contacts.ids` (None where unscored), and the state the next stages follow from."""
+    contact = f"{ALIAS}.contact_id"
+    owned = _untargeted(targeted, scope, contact)
+    join = _target_join(targeted, contact)
+    stored = read_score_rows(connection, contacts.ids, join, owned.where_clause, owned.params)
     return stored, _previous_state(model, stored)
 
 
 def _previous_state(model: ScoringModel, stored: list[tuple | None]) -> PreviousState:
     index = {name: position for position, name in enumerate(model.stage_names)}
-    stage_column = PREVIOUS_COLUMNS.index("stage")
-    flag_column = PREVIOUS_COLUMNS.index("reengaged")
-    stage = np.array([NO_STAGE if row is None else index.get(row[stage_column], NO_STAGE) for row in stored])
-    flags = np.array([bool(row and row[flag_column]) for row in stored], dtype=bool)
-    return PreviousState(stage.astype(np.int64), flags)
-
-
-def normalize_stored(row: tuple) -> tuple:
-    """A stored row in the same Python types `results._score_rows` produces, so equality means "unchanged"."""
-    values = list(row)
-    for index in range(5):
-        values[index] = float(values[index])
-    reasons = values[PREVIOUS_COLUMNS.index("reasons")]
-    if not isinstance(reasons, str):
-        values[PREVIOUS_COLUMNS.index("reasons")] = json.dumps(reasons)
-    for name in ("engaged", "reengaged"):
-        values[PREVIOUS_COLUMNS.index(name)] = bool(values[PREVIOUS_COLUMNS.index(name)])
-    return tuple(values)
+    stage = np.array([NO_STAGE if row is None else index.get(row.stage, NO_STAGE) for row in stored], dtype=np.int64)
+    flags = np.array([row is not None and row.reengaged for row in stored], dtype=bool)
+    return PreviousState(stage, flags)

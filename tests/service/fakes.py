@@ -25,6 +25,7 @@ from connector.crm import (
     WriteResult,
 )
 from connector.errors import AuthError
+from connector.score_catalog import CONTACT_TARGETS
 
 WAIT_TIMEOUT = 10
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -54,6 +55,9 @@ class GatedCrm:
 
     def setup(self) -> list[str]:
         return []
+
+    def write_targets(self) -> frozenset[str]:
+        return frozenset(CONTACT_TARGETS)
 
     def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
         for number in range(self.pages):

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from connector.crm import (
+    CONTACT_TARGETS,
     ActivityRecord,
     ApiUsage,
     Bookmark,
@@ -45,6 +46,8 @@ class MemoryCrm:
     #: How many times the sync asked for the record link and stage words (at most once per run writing a task).
     context_asked: int = 0
     crash_after_create: bool = False
+    #: The write targets its "mapping" names: every contact target unless a test says otherwise.
+    targets: frozenset[str] = frozenset(CONTACT_TARGETS)
     calls: int = 0
     #: The keys of each `find_tasks` call, in order.
     looked_up: list[list[str]] = field(default_factory=list)
@@ -67,6 +70,9 @@ class MemoryCrm:
 
     def setup(self) -> list[str]:
         return []
+
+    def write_targets(self) -> frozenset[str]:
+        return self.targets
 
     def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
         self.calls += 1

@@ -1,0 +1,110 @@
+"""The scores the store keeps: a named row per contact (`contact_score`), the history of score changes
+(`score_change`) and stage transitions (`stage_transition`), read and written set-based.
+
+Row shapes and column names come from the table definitions (connector/store/tables.py): a column added there is
+read, compared and written here without another list to keep in step. Rows are namedtuples, so the scoring run
+compares a whole row at C speed (unchanged contacts cause no write) and still reads `row.stage`, never `row[6]`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
+from operator import attrgetter
+
+import numpy as np
+from sqlalchemy import JSON, Column, Table
+from sqlalchemy.engine import Connection
+
+from connector.store.bulk import insert_rows, raw_rows, upsert_rows
+from connector.store.tables import ContactScore, ScoreChange, StageTransition
+
+SCORES: Table = ContactScore.__table__  # type: ignore[attr-defined]
+HISTORY: Table = ScoreChange.__table__  # type: ignore[attr-defined]
+TRANSITIONS: Table = StageTransition.__table__  # type: ignore[attr-defined]
+KEY = "contact_id"
+#: When a row was written: bookkeeping, not part of what is compared.
+SCORED_AT = "scored_at"
+#: The name `contact_score` has in `read_score_rows`' query, for the join and condition a caller adds.
+ALIAS = "s"
+
+
+def _kept_columns(table: Table, left_out: set[str]) -> list[Column]:
+    return [column for column in table.columns if column.name not in left_out]
+
+
+#: A contact's kept values: the columns of `contact_score` but its key and `scored_at`, in table order.
+ScoreRow = namedtuple("ScoreRow", [column.name for column in _kept_columns(SCORES, {KEY, SCORED_AT})])  # type: ignore[misc]
+#: A ScoreRow from a tuple of its values, without a Python call per row (the engine reads 100,000s of them).
+_named: Callable[[Iterable[object]], tuple] = partial(tuple.__new__, ScoreRow)
+#: The values whose change makes a `score_change` row: the columns the history shares with the current row.
+HISTORY_FIELDS = tuple(column.name for column in _kept_columns(HISTORY, {"id", KEY, SCORED_AT}))
+history_values: Callable[[tuple], tuple] = attrgetter(*HISTORY_FIELDS)
+#: The columns of a stage transition as `stage_transition` keeps it (its id is the database's).
+TRANSITION_COLUMNS = tuple(column.name for column in _kept_columns(TRANSITIONS, {"id"}))
+
+
+#: One encoder for every call: `json.dumps` with any option builds a new encoder each time.
+_JSON = json.JSONEncoder(sort_keys=True)
+
+
+def json_text(value: object) -> str:
+    """The one text form of a JSON value, so a stored document and a computed one compare equal."""
+    return _JSON.encode(value)
+
+
+def score_rows(columns: Mapping[str, Sequence[object]]) -> list[tuple]:
+    """One ScoreRow per contact from one list per column, named; a missing column is a KeyError naming it."""
+    return list(map(_named, zip(*(columns[name] for name in ScoreRow._fields), strict=True)))
+
+
+def _selected(column: Column) -> str:
+    """JSON as its text on both databases (PostgreSQL's json type keeps the text as written), so a stored document
+    compares with a computed one as a string. Numbers and booleans need no conversion: 40 == 40.0 and 1 == True."""
+    name = f"{ALIAS}.{column.name}"
+    return f"CAST({name} AS TEXT)" if isinstance(column.type, JSON) else name
+
+
+_SELECTED = ", ".join([f"{ALIAS}.{KEY}", *(_selected(SCORES.c[name]) for name in ScoreRow._fields)])
+
+
+def read_score_rows(
+    connection: Connection, contact_ids: np.ndarray, join: str = "", where: str = "", params: Sequence[object] = ()
+) -> list[tuple | None]:
+    """The stored rows of `contact_ids` (ascending), aligned with them: None where a contact has none.
+
+    `join` and `where` narrow the read (a targets table, a connection's contacts), naming the table `ALIAS`.
+    """
+    sql = f"SELECT {_SELECTED} FROM {SCORES.name} {ALIAS}{join}{where}"
+    rows = [row for batch in raw_rows(connection, sql, params) for row in batch]
+    stored: list[tuple | None] = [None] * len(contact_ids)
+    if not rows or not len(contact_ids):
+        return stored
+    found = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    positions = np.minimum(np.searchsorted(contact_ids, found), len(contact_ids) - 1)
+    known = (contact_ids[positions] == found).tolist()
+    for row, position, wanted in zip(rows, positions.tolist(), known, strict=True):
+        if wanted:
+            stored[position] = _named(row[1:])
+    return stored
+
+
+def write_score_rows(connection: Connection, ids: Sequence[int], rows: Sequence[tuple], scored_at: int) -> None:
+    """Insert or replace the current rows of these contacts. The driver gets plain tuples: sqlite3 binds a tuple
+    subclass (a namedtuple) through its generic sequence path, at half the speed."""
+    columns = (KEY, *ScoreRow._fields, SCORED_AT)
+    upsert_rows(connection, SCORES, columns, [(key, *row, scored_at) for key, row in zip(ids, rows, strict=True)])
+
+
+def write_history(connection: Connection, ids: Sequence[int], rows: Sequence[tuple], scored_at: int) -> None:
+    """A `score_change` row per contact whose history values changed."""
+    history = [(key, *history_values(row), scored_at) for key, row in zip(ids, rows, strict=True)]
+    insert_rows(connection, HISTORY, (KEY, *HISTORY_FIELDS, SCORED_AT), history)
+
+
+def write_transitions(connection: Connection, columns: Mapping[str, Sequence[object]]) -> None:
+    """Stage transitions given as one list per column, named; a missing column is a KeyError naming it."""
+    rows = list(zip(*(columns[name] for name in TRANSITION_COLUMNS), strict=True))
+    insert_rows(connection, TRANSITIONS, TRANSITION_COLUMNS, rows)
