@@ -25,8 +25,9 @@ from connector.importer.contacts import REQUIRED_CONTACT_COLUMNS, contact_record
 from connector.importer.files import ProblemLog, RowProblem, table_rows
 from connector.importer.outcomes import REQUIRED_OUTCOME_COLUMNS, OutcomeRows
 from connector.private_files import open_private
+from connector.store.activity_copy import activity_writer_for
 from connector.store.contact_emails import contacts_by_email
-from connector.store.records import ActivityWriter, UpsertCounts, bulk_page_cache, upsert_contacts, upsert_outcomes
+from connector.store.records import UpsertCounts, bulk_page_cache, upsert_contacts, upsert_outcomes
 from connector.store.storable import CONTACT_COLUMNS, storable_ids
 
 __all__ = [
@@ -108,7 +109,7 @@ def import_activities(
         parse_in_background = path.is_file() and path.stat().st_size > BACKGROUND_PARSE_BYTES
     counts = UpsertCounts()
     with engine.begin() as connection, bulk_page_cache(connection):
-        writer = ActivityWriter(connection, source, instance)
+        writer = activity_writer_for(connection, source, instance)
         if parse_in_background:
             kind_indexes = KindIndexes(writer)
             contact_ids = writer.contacts.load_all()
@@ -119,6 +120,7 @@ def import_activities(
             with activity_chunks(path, file_format, log, rules) as chunks:
                 for chunk in chunks:
                     counts += writer.write(chunk)
+        counts += writer.finish()
     return _report(path, "activities", counts, log)
 
 

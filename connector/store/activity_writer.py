@@ -112,6 +112,10 @@ class ActivityWriter:
             read=len(params) + skipped, inserted=inserted, updated=updated, unchanged=unchanged, skipped=skipped
         )
 
+    def finish(self) -> UpsertCounts:
+        """Store whatever a writer holds back (see `activity_copy.CopyActivityWriter`); this one holds nothing."""
+        return UpsertCounts()
+
     def remove(self, keys: Sequence[tuple[ContactKey, str]]) -> UpsertCounts:
         """Delete activities by (contact key, source id); their contacts get rescored.
 
@@ -137,6 +141,11 @@ class ActivityWriter:
         """(rows inserted, stored rows given a new kind or time)."""
         if not params:
             return 0, 0
+        # Of two rows of one record, the later wins, as on the COPY path (activity_copy.py); ON CONFLICT DO NOTHING
+        # alone would keep the first. A dict keeps each key where it first appeared, so the contact order holds.
+        latest = {(row[0], row[3]): row for row in params}
+        if len(latest) < len(params):
+            params = list(latest.values())
         a = ACTIVITY_TABLE.c
         highest_before = self._connection.execute(select(func.coalesce(func.max(a.id), 0))).scalar_one()
         inserted = self._insert.run(params)
