@@ -104,8 +104,9 @@ class SandboxWorld:
     def scores(self) -> dict[str, dict[str, Any]]:
         return crm_state.written_scores(self.crm, self.app)
 
-    def tasks(self) -> dict[str, int]:
-        return crm_state.task_counts(self.crm, self.app)
+    def tasks(self, kinds: frozenset[str] | None = frozenset({"stage"})) -> dict[str, int]:
+        """crm_id -> ScoreBridge tasks naming it: stage tasks unless `kinds` says otherwise (None: all)."""
+        return crm_state.task_counts(self.crm, self.app, kinds)
 
     def subprocess_env(self) -> dict[str, str]:
         return {**os.environ, **self.env, "PYTHONPATH": str(REPO), "NO_COLOR": "1", "COLUMNS": "200"}

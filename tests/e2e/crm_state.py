@@ -54,14 +54,27 @@ def written_scores(crm: str, app: Any) -> dict[str, dict[str, Any]]:
         }
 
 
-def task_counts(crm: str, app: Any) -> Counter[str]:
-    """crm_id of the lead/contact -> how many ScoreBridge follow-up tasks name it."""
+def task_kind(key: str) -> str:
+    """What caused a ScoreBridge task, read from its key (connector/outbox.py): "stage", "reengaged" or
+    "escalation"."""
+    if key.startswith("escalation:"):
+        return "escalation"
+    parts = key.split(":")
+    return "reengaged" if len(parts) > 2 and parts[2] == "reengaged" else "stage"
+
+
+def task_counts(crm: str, app: Any, kinds: frozenset[str] | None = frozenset({"stage"})) -> Counter[str]:
+    """crm_id of the lead/contact -> how many ScoreBridge tasks of these kinds name it (None: every kind)."""
+
+    def wanted(key: str | None) -> bool:
+        return bool(key) and (kinds is None or task_kind(key) in kinds)
+
     if crm == "salesforce":
-        return Counter(row["WhoId"] for row in app.store.rows("Task") if row.get(SALESFORCE_TASK_KEY))
+        return Counter(row["WhoId"] for row in app.store.rows("Task") if wanted(row.get(SALESFORCE_TASK_KEY)))
     counts: Counter[str] = Counter()
     with app.portal.lock:
         for task in app.portal.objects.active("tasks"):
-            if task.properties.get(HUBSPOT_TASK_KEY):
+            if wanted(task.properties.get(HUBSPOT_TASK_KEY)):
                 for contact_id, _ in app.portal.associations.targets("tasks", task.id, "contacts"):
                     counts[str(contact_id)] += 1
     return counts
