@@ -79,7 +79,7 @@ def decay_by_type_model() -> dict[str, Any]:
 
 
 #: The engagement an MQL needs in the cooling-off model (docs/scoring.md, "When a stage lapses").
-MQL_ENGAGEMENT = 30
+MQL_ENGAGEMENT = 10
 
 
 def cooling_off_model() -> dict[str, Any]:
