@@ -74,7 +74,9 @@ def test_the_crm_shows_until_when_a_stage_holds_and_a_sync_then_moves_the_contac
 
     assert second.status == "succeeded", second.message
     # `scorebridge score` stores no future moment, so the reference for `later` is explain's (which stores nothing)
-    due = explain(reference_store(tmp_path / "reference"), load_model(model), crm_id, later, now=later)
+    reference_engine = reference_store(tmp_path / "reference")
+    due = explain(reference_engine, load_model(model), crm_id, later, now=later)
+    reference_engine.dispose()
     assert due.stage not in ("mql", exported[crm_id]["stage"])
     now_held = world.scores()[crm_id]
     assert (now_held["stage"], now_held["engagement"]) == (due.stage, round(due.scores["engagement"]))
