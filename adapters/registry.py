@@ -55,6 +55,9 @@ class CrmKind:
     #: The mapping file read offline (no credentials): what `validate` and `import` inspect.
     load_mapping: Callable[[Path], Any]
     stand_in: StandIn
+    #: The loaded mapping -> {its key path: the write target it names}, e.g.
+    #: ``{"objects.Lead.write_back.groups.web.lead": "groups.web.lead"}``: what `validate` checks against the model.
+    write_target_keys: Callable[[Any], dict[str, str]]
 
 
 # -- Salesforce -----------------------------------------------------------------------------------------------
@@ -77,6 +80,14 @@ def _salesforce_mapping(path: Path) -> Any:
     from adapters.salesforce.mapping import load_mapping
 
     return load_mapping(path)
+
+
+def _salesforce_write_targets(mapping: Any) -> dict[str, str]:
+    return {
+        f"objects.{name}.write_back.{target}": target
+        for name, entry in mapping.objects.items()
+        for target in entry.write_back
+    }
 
 
 def _salesforce_stand_in(options: Any, token: str) -> Any:
@@ -121,6 +132,10 @@ def _hubspot_mapping(path: Path) -> Any:
     return load_mapping(path)
 
 
+def _hubspot_write_targets(mapping: Any) -> dict[str, str]:
+    return {f"write_back.properties.{target}": target for target in mapping.write_back.properties}
+
+
 def _hubspot_stand_in(options: Any, token: str) -> Any:
     from adapters.sandbox.launch import build_hubspot
 
@@ -148,6 +163,7 @@ CRMS: tuple[CrmKind, ...] = (
         _salesforce_adapter,
         _salesforce_mapping,
         StandIn(_salesforce_stand_in, _salesforce_connection),
+        write_target_keys=_salesforce_write_targets,
     ),
     CrmKind(
         "hubspot",
@@ -156,6 +172,7 @@ CRMS: tuple[CrmKind, ...] = (
         _hubspot_adapter,
         _hubspot_mapping,
         StandIn(_hubspot_stand_in, _hubspot_connection),
+        write_target_keys=_hubspot_write_targets,
     ),
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -73,12 +73,14 @@ def mapping_profile(config: ConnectorConfig, connection: ConnectionConfig) -> Ma
     offline (no credentials needed)."""
     from connector.mapping_checks import MappingProfile
 
-    mapping = _offline_mapping(config, connection)
-    return MappingProfile(config.resolve(connection.mapping), mapping.activity_attributes(), mapping.filled_fields())
-
-
-def _offline_mapping(config: ConnectorConfig, connection: ConnectionConfig) -> Any:
-    return _crm(config, connection).load_mapping(config.resolve(connection.mapping))
+    crm = _crm(config, connection)
+    mapping = crm.load_mapping(config.resolve(connection.mapping))
+    return MappingProfile(
+        config.resolve(connection.mapping),
+        mapping.activity_attributes(),
+        mapping.filled_fields(),
+        crm.write_target_keys(mapping),
+    )
 
 
 def _register_sandbox() -> None:

@@ -8,10 +8,12 @@ or stage key, and the mapping file.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from connector.score_catalog import split_group_target
 from connector.scoring.fields import DERIVED_FROM
 from connector.scoring.model import Match, ScoringModel, StageCondition
 
@@ -25,6 +27,8 @@ class MappingProfile:
     activity_attributes: Mapping[str, frozenset[str]]
     #: Contact field (extra fields as `extra.<name>`) -> the values it can take, lower case; None: any value.
     fields: Mapping[str, frozenset[str] | None]
+    #: The mapping's key path -> the write-back target it names (``write_back.properties.groups.web.lead``).
+    write_targets: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def activity_types(self) -> frozenset[str]:
         return frozenset(self.activity_attributes)
@@ -42,7 +46,25 @@ class MappingProfile:
 def model_mapping_problems(model: ScoringModel, model_source: Path, mapping: MappingProfile) -> list[str]:
     """One line per rule or stage the mapping leaves inert: `MODEL: key (name): what (mapping FILE)`."""
     found = (*_attribute_problems(model, mapping), *_field_problems(model, mapping), *_stage_problems(model, mapping))
-    return [f"{model_source}: {key}: {problem} (mapping {mapping.source})" for key, problem in found]
+    lines = [f"{model_source}: {key}: {problem} (mapping {mapping.source})" for key, problem in found]
+    return lines + [f"{mapping.source}: {key}: {problem} (model {model_source})" for key, problem in
+                    _group_target_problems(model, mapping)]  # fmt: skip
+
+
+def _group_target_problems(model: ScoringModel, mapping: MappingProfile) -> Iterator[tuple[str, str]]:
+    """A `groups.<group>.*` target of a group the model does not have: nothing would ever be written to it.
+
+    A `by_attribute` group without `values` makes a group of any value an activity carries, so with one of those
+    any group name may yet exist and none is reported."""
+    if any(group.by_attribute is not None and group.values is None for group in model.groups):
+        return
+    declared = [group.name for group in model.groups if group.name is not None]
+    declared += [value.strip() for group in model.groups for value in group.values or ()]
+    for key, target in mapping.write_targets.items():
+        parts = split_group_target(target)
+        if parts is not None and parts[0] not in declared:
+            has = f"its groups: {', '.join(declared)}" if declared else "it has no `groups`"
+            yield key, f"{target} names score group {parts[0]!r}, which the model does not declare ({has})"
 
 
 def _attribute_problems(model: ScoringModel, mapping: MappingProfile) -> Iterator[tuple[str, str]]:

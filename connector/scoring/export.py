@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from connector.private_files import open_private
-from connector.score_catalog import CONTACT_SCORES
+from connector.score_catalog import CONTACT_SCORES, GROUP_VALUES, group_target, split_group_target
 from connector.store.bulk import raw_rows
 from connector.store.types import from_epoch
 
 COLUMNS = (
     "contact_id", "source", "instance", "object_type", "crm_id", "email", *CONTACT_SCORES,
     "grade", "stage", "engaged", "last_engaged_at", "reasons", "model_version", "scored_at",
+    "fall_below_at", "groups",
 )  # fmt: skip
 TIME_COLUMNS = frozenset({"last_engaged_at", "scored_at"})
+#: Stored columns that leave as other columns: the fall-below moment as `stage_until` (the day written back), the
+#: group document as one column per group value (`groups.analytics.lead`, ...).
+REPLACED = ("fall_below_at", "groups")
+SQL = (
+    "SELECT s.contact_id, "
+    + ", ".join(f"c.{name}" for name in COLUMNS[1:6])
+    + ", "
+    + ", ".join(f"s.{name}" for name in COLUMNS[6:])
+    + " FROM contact_score s JOIN contact c ON c.id = s.contact_id ORDER BY 1"
+)
 
 
 def export_scores(engine: Engine, output: Path | TextIO) -> int:
@@ -27,21 +39,39 @@ def export_scores(engine: Engine, output: Path | TextIO) -> int:
         with open_private(output, "w", newline="", encoding="utf-8") as handle:  # names and e-mail addresses
             return export_scores(engine, handle)
     writer = csv.writer(output)
-    writer.writerow(COLUMNS)
-    select = ", ".join(f"c.{name}" for name in COLUMNS[1:6]) + ", " + ", ".join(f"s.{name}" for name in COLUMNS[6:])
-    sql = f"SELECT s.contact_id, {select} FROM contact_score s JOIN contact c ON c.id = s.contact_id ORDER BY 1"
     count = 0
     with engine.connect() as connection:
-        for batch in raw_rows(connection, sql):
+        group_columns = _group_columns(connection)
+        writer.writerow([*(name for name in COLUMNS if name not in REPLACED), "stage_until", *group_columns])
+        for batch in raw_rows(connection, SQL):
             for row in batch:
-                writer.writerow(_cells(row))
+                writer.writerow(_cells(row, group_columns))
                 count += 1
     return count
 
 
-def _cells(row: tuple) -> list[object]:
+def _group_columns(connection: Connection) -> list[str]:
+    """`groups.<group>.<value>` for every group some stored contact has, groups in alphabetical order (as the
+    stored documents keep them). A pass over the group column alone, so the header can name them before the rows."""
+    groups: set[str] = set()
+    for batch in raw_rows(connection, "SELECT groups FROM contact_score"):
+        for (document,) in batch:
+            groups.update(_document(document))
+    return [group_target(group, value) for group in sorted(groups) for value in GROUP_VALUES]
+
+
+def _document(value: str | Mapping | None) -> Mapping[str, Mapping[str, object]]:
+    if not value or value == "{}":
+        return {}
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _cells(row: tuple, group_columns: list[str]) -> list[object]:
     cells = []
-    for name, value in zip(COLUMNS, row, strict=True):
+    stored = dict(zip(COLUMNS, row, strict=True))
+    for name, value in stored.items():
+        if name in REPLACED:
+            continue
         if name in TIME_COLUMNS and value is not None:
             value = from_epoch(int(value)).isoformat()
         elif name == "reasons":
@@ -49,4 +79,10 @@ def _cells(row: tuple) -> list[object]:
         elif name == "engaged":
             value = str(bool(value)).lower()
         cells.append(value)
+    until = stored["fall_below_at"]
+    cells.append(None if until is None else from_epoch(int(until)).date().isoformat())
+    groups = _document(stored["groups"])
+    for column in group_columns:
+        group, value = split_group_target(column) or ("", "")
+        cells.append(groups.get(group, {}).get(value))
     return cells

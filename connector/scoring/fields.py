@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connector.crm import CONTACT_FIELDS
-from connector.score_catalog import CONTACT_SCORES
+from connector.score_catalog import CONTACT_SCORES, GROUP_SCORES
 
 NUMERIC_FIELDS = frozenset({"employees", "annual_revenue"})
 BOOLEAN_FIELDS = frozenset({"is_customer", "email_opt_out"})
@@ -24,4 +24,4 @@ def is_known_field(name: str) -> bool:
 
 
 #: The scores each score group (the model's `groups`) has; a group's stages test these.
-GROUP_SCORE_NAMES = ("lead", "engagement")
+GROUP_SCORE_NAMES = GROUP_SCORES

@@ -6,6 +6,7 @@ Read straight from the sandbox's own records (not through an adapter), in ScoreB
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,8 @@ HUBSPOT_PROPERTIES = {
     "reasons": "scorebridge_top_reasons",
 }
 HUBSPOT_TASK_KEY = "scorebridge_task_key"
+#: Where each shipped mapping writes `stage_until`, the day the stage lapses (a Salesforce Date, a HubSpot date).
+STAGE_UNTIL = {"salesforce": "ScoreBridge_Stage_Until__c", "hubspot": "scorebridge_stage_until"}
 NUMBERS = ("fit", "lead", "engagement", "recency", "combined")
 
 
@@ -41,16 +44,23 @@ def _typed(name: str, value: Any) -> Any:
 
 def written_scores(crm: str, app: Any) -> dict[str, dict[str, Any]]:
     """crm_id -> {target: value} for every live lead/contact; a record never written has all values None."""
+    fields = SALESFORCE_FIELDS if crm == "salesforce" else HUBSPOT_PROPERTIES
+    return {
+        crm_id: {key: _typed(key, value) for key, value in values.items()}
+        for crm_id, values in held_values(crm, app, fields).items()
+    }
+
+
+def held_values(crm: str, app: Any, fields: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """crm_id -> {target: the value as the CRM holds it} of every live lead/contact, for targets named in `fields`
+    (target -> Salesforce field or HubSpot property)."""
     if crm == "salesforce":
         rows = [row for name in ("Lead", "Contact") for row in app.store.rows(name)]
-        return {
-            row["Id"]: {key: _typed(key, row.get(field)) for key, field in SALESFORCE_FIELDS.items()} for row in rows
-        }
+        return {row["Id"]: {key: row.get(field) for key, field in fields.items()} for row in rows}
     with app.portal.lock:
-        people = list(app.portal.objects.active("contacts"))
         return {
-            str(person.id): {key: _typed(key, person.properties.get(prop)) for key, prop in HUBSPOT_PROPERTIES.items()}
-            for person in people
+            str(person.id): {key: person.properties.get(prop) for key, prop in fields.items()}
+            for person in app.portal.objects.active("contacts")
         }
 
 

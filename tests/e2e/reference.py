@@ -355,11 +355,28 @@ def reference_scores(
     activities_file = _write_jsonl(workdir / f"{label}-activities.jsonl", activities)
     _cli("import", "contacts", str(contacts_file), "--database", database, "--source", "reference")
     _cli("import", "activities", str(activities_file), "--database", database, "--source", "reference")
+    return rescored_reference(workdir, model=model, as_of=as_of, label=label)
+
+
+def rescored_reference(workdir: Path, *, model: Path, as_of: datetime, label: str) -> dict[str, dict[str, Any]]:
+    """Score the reference store already imported in `workdir` with `model` as of `as_of`; crm_id -> exported row."""
+    database = f"sqlite:///{workdir / 'reference.db'}"
     _cli("score", "--model", str(model), "--as-of", as_of.isoformat(), "--database", database)
     exported = workdir / f"{label}-scores.csv"
     _cli("export", "--output", str(exported), "--database", database)
     with exported.open(encoding="utf-8") as handle:
         return {row["crm_id"]: row for row in csv.DictReader(handle)}
+
+
+def reference_export(world: Any, workdir: Path, *, model: Path, as_of: datetime, label: str) -> dict[str, dict]:
+    """The sandbox's records of `world` (its `crm` and stand-in `app`) scored apart as of `as_of`: crm_id -> the
+    exported row (every stored value, score groups and `stage_until` included)."""
+    workdir.mkdir(exist_ok=True)
+    if world.crm == "salesforce":
+        contacts, activities = salesforce_rows(world.app.store)
+    else:
+        contacts, activities = hubspot_rows(world.app.portal)
+    return reference_scores(workdir, contacts, activities, model=model, as_of=as_of, label=label)
 
 
 def expected_crm_values(exported: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,12 +23,7 @@ def notifying_stages() -> set[str]:
 
 def reference_of(world: SandboxWorld, workdir: Path, as_of, label: str) -> dict[str, dict]:
     """Expected CRM values per crm_id, from the sandbox's records through `scorebridge import` and `score`."""
-    workdir.mkdir(exist_ok=True)
-    if world.crm == "salesforce":
-        contacts, activities = reference.salesforce_rows(world.app.store)
-    else:
-        contacts, activities = reference.hubspot_rows(world.app.portal)
-    exported = reference.reference_scores(workdir, contacts, activities, model=MODEL, as_of=as_of, label=label)
+    exported = reference.reference_export(world, workdir, model=MODEL, as_of=as_of, label=label)
     return {crm_id: reference.expected_crm_values(row) for crm_id, row in exported.items()}
 
 

@@ -8,7 +8,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
 
 from connector.errors import InputError
 from connector.scoring import score_store
@@ -16,8 +15,7 @@ from connector.scoring.engagement_index import BY_SCORE_GROUP, engagement_index,
 from connector.scoring.explain import explain
 from connector.scoring.groups import GroupLine, group_documents
 from connector.scoring.replay import read_replay_inputs, replay_on, replay_read, replay_store
-from connector.store import make_engine, session_scope, upgrade_store
-from connector.store.tables import ContactScore
+from connector.store import make_engine, upgrade_store
 from connector.store.types import to_epoch
 from tests.cli import run_cli
 from tests.conftest import NOW
@@ -73,19 +71,9 @@ def test_group_documents_are_what_the_store_keeps_per_contact(engine):
     }
 
 
-def store_group_documents(engine, model) -> None:
-    """Write the group documents of a live scoring into contact_score.groups, as score_store's results do once the
-    scores-as-data stream stores them (issue 11)."""
-    replay = replay_store(engine, model, NOW)
-    with session_scope(engine) as session:
-        for contact_id, document in zip(replay.contact_ids.tolist(), group_documents(replay.frame), strict=True):
-            session.exec(update(ContactScore).where(ContactScore.contact_id == contact_id).values(groups=document))
-
-
 def test_the_index_by_score_group_counts_contacts_engaged_in_each_group(engine):
     product_lines_store(engine)
-    score_store(engine, MODEL, NOW, now=lambda: NOW)
-    store_group_documents(engine, MODEL)
+    score_store(engine, MODEL, NOW, now=lambda: NOW)  # stores each contact's group document
 
     live = engagement_index(engine, by_group=True)
     replayed = replayed_index(engine, lambda connection: [replay_on(connection, MODEL, NOW, None)], by_group=True)

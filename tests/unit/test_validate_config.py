@@ -35,3 +35,70 @@ def test_activity_type_unknown_to_the_model_is_named(tmp_path):
     assert result.exception.exit_code == 2
     (line,) = [line for line in result.output.splitlines() if line.startswith("- ")]
     assert "portal" in line and "sales_email" in line
+
+
+def _grouped_model(tmp_path, *, listed: bool = True) -> Path:
+    """The shipped model with its commented `groups` block on: product groups analytics and crm, and content."""
+    text = (ROOT / "mappings/scoring.yaml").read_text()
+    text = text.replace("points: 15, total_cap: 45, label: Webinar attended}", "points: 15, total_cap: 45, "
+                        "group: content, label: Webinar attended}")  # fmt: skip
+    block = text[text.index("# groups:") :]
+    uncommented = "\n".join(line.removeprefix("# ") for line in block.splitlines())
+    if not listed:
+        uncommented = uncommented.replace("    values: [analytics, crm]\n", "")
+    path = tmp_path / "grouped.yaml"
+    path.write_text(text[: text.index("# groups:")] + uncommented + "\n")
+    return path
+
+
+def _mapping_naming(tmp_path, crm: str, anchor: str, targets: str) -> Path:
+    text = (ROOT / f"mappings/{crm}.yaml").read_text()
+    assert anchor in text
+    path = tmp_path / f"{crm}-groups.yaml"
+    path.write_text(text.replace(anchor, anchor + targets, 1))
+    return path
+
+
+def _grouped_config(tmp_path, model: Path) -> Path:
+    salesforce = _mapping_naming(
+        tmp_path, "salesforce", "      stage_until: ScoreBridge_Stage_Until__c   # a Date: the day the stage lapses "
+        "if nothing else happens\n", "      groups.analytics.lead: Analytics_Lead__c\n"
+        "      groups.billing.lead: Billing_Lead__c\n",
+    )  # fmt: skip
+    hubspot = _mapping_naming(
+        tmp_path, "hubspot", "    stage_until: {name: scorebridge_stage_until, label: \"ScoreBridge stage until\", "
+        "type: date, field_type: date}\n", "    groups.content.lead: {name: content_lead, label: Content lead, "
+        "type: number, field_type: number}\n    groups.Crm.stage: {name: crm_stage, label: CRM stage, type: string, "
+        "field_type: text}\n",
+    )  # fmt: skip
+    path = tmp_path / "connector.yaml"
+    path.write_text(
+        f"model: {model}\nconnections:\n  - {{name: acme, crm: salesforce, mapping: {salesforce}}}\n"
+        f"  - {{name: portal, crm: hubspot, mapping: {hubspot}}}\n"
+    )
+    return path
+
+
+def test_a_group_target_the_model_does_not_declare_is_one_line_naming_the_mapping_key(tmp_path):
+    config = _grouped_config(tmp_path, _grouped_model(tmp_path))
+
+    result = CliRunner().invoke(app, ["validate", "--config", str(config)])
+
+    assert isinstance(result.exception, ConfigError), result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("- ")]
+    assert lines == [
+        f"- {tmp_path / 'salesforce-groups.yaml'}: objects.Lead.write_back.groups.billing.lead: groups.billing.lead "
+        f"names score group 'billing', which the model does not declare (its groups: content, analytics, crm) "
+        f"(model {tmp_path / 'grouped.yaml'})",
+        f"- {tmp_path / 'hubspot-groups.yaml'}: write_back.properties.groups.Crm.stage: groups.Crm.stage names "
+        f"score group 'Crm', which the model does not declare (its groups: content, analytics, crm) "
+        f"(model {tmp_path / 'grouped.yaml'})",
+    ]
+
+
+def test_a_group_per_any_attribute_value_leaves_every_group_target_possible(tmp_path):
+    config = _grouped_config(tmp_path, _grouped_model(tmp_path, listed=False))
+
+    result = CliRunner().invoke(app, ["validate", "--config", str(config)])
+
+    assert result.exit_code == 0, result.output
