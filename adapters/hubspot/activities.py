@@ -14,6 +14,7 @@ from typing import Any
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.mapping import EngagementSource, HubSpotMapping
 from adapters.hubspot.marketing import EmailIndex, email_events, form_submissions, web_events
+from adapters.hubspot.overlap import merged
 from adapters.hubspot.pull import (
     any_modified_since,
     aware,
@@ -31,12 +32,19 @@ CONTACT = "contact"
 
 class ActivityReader:
     def __init__(
-        self, client: HubSpotClient, mapping: HubSpotMapping, *, lookback: timedelta, now: Callable[[], datetime]
+        self,
+        client: HubSpotClient,
+        mapping: HubSpotMapping,
+        *,
+        lookback: timedelta,
+        now: Callable[[], datetime],
+        threads: int = 1,
     ) -> None:
         self.client = client
         self.mapping = mapping
         self.lookback = lookback
         self.now = now
+        self.threads = threads
         self.emails = EmailIndex(client)
         #: Whether the contact increment just read saw a change (None: unknown); set by the adapter.
         self.contacts_verdict: Callable[[], bool | None] = lambda: None
@@ -51,8 +59,11 @@ class ActivityReader:
         ):
             yield Page([], Bookmark(STREAM, run_start))
             return
-        for source in self._sources(start, run_start):
-            yield from (page for page in source if page.records or page.skipped)
+        # The sources are read at once (overlap.py); the bookmark below is yielded only after every page of every
+        # source was taken, and so stored, by the caller.
+        for page in merged(list(self._sources(start, run_start)), threads=self.threads):
+            if page.records or page.skipped:
+                yield page
         yield Page([], Bookmark(STREAM, run_start))
 
     def _contacts_changed(self, start: datetime) -> bool:
@@ -62,7 +73,8 @@ class ActivityReader:
 
     def _sources(self, start: datetime | None, end: datetime) -> Iterator[Iterator[Page[ActivityRecord]]]:
         """Each mapped source's pages. Under a rate limit a run ends one window after its last calls began, so
-        the sources whose calls answer fastest (form submissions: 50 small records a call) go last."""
+        the sources whose calls answer fastest (form submissions: 50 small records a call) go last: workers take
+        the sources in this order."""
         marketing = self.mapping.activities
         for object_type, source in marketing.engagements.items():
             yield self._engagements(object_type, source, start)

@@ -18,6 +18,7 @@ from adapters.hubspot.contacts import ContactReader
 from adapters.hubspot.limiter import Clock, RateLimiter, Sleep
 from adapters.hubspot.mapping import HubSpotMapping, load_mapping
 from adapters.hubspot.outcomes import OutcomeReader
+from adapters.hubspot.overlap import prefetched
 from adapters.hubspot.pipelines import PipelinesOnce
 from adapters.hubspot.portal import PortalMemory, PortalRegistry
 from adapters.hubspot.settings import Credentials, HubSpotSettings, read_credentials
@@ -55,6 +56,7 @@ def build_limiter(
         search_per_second=settings.search_per_second,
         daily_limit=settings.daily_limit,
         daily_share=settings.daily_share,
+        safety_margin=settings.rate_margin_seconds,
         clock=clock,
         sleep=sleep,
     )
@@ -100,7 +102,9 @@ class HubSpotAdapter:
         )
         lookback = timedelta(seconds=settings.lookback_seconds)
         self._contacts = ContactReader(self.client, mapping, lookback=lookback, now=now, echoes=self.memory.echoes)
-        self._activities = ActivityReader(self.client, mapping, lookback=lookback, now=now)
+        self._activities = ActivityReader(
+            self.client, mapping, lookback=lookback, now=now, threads=settings.concurrent_requests
+        )
         self._activities.contacts_verdict = self._contacts.take_verdict
         self._pipelines = PipelinesOnce(self.client)
         self._outcomes = OutcomeReader(self.client, mapping, lookback=lookback, now=now, pipelines=self._pipelines)
@@ -139,7 +143,8 @@ class HubSpotAdapter:
 
     def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
         emails = self._activities.emails
-        for page in self._contacts.pull(since):
+        # The next page is read while the caller stores this one; pages (and their bookmarks) keep their order.
+        for page in prefetched(self._contacts.pull(since), threads=self.settings.concurrent_requests):
             for record in page.records:
                 # Email events and form submissions name people by address: remember who has which.
                 if record.deleted:
@@ -152,10 +157,16 @@ class HubSpotAdapter:
         return self._activities.pull(since)
 
     def pull_outcomes(self, since: Bookmark | None) -> Iterator[Page[OutcomeRecord]]:
-        return self._outcomes.pull(since)
+        return prefetched(self._outcomes.pull(since), threads=self.settings.concurrent_requests)
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
-        return write_scores(self.client, self.mapping.write_back, writes, self.memory.echoes)
+        return write_scores(
+            self.client,
+            self.mapping.write_back,
+            writes,
+            self.memory.echoes,
+            threads=self.settings.concurrent_requests,
+        )
 
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
         return task_calls.find_tasks(self.client, self.mapping.tasks, idempotency_keys)

@@ -8,6 +8,7 @@ ids with batch reads (``idProperty=email``), 100 addresses per call, remembered 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -36,17 +37,25 @@ class EmailIndex:
     def __init__(self, client: HubSpotClient) -> None:
         self.client = client
         self._ids: dict[str, str | None] = {}
+        # Email events and form submissions are read at once (overlap.py) and both resolve addresses.
+        self._lock = threading.RLock()
 
     def remember(self, address: str | None, contact_id: str) -> None:
         """A pair seen while pulling contacts: saves a lookup when that person's events come."""
         if address:
-            self._ids[address.lower()] = contact_id
+            with self._lock:
+                self._ids[address.lower()] = contact_id
 
     def forget(self, address: str | None) -> None:
         if address:
-            self._ids.pop(address.lower(), None)
+            with self._lock:
+                self._ids.pop(address.lower(), None)
 
     def resolve(self, addresses: list[str]) -> dict[str, str | None]:
+        with self._lock:
+            return self._resolve(addresses)
+
+    def _resolve(self, addresses: list[str]) -> dict[str, str | None]:
         wanted = sorted({address.lower() for address in addresses if address} - set(self._ids))
         api = self.client.sdk.crm.objects.batch_api
         for start in range(0, len(wanted), BATCH_READ):

@@ -37,6 +37,12 @@ class HubSpotSettings(BaseModel):
     burst_window_seconds: float = Field(default=10.0, gt=0)
     #: HubSpot search endpoints allow five requests per second per account.
     search_per_second: int = Field(default=5, gt=0)
+    #: Each request keeps its place in our windows this much longer than the window itself (clock granularity,
+    #: the portal's own clock); the cost is this much per window of requests.
+    rate_margin_seconds: float = Field(default=0.05, ge=0)
+    #: Requests in flight at once, all through the one limiter: activity sources read at once, a stream's next page
+    #: read while the current one is stored, write batches sent together. 1: strictly one call after another.
+    concurrent_requests: int = Field(default=4, ge=1, le=16)
     #: The portal's daily allocation; the X-HubSpot-RateLimit-Daily header overrides it when the portal sends it.
     daily_limit: int | None = Field(default=None, gt=0)
     #: Stop (LimitReachedError) once this share of the daily allocation is used, leaving the rest to other apps.

@@ -15,6 +15,7 @@ from typing import Any
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.errors import HubSpotFatalError
 from adapters.hubspot.mapping import WriteBack
+from adapters.hubspot.overlap import each_at_once
 from adapters.hubspot.portal import WriteEchoes
 from adapters.hubspot.pull import modified_at
 from connector.crm import ScoreWrite, TargetKind, WriteResult, clears_when_empty, target_kind
@@ -50,9 +51,16 @@ def midnight_utc_ms(day: str) -> str:
 
 
 def write_scores(
-    client: HubSpotClient, write_back: WriteBack, writes: Sequence[ScoreWrite], echoes: WriteEchoes | None = None
+    client: HubSpotClient,
+    write_back: WriteBack,
+    writes: Sequence[ScoreWrite],
+    echoes: WriteEchoes | None = None,
+    *,
+    threads: int = 1,
 ) -> list[WriteResult]:
-    """One WriteResult per write, in order; ``echoes`` learns the modification time each write left."""
+    """One WriteResult per write, in order; ``echoes`` learns the modification time each write left. Batches go
+    up to ``threads`` at once when no contact is in two of them (else in order, so the last write wins)."""
+    echoes = echoes or WriteEchoes()
     results: dict[int, WriteResult] = {}
     pending: list[tuple[int, dict[str, Any]]] = []
     for index, write in enumerate(writes):
@@ -61,8 +69,10 @@ def write_scores(
             pending.append((index, {"id": write.crm_id, "properties": values, "objectWriteTraceId": str(index)}))
         else:
             results[index] = WriteResult(write.crm_id, True)  # nothing known to write: nothing to do
-    for batch in batches_of_distinct_ids(pending, BATCH_SIZE):
-        results.update(_write_batch(client, batch, echoes or WriteEchoes()))
+    batches = batches_of_distinct_ids(pending, BATCH_SIZE)
+    at_once = threads if len({item["id"] for _, item in pending}) == len(pending) else 1
+    for answered in each_at_once(lambda batch: _write_batch(client, batch, echoes), batches, threads=at_once):
+        results.update(answered)
     return [results[index] for index in range(len(writes))]
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.hubspot.limiter import RateLimiter
 from connector.errors import LimitReachedError
-from tests.hubspot.conftest import FakeTime
+from tests.hubspot.conftest import START, FakeTime
 
 
 def limiter(fake_time: FakeTime, **options) -> RateLimiter:
@@ -93,3 +95,55 @@ def test_without_daily_headers_the_configured_daily_limit_counts_our_own_calls(f
     with pytest.raises(LimitReachedError):
         rate.acquire()
     assert rate.daily_snapshot() == (None, 10)
+
+
+def test_a_burst_goes_out_at_once_then_each_block_one_window_plus_the_margin_later(fake_time):
+    rate = limiter(fake_time, burst_limit=10, safety_margin=0.25)
+    granted = []
+    for _ in range(25):
+        grant = rate.acquire()
+        granted.append(grant.slots[0].granted_at - START.timestamp())
+        rate.complete(grant, 200, {})
+    assert granted == pytest.approx([0.0] * 10 + [10.25] * 10 + [20.5] * 5)
+
+
+def test_the_margin_is_a_setting_of_the_connection(make_adapter, sandbox):
+    adapter = make_adapter(sandbox, rate_margin_seconds=0.5)
+    assert adapter.limiter.burst.seconds == pytest.approx(10.5)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    limit=st.integers(min_value=1, max_value=6),
+    steps=st.lists(
+        st.tuples(st.booleans(), st.floats(min_value=0, max_value=4), st.integers(min_value=0, max_value=10)),
+        max_size=80,
+    ),
+)
+def test_no_placement_of_arrivals_ever_puts_more_than_the_limit_in_one_window(limit, steps):
+    """Requests in flight at once, answers at random moments: the portal sees each request somewhere between its
+    grant and its answer, and wherever that is, no 10-second window holds more than the limit."""
+    clock = FakeTime()
+    rate = RateLimiter(burst_limit=limit, safety_margin=0.0, clock=clock.monotonic, sleep=clock.sleep)
+    in_flight: list = []
+    spans: list[tuple[float, float]] = []
+    for send_one, pause, pick in steps:
+        clock.advance(pause)
+        if send_one and _would_grant(rate, clock.monotonic()):
+            in_flight.append(rate.acquire())
+        elif in_flight:
+            grant = in_flight.pop(pick % len(in_flight))
+            rate.complete(grant, 200, {})
+            spans.append((grant.slots[0].granted_at, clock.monotonic()))
+    for _, completed in spans:
+        # Requests that could share a window with this one as its earliest answer: granted less than a window
+        # after it was answered, and answered no earlier.
+        together = [g for g, c in spans if c >= completed and g < completed + 10.0]
+        assert len(together) <= limit
+
+
+def _would_grant(rate: RateLimiter, now: float) -> bool:
+    """Whether `acquire` would return in this single thread: a free slot, or an oldest slot that will expire (a
+    slot waiting on a request in flight frees only when another thread completes it)."""
+    window = rate.burst
+    return window.remaining(now) > 0 or window.slots[0].completed_at is not None
