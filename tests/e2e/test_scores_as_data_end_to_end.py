@@ -85,3 +85,21 @@ def test_engagement_fading_per_activity_type_is_what_the_crm_shows(world, store,
                                               label="uniform")  # fmt: skip
     moved = {crm_id for crm_id, row in same_decay.items() if round(float(row["engagement"])) != engagement[crm_id]}
     assert moved
+
+
+def test_first_time_only_actions_count_once_in_the_crms_lead_score(world, store, tmp_path):
+    model = use_model(world, variants.first_time_only_model(), "first-time-only")
+
+    report = world.sync(store)
+
+    assert report.status == "succeeded", report.message
+    exported = reference.reference_export(world, tmp_path / "reference", model=model, as_of=report.started_at,
+                                          label="once")  # fmt: skip
+    held = world.scores()
+    lead = {crm_id: held[crm_id]["lead"] for crm_id in exported}
+    assert lead == {crm_id: round(float(row["lead"])) for crm_id, row in exported.items()}
+    # ... and the repeats the shipped caps would have counted are left out for some people.
+    shipped = variants.write_model(world.workdir, "shipped", variants.shipped_model())
+    capped = reference.rescored_reference(tmp_path / "reference", model=shipped, as_of=report.started_at,
+                                          label="shipped")  # fmt: skip
+    assert any(round(float(row["lead"])) > lead[crm_id] for crm_id, row in capped.items())

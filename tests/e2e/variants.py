@@ -113,3 +113,15 @@ def mapping_with_targets(crm: str, workdir: Path, fields: Mapping[str, str]) -> 
     path = workdir / f"mapping-{crm}.yaml"
     path.write_text(yaml.safe_dump(mapping, sort_keys=False))
     return path
+
+
+def first_time_only_model() -> dict[str, Any]:
+    """The shipped model where a webinar counts once per person ever and a pricing page view once a week."""
+    model = shipped_model()
+    for rule in model["behavior"]["rules"]:
+        if rule.get("label") == "Webinar attended":
+            rule |= {"once": True}
+        elif rule.get("label") == "Pricing page":
+            rule |= {"once_per_days": 7}
+            rule.pop("daily_cap", None)
+    return model
