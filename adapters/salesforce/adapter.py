@@ -12,6 +12,7 @@ from typing import Any
 import requests
 
 from adapters.salesforce import followup, soql
+from adapters.salesforce.bulk_write import write_scores_by_size
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.converted_leads import follow_conversions, follow_task_conversions
 from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
@@ -23,7 +24,6 @@ from adapters.salesforce.settings import SalesforceSettings, load_settings
 from adapters.salesforce.setup import create_missing_fields
 from adapters.salesforce.task_context import task_context
 from adapters.salesforce.tasks import create_tasks, find_tasks
-from adapters.salesforce.write import write_scores
 from connector.crm import (
     ActivityRecord,
     ApiUsage,
@@ -110,8 +110,8 @@ class SalesforceAdapter:
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         targets = {name: mapping.write_back for name, mapping in self.mapping.objects.items()}
-        written = write_scores(self.client, writes, targets)
-        return follow_conversions(self.client, writes, written, partial(write_scores, self.client, targets=targets))
+        write = partial(write_scores_by_size, self.client, targets=targets, options=self.mapping.write)
+        return follow_conversions(self.client, writes, write(writes), write)
 
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
         return find_tasks(self.client, idempotency_keys, self.mapping.tasks)

@@ -157,12 +157,23 @@ class PullOptions(_Strict):
     bulk_poll_seconds: float = Field(default=2.0, ge=0)
 
 
+class WriteOptions(_Strict):
+    #: A write-back of at least this many records of one object goes through one Bulk API 2.0 ingest job (about
+    #: five API calls) instead of a collection call per 200; null: collections always. Salesforce's own guidance
+    #: puts the line at 2,000 records (Bulk API and Bulk API 2.0 Limits and Allocations).
+    bulk_threshold: int | None = Field(default=2000, ge=1)
+    bulk_poll_seconds: float = Field(default=2.0, ge=0)
+    #: A job still running after this long is aborted; what it did not process goes through collections.
+    bulk_timeout_seconds: float = Field(default=1800.0, gt=0)
+
+
 class SalesforceMapping(_Strict):
     objects: dict[ContactObject, ObjectMapping]
     leads: LeadOptions = LeadOptions()
     activities: list[ActivityRule] = Field(default_factory=list)
     tasks: TaskOptions = TaskOptions()
     pull: PullOptions = PullOptions()
+    write: WriteOptions = WriteOptions()
     #: Opportunities as outcomes; without this section outcomes are not read at all.
     outcomes: OutcomeOptions | None = None
     #: The file this was read from, for messages.
