@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from adapters.salesforce import followup, soql
-from adapters.salesforce.bulk_write import write_scores_by_size
+from adapters.salesforce.bulk_write import BULK_WRITE_BATCH, write_scores_by_size
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.converted_leads import follow_conversions, follow_task_conversions
 from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
@@ -107,6 +107,11 @@ class SalesforceAdapter:
             link_leads="Lead" in self.mapping.objects and "Contact" not in self.mapping.objects,
         )
         return assembler.pages(touched)
+
+    @property
+    def write_batch_size(self) -> int | None:
+        """With Bulk on, the sync hands over batches big enough for one ingest job per object (see bulk_write)."""
+        return None if self.mapping.write.bulk_threshold is None else BULK_WRITE_BATCH
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         targets = {name: mapping.write_back for name, mapping in self.mapping.objects.items()}

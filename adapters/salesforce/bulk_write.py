@@ -30,6 +30,10 @@ from adapters.salesforce.write import NOT_SENT, write_scores
 from connector.crm import ScoreWrite, WriteResult
 from connector.errors import FatalCrmError, LimitReachedError, RetriableError
 
+#: Writes the sync hands over per call when Bulk is on (its batches are 1,000 otherwise, never a job's worth):
+#: 100,000 records make one job per object, about 20 MB of CSV. The ledger commits once per batch, so a crash
+#: mid-batch sends the batch again next run (an update sent twice leaves the same values).
+BULK_WRITE_BATCH = 100_000
 #: "To account for the base64 conversion increase, upload data that does not exceed 100 MB" (Upload Job Data).
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 #: The CSV value that clears a field: an empty cell leaves the field as it was.
