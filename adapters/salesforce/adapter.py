@@ -15,6 +15,7 @@ from adapters.salesforce import followup, soql
 from adapters.salesforce.bulk_write import BULK_WRITE_BATCH, write_scores_by_size
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.converted_leads import follow_conversions, follow_task_conversions
+from adapters.salesforce.describe_batch import BatchedDescribe
 from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
 from adapters.salesforce.normalize import activity_record, contact_record
 from adapters.salesforce.outcomes import OutcomeAssembler, stream_objects
@@ -62,7 +63,7 @@ class SalesforceAdapter:
     ) -> None:
         self.mapping = mapping
         self.client = SalesforceClient(settings, http=http, sleep=sleep, environ=environ, clock=clock)
-        self._schema = OrgSchema(self.client)
+        self._schema = OrgSchema(BatchedDescribe(self.client, described_objects(mapping)))  # type: ignore[arg-type]
         self._reader = StreamReader(self.client, mapping.pull, now=clock)
 
     @classmethod
@@ -164,6 +165,12 @@ class SalesforceAdapter:
             to_record = partial(activity_record, rules=rules)
             objects.append(StreamObject(name, tuple(fields), to_record, conditions=(condition,) if condition else ()))
         return objects
+
+
+def described_objects(mapping: SalesforceMapping) -> list[str]:
+    """The objects a mapping check describes (relationship targets such as Account are described when reached)."""
+    outcomes = ["Opportunity", "OpportunityContactRole"] if mapping.outcomes is not None else []
+    return [*mapping.objects, *mapping.activity_objects(), "Task", *outcomes]
 
 
 def _rule_fields(rule: ActivityRule) -> list[str]:

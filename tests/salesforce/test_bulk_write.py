@@ -133,3 +133,11 @@ def test_sf_error_cells_read_as_code_and_message(text, expected):
 
 def test_csv_values_clear_with_na_and_write_booleans_and_numbers_as_salesforce_reads_them():
     assert [csv_value(v) for v in (None, "", True, 3, 4.5, "MQL")] == ["#N/A", "#N/A", "true", "3", "4.5", "MQL"]
+
+
+def test_a_first_check_describes_the_mappings_objects_in_one_composite_call(sandbox):
+    _org(sandbox, 1)
+    adapter = _adapter(sandbox)
+    problems = adapter.check()
+    assert _routes(sandbox) == {"sf.oauth.token": 1, "sf.composite": 1}  # Lead, Contact and Task together
+    assert any("ScoreBridge_Key__c" in problem for problem in problems)  # the describes were read
