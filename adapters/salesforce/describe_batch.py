@@ -45,8 +45,8 @@ class BatchedDescribe:
             ]
             return sf.restful("composite", method="POST", json={"allOrNone": False, "compositeRequest": subrequests})
 
-        try:  # an optimisation only: tried once, and on any failure each object is described on its own
-            answer = self._client.call(f"describe {', '.join(self._names)}", composite, retry=False)
+        try:  # under the retry policy (a 429 is waited out); when it still fails, each object is described alone
+            answer = self._client.call(f"describe {', '.join(self._names)}", composite)
         except ScoreBridgeError:
             return {}
         entries = answer.get("compositeResponse", []) if isinstance(answer, Mapping) else []
