@@ -183,14 +183,17 @@ def _wait(client: SalesforceClient, job_id: str, what: str, options: WriteOption
         info = client.call(what, lambda sf: sf.restful(f"jobs/ingest/{job_id}"))
         if info.get("state") in TERMINAL_STATES:
             return info
-    return client.call(what, lambda sf: sf.restful(f"jobs/ingest/{job_id}", method="PATCH", json={"state": "Aborted"}))
+    client.call(what, lambda sf: sf.restful(f"jobs/ingest/{job_id}", method="PATCH", json={"state": "Aborted"}))
+    # The abort's answer carries no record counts (Close or Abort a Job): the job info does.
+    return client.call(what, lambda sf: sf.restful(f"jobs/ingest/{job_id}"))
 
 
 def _job_results(
     client: SalesforceClient, info: Mapping[str, Any], writes: Sequence[ScoreWrite], what: str
 ) -> list[WriteResult]:
     """Per write, in order: read only the result lists the job's counts say are not empty."""
-    job_id, processed, failed = str(info["id"]), int(info["numberRecordsProcessed"]), int(info["numberRecordsFailed"])
+    job_id = str(info["id"])
+    processed, failed = int(info.get("numberRecordsProcessed") or 0), int(info.get("numberRecordsFailed") or 0)
     positions: dict[str, list[int]] = {}
     for position, write in enumerate(writes):
         positions.setdefault(write.crm_id[:15], []).append(position)

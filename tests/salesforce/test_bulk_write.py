@@ -98,6 +98,7 @@ def test_a_job_past_its_timeout_is_aborted_and_the_rest_goes_through_collections
     assert all(r.ok for r in results) and sleep.waits == [2, 2, 2]
     routes = _routes(sandbox)
     assert routes["sf.bulk2.ingest.state"] == 2 and routes["sf.composite.update"] == 1  # close, abort
+    assert routes["sf.bulk2.ingest.poll"] == 4  # three polls, then the counts after the abort
 
 
 def test_a_converted_lead_in_a_job_is_written_to_its_contact(sandbox):
