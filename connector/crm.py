@@ -269,7 +269,10 @@ class CrmAdapter(Protocol):
         ...
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
-        """Write values, batching as the CRM allows; one result per write, in order; never raise per record."""
+        """Write values, batching as the CRM allows; one result per write, in order; never raise per record.
+
+        The sync hands over at most `WRITE_BATCH` writes a call (its ledger commits per call), or as many as the
+        adapter's optional `write_batch_size` attribute says, for a CRM whose bulk API pays off on larger batches."""
         ...
 
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:

@@ -377,9 +377,10 @@ def _write_back(run: _Run) -> None:
             session, connection=run.connection.name, source=run.connection.crm, targets=run.adapter.write_targets()
         )
     run.counts["writes_changed"] += len(planned)
-    for start in range(0, len(planned), WRITE_BATCH):
+    size = getattr(run.adapter, "write_batch_size", None) or WRITE_BATCH  # optional, see CrmAdapter.write_scores
+    for start in range(0, len(planned), size):
         run.check_stop()
-        batch = planned[start : start + WRITE_BATCH]
+        batch = planned[start : start + size]
         results = run.adapter.write_scores([plan.write for plan in batch])
         with session_scope(run.engine) as session:
             confirmed, failed = record_results(

@@ -12,8 +12,10 @@ from typing import Any
 import requests
 
 from adapters.salesforce import followup, soql
+from adapters.salesforce.bulk_write import BULK_WRITE_BATCH, write_scores_by_size
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.converted_leads import follow_conversions, follow_task_conversions
+from adapters.salesforce.describe_batch import BatchedDescribe
 from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
 from adapters.salesforce.normalize import activity_record, contact_record
 from adapters.salesforce.outcomes import OutcomeAssembler, stream_objects
@@ -23,7 +25,6 @@ from adapters.salesforce.settings import SalesforceSettings, load_settings
 from adapters.salesforce.setup import create_missing_fields
 from adapters.salesforce.task_context import task_context
 from adapters.salesforce.tasks import create_tasks, find_tasks
-from adapters.salesforce.write import write_scores
 from connector.crm import (
     ActivityRecord,
     ApiUsage,
@@ -62,7 +63,7 @@ class SalesforceAdapter:
     ) -> None:
         self.mapping = mapping
         self.client = SalesforceClient(settings, http=http, sleep=sleep, environ=environ, clock=clock)
-        self._schema = OrgSchema(self.client)
+        self._schema = OrgSchema(BatchedDescribe(self.client, described_objects(mapping)))  # type: ignore[arg-type]
         self._reader = StreamReader(self.client, mapping.pull, now=clock)
 
     @classmethod
@@ -111,10 +112,15 @@ class SalesforceAdapter:
         )
         return assembler.pages(touched)
 
+    @property
+    def write_batch_size(self) -> int | None:
+        """With Bulk on, the sync hands over batches big enough for one ingest job per object (see bulk_write)."""
+        return None if self.mapping.write.bulk_threshold is None else BULK_WRITE_BATCH
+
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         targets = {name: mapping.write_back for name, mapping in self.mapping.objects.items()}
-        written = write_scores(self.client, writes, targets)
-        return follow_conversions(self.client, writes, written, partial(write_scores, self.client, targets=targets))
+        write = partial(write_scores_by_size, self.client, targets=targets, options=self.mapping.write)
+        return follow_conversions(self.client, writes, write(writes), write)
 
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
         return find_tasks(self.client, idempotency_keys, self.mapping.tasks)
@@ -162,6 +168,12 @@ class SalesforceAdapter:
             to_record = partial(activity_record, rules=rules)
             objects.append(StreamObject(name, tuple(fields), to_record, conditions=(condition,) if condition else ()))
         return objects
+
+
+def described_objects(mapping: SalesforceMapping) -> list[str]:
+    """The objects a mapping check describes (relationship targets such as Account are described when reached)."""
+    outcomes = ["Opportunity", "OpportunityContactRole"] if mapping.outcomes is not None else []
+    return [*mapping.objects, *mapping.activity_objects(), "Task", *outcomes]
 
 
 def _rule_fields(rule: ActivityRule) -> list[str]:

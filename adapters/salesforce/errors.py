@@ -128,6 +128,12 @@ def classify(status: int, body: Any, *, what: str, retry_after: float | None = N
     return rule.error(text), code
 
 
+def retriable_record_error(code: str) -> bool:
+    """Whether a per-record error (a SaveResult's or a Bulk row's statusCode) is worth sending again at once: the
+    codes the table above retries, such as UNABLE_TO_LOCK_ROW."""
+    return any(rule.code == code and rule.error is RetriableError for rule in ERROR_TABLE)
+
+
 def classify_token_error(status: int, body: Any, *, login_url: str) -> ScoreBridgeError:
     """The error for a refused OAuth token request; 5xx answers are transient, the rest are credentials."""
     code, message = first_error(body)

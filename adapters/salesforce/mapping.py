@@ -159,11 +159,23 @@ class PullOptions(_Strict):
     lookback_seconds: int = Field(default=600, ge=0)
     #: Records per REST query page (Salesforce allows 200..2000) and per page handed to the store.
     page_size: int = Field(default=2000, ge=200, le=2000)
-    #: On a first sync, objects with at least this many rows are read with Bulk API 2.0; null turns Bulk off.
-    bulk_threshold: int | None = Field(default=50_000, ge=1)
+    #: On a first sync, objects with at least this many rows are read with Bulk API 2.0; null turns Bulk off. A
+    #: query job costs three calls up to 50,000 rows (create, poll, a page); REST pages of 2,000 cost as much from
+    #: 6,000 rows on.
+    bulk_threshold: int | None = Field(default=6_000, ge=1)
     #: Rows per Bulk API 2.0 results page.
     bulk_page_size: int = Field(default=50_000, ge=1)
     bulk_poll_seconds: float = Field(default=2.0, ge=0)
+
+
+class WriteOptions(_Strict):
+    #: A write-back of at least this many records of one object goes through one Bulk API 2.0 ingest job (about
+    #: five API calls) instead of a collection call per 200; null: collections always. Salesforce's own guidance
+    #: puts the line at 2,000 records (Bulk API and Bulk API 2.0 Limits and Allocations).
+    bulk_threshold: int | None = Field(default=2000, ge=1)
+    bulk_poll_seconds: float = Field(default=2.0, ge=0)
+    #: A job still running after this long is aborted; what it did not process goes through collections.
+    bulk_timeout_seconds: float = Field(default=1800.0, gt=0)
 
 
 class SalesforceMapping(_Strict):
@@ -172,6 +184,7 @@ class SalesforceMapping(_Strict):
     activities: list[ActivityRule] = Field(default_factory=list)
     tasks: TaskOptions = TaskOptions()
     pull: PullOptions = PullOptions()
+    write: WriteOptions = WriteOptions()
     #: Opportunities as outcomes; without this section outcomes are not read at all.
     outcomes: OutcomeOptions | None = None
     #: The file this was read from, for messages.

@@ -1,5 +1,6 @@
 """Writing score values onto Leads and Contacts with sObject Collections: PATCH composite/sobjects, 200 records a
-call, allOrNone false, so one rejected record never fails the others. Results come back in request order.
+call of any mix of types, allOrNone false, so one rejected record never fails the others. Results come back in
+request order.
 https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm
 """
 
@@ -34,20 +35,18 @@ def write_scores(
     """One result per write, in order. A chunk the CRM refuses as a whole marks its records failed; running out
     of retries or of the daily allocation marks that chunk and the rest as not sent, for the next run."""
     results: list[WriteResult | None] = [None] * len(writes)
-    sendable: dict[str, list[int]] = {}
+    sendable: list[int] = []
     for index, write in enumerate(writes):
         if not targets.get(write.object_type):
             results[index] = WriteResult(
                 write.crm_id, False, NO_TARGETS, f"no write_back fields for {write.object_type}"
             )
         else:
-            # Collections process mixed types in at most 10 runs of one type; grouping avoids that limit.
-            sendable.setdefault(write.object_type, []).append(index)
-    chunks = [
-        indexes[start : start + COLLECTION_LIMIT]
-        for indexes in sendable.values()
-        for start in range(0, len(indexes), COLLECTION_LIMIT)
-    ]
+            sendable.append(index)
+    # One call carries Leads and Contacts together; Salesforce processes a mixed collection in runs of one type, at
+    # most 10 runs a call, so records are ordered by type: a call then holds one run per type.
+    sendable.sort(key=lambda index: writes[index].object_type)
+    chunks = [sendable[start : start + COLLECTION_LIMIT] for start in range(0, len(sendable), COLLECTION_LIMIT)]
     stopped: str | None = None
     for chunk in chunks:
         batch = [writes[index] for index in chunk]
@@ -71,7 +70,7 @@ def _send(
     records = [collection_record(write, targets[write.object_type]) for write in batch]
     body = {"allOrNone": False, "records": records}
     answer = client.call(
-        f"update of {len(records)} {batch[0].object_type} records",
+        f"update of {len(records)} {' and '.join(sorted({w.object_type for w in batch}))} records",
         lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body),
     )
     return save_results(batch, answer or [])

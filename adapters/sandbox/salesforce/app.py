@@ -15,10 +15,12 @@ from adapters.sandbox.http import Fault, Request, Response, Route
 from adapters.sandbox.salesforce.api_errors import ApiError, RecordError
 from adapters.sandbox.salesforce.api_versions import check_version, version_listing
 from adapters.sandbox.salesforce.bulk import BulkQueryJobs
+from adapters.sandbox.salesforce.bulk_ingest import BulkIngestJobs
 from adapters.sandbox.salesforce.collections_api import RejectionPlan
 from adapters.sandbox.salesforce.composite import CompositeApi
 from adapters.sandbox.salesforce.endpoints import Endpoints
 from adapters.sandbox.salesforce.ids import IdFactory
+from adapters.sandbox.salesforce.ingest_api import IngestEndpoints
 from adapters.sandbox.salesforce.lead_conversion import add_queue, convert_lead
 from adapters.sandbox.salesforce.population_import import PopulationImporter
 from adapters.sandbox.salesforce.query_results import QueryCursors
@@ -75,6 +77,8 @@ class SalesforceApp:
         self.cursors = QueryCursors(clock, IdFactory())
         self.population = PopulationImporter(self.store)
         self.endpoints = Endpoints(self.store, self.cursors, BulkQueryJobs(clock), self.api_counter, self.rejections)
+        #: Bulk API 2.0 ingest; `ingest.polls_to_complete` sets how many polls after close a job takes.
+        self.ingest = BulkIngestJobs(self.store, clock, self.rejections)
 
     # -- data ---------------------------------------------------------------------------------------------
 
@@ -164,7 +168,8 @@ class SalesforceApp:
             ("GET", rf"{API}/jobs/query/(?P<job_id>750\w+)/results/?", e.query_job_results, "sf.bulk2.results"),
             ("POST", rf"{API}/tooling/sobjects/CustomField/?", e.tooling_custom_field, "sf.tooling.customfield"),
         ]
-        return [Route(method, pattern, handler, name) for method, pattern, handler, name in table]
+        ingest = IngestEndpoints(self.ingest, self.store).routes(API)
+        return [*(Route(method, pattern, handler, name) for method, pattern, handler, name in table), *ingest]
 
     def error_response(self, status: int, kind: str) -> Response:
         if status == 404:
