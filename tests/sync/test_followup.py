@@ -129,6 +129,25 @@ def test_an_owner_without_manager_or_fallback_is_reported_and_tried_again_next_r
     assert second.escalated == 1
 
 
+def test_a_queue_owned_leads_task_is_escalated_to_the_manager_of_the_user_the_crm_gave_it(engine):
+    # A Salesforce queue (00G) cannot own a Task: the adapter gives it to tasks.queue_owner or the integration user.
+    # Escalating from the queue named in the outbox found no manager, and the e2e world failed on such populations.
+    queue, integration_user = "00GLEADQUEUE", "005INTEGRATION"
+    crm = MemoryCrm(managers={integration_user: BOSS})
+    [key] = _sent_tasks(engine, crm, owner=queue)
+    crm.task_owner[f"T-{key}"] = integration_user
+
+    within = _follow_up(engine, crm, 23)
+    past = _follow_up(engine, crm, 25)
+
+    assert within.escalated == 0 and _row(engine, key).owner_id == integration_user
+    assert (past.escalated, past.problems) == (1, [])
+    assert crm.manager_reads[-1] == [integration_user]
+    [escalation] = _escalations(engine)
+    assert escalation.owner_id == BOSS
+    assert "given to owner 005INTEGRATION" in crm.tasks[escalation.idempotency_key].description
+
+
 def test_reassign_gives_the_task_itself_to_the_manager_once(engine):
     crm = MemoryCrm(managers={OWNER: BOSS, BOSS: BOSS_OF_BOSS})
     [key] = _sent_tasks(engine, crm)
