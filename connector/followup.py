@@ -96,7 +96,8 @@ def follow_up_tasks(
 
 def _open_tasks(session: Session, connection: str, now: datetime) -> list[tuple[str, str]]:
     """(key, CRM task id) of the sent tasks not seen completed or deleted, queued before this run (a task sent a
-    moment ago has not been worked yet: it is read next run)."""
+    moment ago has not been worked yet: it is read next run). The store keeps whole seconds, so the tasks of a run
+    that started within this run's second count as this run's: read next run too."""
     rows = session.execute(
         select(TaskOutbox.idempotency_key, TaskOutbox.crm_task_id)
         .where(
