@@ -96,7 +96,8 @@ def follow_up_tasks(
 
 def _open_tasks(session: Session, connection: str, now: datetime) -> list[tuple[str, str]]:
     """(key, CRM task id) of the sent tasks not seen completed or deleted, queued before this run (a task sent a
-    moment ago has not been worked yet: it is read next run)."""
+    moment ago has not been worked yet: it is read next run). The store keeps whole seconds, so the tasks of a run
+    that started within this run's second count as this run's: read next run too."""
     rows = session.execute(
         select(TaskOutbox.idempotency_key, TaskOutbox.crm_task_id)
         .where(
@@ -119,6 +120,7 @@ def _record_states(
     overdue = []
     for row in rows:
         state = states.get(row.crm_task_id)
+        first_read = row.status_checked_at is None
         row.status_checked_at = now
         result.checked += 1
         if state is None:
@@ -126,14 +128,22 @@ def _record_states(
             result.gone += 1
             continue
         row.crm_status = (state.status or "")[:40] or None
-        # The owner the task was given; kept once known, so that a replayed reassignment names the same manager.
-        row.owner_id = row.owner_id or row.payload.get("owner_id") or state.owner_id
+        row.owner_id = _given_owner(row, state, first_read)
         if state.closed:
             row.completed_at = now
             result.completed += 1
         elif _is_overdue(row, state, policy, now):
             overdue.append(_Overdue(row.idempotency_key, row.crm_task_id, row.owner_id, state.owner_id, row.crm_status))
     return overdue
+
+
+def _given_owner(row: TaskOutbox, state: TaskState, first_read: bool) -> str | None:
+    """The owner the CRM gave the task, as the first read shows it: not always the record's owner we asked for (a
+    Salesforce queue cannot own a Task, so a queue-owned lead's task goes to `tasks.queue_owner` or the integration
+    user). Kept from then on, so that a replayed reassignment names the same manager."""
+    if first_read and state.owner_id:
+        return state.owner_id
+    return row.owner_id or row.payload.get("owner_id") or state.owner_id
 
 
 def _is_overdue(row: TaskOutbox, state: TaskState, policy: FollowUpPolicy, now: datetime) -> bool:
