@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from connector.analytics.funnel import FunnelRow, Step
-from connector.analytics.report import Report
+from connector.reports.closed_loop import Report
 from connector.runs import runs_table
 
 #: Groups shown per "by lead source" / "by owner" table on a terminal; --json and --html have them all.
