@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connector.scoring.fields import DERIVED_FROM
-from connector.scoring.model import Match, ScoringModel, StageCondition
+from connector.scoring.model import ScoringModel
+from connector.scoring.model_stages import StageCondition
+from connector.scoring.model_types import Match
 
 
 @dataclass(frozen=True)
