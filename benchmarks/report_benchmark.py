@@ -77,8 +77,8 @@ def add_outcomes(engine, count: int, seed: int = 11) -> None:
 
 
 def time_report(engine, model, work: Path) -> list[tuple[float, float, float]]:
-    from connector.analytics.report import build_report
-    from connector.analytics.report_page import write_page
+    from connector.reports.closed_loop import build_report
+    from connector.reports.closed_loop_page import write_page
 
     timings = []
     for _ in range(REPEATS):

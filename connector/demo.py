@@ -25,8 +25,8 @@ from connector.crm import CrmAdapter
 from connector.errors import InputError
 from connector.outbox import transition_task_key
 from connector.private_files import make_private_dir
-from connector.scoring.console import index_table
-from connector.scoring.engagement_index import engagement_index
+from connector.reports.engagement_index import engagement_index
+from connector.reports.index_console import index_table
 from connector.store.tables import Contact, ContactScore, StageTransition, TaskOutbox
 from connector.sync import SyncReport, run_sync
 
@@ -79,8 +79,8 @@ def write_demo_report(
     console: Console, engine: Engine, config: ConnectorConfig, path: Path, now: datetime | None = None
 ) -> None:
     """The demo's last step: the report page (as `scorebridge report --html` writes it), its path, two figures."""
-    from connector.analytics.report import build_report, headline_figures
-    from connector.analytics.report_page import write_page
+    from connector.reports.closed_loop import build_report, headline_figures
+    from connector.reports.closed_loop_page import write_page
     from connector.scoring import load_model
 
     report = build_report(engine, load_model(config.model_path()), now=now or datetime.now(UTC))

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from connector.score_catalog import split_group_target
 from connector.scoring.fields import DERIVED_FROM
-from connector.scoring.model import Match, ScoringModel, StageCondition
+from connector.scoring.model import ScoringModel
+from connector.scoring.model_stages import StageCondition
+from connector.scoring.model_types import Match
 
 
 @dataclass(frozen=True)

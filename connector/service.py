@@ -293,7 +293,7 @@ class SyncService:
 def _report_page(engine: Engine, config: ConnectorConfig, clock: Callable[[], datetime]) -> str:
     """/report: the page `scorebridge report --html` writes, from the store as it is now (the model is read on each
     request, as runs read it); the analytics stack loads on the first request, not with the service."""
-    from connector.analytics.report_page import page_from_store
+    from connector.reports.closed_loop_page import page_from_store
 
     return page_from_store(engine, config.model_path(), clock())
 

@@ -41,6 +41,25 @@ VARIABLES: Mapping[str, str] = {
     "triggered_on": "when it happened: the activity that put the contact in the stage or brought it back",
 }
 
+#: How both default bodies end: the reasons, the touchpoints, the link and the due date.
+_BODY_ENDING = """\
+{% if reasons %}
+Why: {{ reasons | join("; ") }}.
+{% endif %}
+
+Recent touchpoints:
+{% for touchpoint in touchpoints %}
+- {{ touchpoint }}
+{% else %}
+- none recorded
+{% endfor %}
+
+{% if link %}
+Open the record: {{ link }}
+{% endif %}
+Please follow up by {{ due }}.
+"""
+
 #: The default text, the same in both CRMs (HubSpot shows the body as rich text, one line per line).
 DEFAULTS: Mapping[str, Mapping[str, str]] = {
     "stage": {
@@ -54,22 +73,8 @@ DEFAULTS: Mapping[str, Mapping[str, str]] = {
 Lead score {{ scores.lead }}, engagement {{ scores.engagement }}, fit {{ scores.fit }}\
 {% if grade %} (grade {{ grade }}){% endif %}.
 {% endif %}
-{% if reasons %}
-Why: {{ reasons | join("; ") }}.
-{% endif %}
-
-Recent touchpoints:
-{% for touchpoint in touchpoints %}
-- {{ touchpoint }}
-{% else %}
-- none recorded
-{% endfor %}
-
-{% if link %}
-Open the record: {{ link }}
-{% endif %}
-Please follow up by {{ due }}.
-""",
+"""
+        + _BODY_ENDING,
     },
     "reengaged": {
         "subject": "Customer {{ contact.name }}{% if contact.company %} ({{ contact.company }}){% endif %} "
@@ -79,22 +84,8 @@ Please follow up by {{ due }}.
 {% if contact.company %} at {{ contact.company }}{% endif %} is a customer who went quiet \
 and came back on {{ triggered_on }}: {{ reason }}.
 A returning customer is often looking to buy again: a call now is well timed.
-{% if reasons %}
-Why: {{ reasons | join("; ") }}.
-{% endif %}
-
-Recent touchpoints:
-{% for touchpoint in touchpoints %}
-- {{ touchpoint }}
-{% else %}
-- none recorded
-{% endfor %}
-
-{% if link %}
-Open the record: {{ link }}
-{% endif %}
-Please follow up by {{ due }}.
-""",
+"""
+        + _BODY_ENDING,
     },
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -44,8 +45,8 @@ def _sqlite_engine(tmp_path) -> Engine:
     return make_engine(f"sqlite:///{tmp_path / 'store.db'}")
 
 
-@pytest.fixture
-def postgres_engine(postgres_available, request) -> Iterator[Engine]:
+@contextmanager
+def postgres_schema() -> Iterator[Engine]:
     """An engine bound to a schema of its own, dropped afterwards, so concurrent runs never collide."""
     schema = f"sb_{uuid.uuid4().hex[:12]}"
     admin = make_engine(POSTGRES_URL)
@@ -59,6 +60,12 @@ def postgres_engine(postgres_available, request) -> Iterator[Engine]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_engine(postgres_available, request) -> Iterator[Engine]:
+    with postgres_schema() as engine:
+        yield engine
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

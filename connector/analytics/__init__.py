@@ -1,1 +1,1 @@
-"""Measuring the scores against outcomes: conversion, ranking quality, backtests, reports."""
+"""Measuring the scores against outcomes: conversion, ranking quality, trends, backtests, suggested points."""

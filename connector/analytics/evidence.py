@@ -16,7 +16,8 @@ import numpy as np
 
 from connector.analytics.cohorts import Cohort
 from connector.scoring.fit import FitRuleRef
-from connector.scoring.model import BehaviorRule, ScoringModel
+from connector.scoring.model import ScoringModel
+from connector.scoring.model_behavior import BehaviorRule
 from connector.scoring.replay import Replay, ReplayInputs
 
 

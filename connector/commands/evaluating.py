@@ -58,7 +58,7 @@ def backtest(
     from connector.analytics.cohorts import evaluation_moments
     from connector.analytics.evaluation_console import print_backtest
     from connector.scoring import load_model
-    from connector.scoring.console import command_console
+    from connector.terminal import command_console
 
     _check_score(score)
     candidate = load_model(model)  # a candidate that does not validate stops here, before the store is opened
@@ -130,7 +130,7 @@ def suggest(
     from connector.analytics.evaluation_console import print_backtest
     from connector.analytics.suggest import suggest as suggest_points
     from connector.analytics.suggested_model import write_suggestion
-    from connector.scoring.console import command_console
+    from connector.terminal import command_console
 
     _check_score(score)
     sources = StoreSources.read(config, database, model)

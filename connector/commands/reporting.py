@@ -38,12 +38,12 @@ def report(
     Scores "at the time" come from the score history, never from today's scores. Stores nothing."""
     import json
 
-    from connector.analytics.report import build_report, headline_figures, report_as_dict
-    from connector.analytics.report_console import report_tables
-    from connector.analytics.report_page import write_page
     from connector.errors import InputError
+    from connector.reports.closed_loop import build_report, headline_figures, report_as_dict
+    from connector.reports.closed_loop_console import report_tables
+    from connector.reports.closed_loop_page import write_page
     from connector.scoring import load_model
-    from connector.scoring.console import command_console
+    from connector.terminal import command_console
 
     sources = StoreSources.read(config, database, model)
     loaded = load_model(sources.model_path())

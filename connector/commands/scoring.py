@@ -40,8 +40,8 @@ def score(
     last scoring (or after now) is replayed and reported without storing anything."""
     from datetime import UTC, datetime
 
+    from connector.reports.scoring_console import print_replay, print_summary, progress_bar
     from connector.scoring import load_model, score_store
-    from connector.scoring.console import print_replay, print_summary, progress_bar
     from connector.scoring.replay import is_replay, replay_store
     from connector.terminal import command_console
 
@@ -72,11 +72,10 @@ def explain(
     how far the next stage is, and with --what-if the contact as it would be after some activities.
 
     Uses the model of the connection the contact came through; stores nothing."""
+    from connector.reports.explain_output import explanation_json, print_explanation
     from connector.scoring import load_model
-    from connector.scoring.console import print_explanation
     from connector.scoring.explain import contact_connection
     from connector.scoring.explain import explain as explain_contact
-    from connector.scoring.explain_output import explanation_json
     from connector.scoring.what_if import parse_what_if
     from connector.terminal import command_console
 
@@ -108,9 +107,9 @@ def index(
 ) -> None:
     """The engagement index: percent of contacts engaged, overall and per group (a contact field's values or the
     model's score groups), from the stored scores."""
+    from connector.reports.engagement_index import engagement_index, replayed_index
+    from connector.reports.index_console import print_index
     from connector.scoring import load_model
-    from connector.scoring.console import print_index
-    from connector.scoring.engagement_index import engagement_index, replayed_index
     from connector.scoring.replay import replay_on
 
     if output_format not in ("table", "json", "csv"):
@@ -137,7 +136,7 @@ def export(
     config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
 ) -> None:
     """Write the stored scores, stages and reasons of every contact to a CSV file."""
-    from connector.scoring.export import export_scores
+    from connector.reports.export import export_scores
 
     count = export_scores(StoreSources.read(config, database, None).open_store(), output)
     typer.echo(f"{count} contact(s) written to {output}")

@@ -1,4 +1,4 @@
-"""Scoring: the model file, fit and behavioral points, windows and decay, stages, explanations, the index."""
+"""Scoring: the model file, fit and behavioral points, windows and decay, stages, explanations, what-ifs."""
 
 from connector.scoring.model import ScoringModel, load_model
 from connector.scoring.run import ScoreRunSummary, StageChange, score_store

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from connector.scoring.model import BehaviorModel, BehaviorRule
+from connector.scoring.model_behavior import BehaviorModel, BehaviorRule
 from connector.scoring.repeats import NO_LIMIT, ONCE, uncounted_repeats
 
 SECONDS_PER_DAY = 86_400

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from connector.scoring.model import Match
+from connector.scoring.model_types import Match
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import numpy as np
 
 from connector.scoring.behavior import SECONDS_PER_DAY
 from connector.scoring.kinds import KindTable
-from connector.scoring.model import BehaviorRule, DecaySettings, ScoringModel
+from connector.scoring.model import ScoringModel
+from connector.scoring.model_behavior import BehaviorRule, DecaySettings
 from connector.scoring.scores import ActivityDecay
 
 

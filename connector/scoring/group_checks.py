@@ -10,7 +10,8 @@ from connector.scoring.fields import DISQUALIFIED, GROUP_SCORE_NAMES
 from connector.scoring.model_checks import Problem, threshold_problems
 
 if TYPE_CHECKING:
-    from connector.scoring.model import ScoringModel, Stage
+    from connector.scoring.model import ScoringModel
+    from connector.scoring.model_stages import Stage
 
 
 def group_problems(model: ScoringModel) -> Iterator[Problem]:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from connector.scoring.conditions import is_missing
-from connector.scoring.model import ScoreGroup, ScoringModel
+from connector.scoring.model import ScoringModel
+from connector.scoring.model_groups import ScoreGroup
 
 if TYPE_CHECKING:
     from connector.scoring.kinds import KindRow

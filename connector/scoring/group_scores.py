@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from connector.scoring.group_membership import GroupTable
-from connector.scoring.model import ScoringModel, Stage
+from connector.scoring.model import ScoringModel
+from connector.scoring.model_stages import Stage
 from connector.scoring.scores import apply_floors
 from connector.scoring.stages import NO_STAGE
 

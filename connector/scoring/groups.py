@@ -12,7 +12,8 @@ import numpy as np
 
 from connector.scoring.frame import ScoreFrame
 from connector.scoring.group_membership import GroupTable
-from connector.scoring.model import ScoringModel, Stage
+from connector.scoring.model import ScoringModel
+from connector.scoring.model_stages import Stage
 from connector.scoring.stages import NO_STAGE
 
 #: Stored like the contact's own scores: rounded, so a decayed value that moved by a hair is not a change.

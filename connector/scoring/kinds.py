@@ -10,7 +10,8 @@ import numpy as np
 from connector.scoring.behavior import NO_RULE
 from connector.scoring.conditions import value_matches
 from connector.scoring.group_membership import GroupTable, group_table
-from connector.scoring.model import Match, ScoringModel
+from connector.scoring.model import ScoringModel
+from connector.scoring.model_types import Match
 from connector.scoring.stages import activity_conditions
 
 UNKNOWN_TYPE = -1

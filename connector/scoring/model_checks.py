@@ -16,7 +16,8 @@ from connector.scoring.fields import (
 )
 
 if TYPE_CHECKING:
-    from connector.scoring.model import Match, ScoringModel
+    from connector.scoring.model import ScoringModel
+    from connector.scoring.model_types import Match
 
 Problem = tuple[str, str]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from connector.scoring.model import BehaviorRule
+from connector.scoring.model_behavior import BehaviorRule
 
 #: The repeat gap (seconds) of a rule without a repeat limit, and of a `once` rule.
 NO_LIMIT = 0.0

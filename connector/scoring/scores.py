@@ -8,7 +8,8 @@ from functools import cached_property
 import numpy as np
 
 from connector.scoring.behavior import SECONDS_PER_DAY
-from connector.scoring.model import EngagementModel, RecencyModel, ScoreSettings
+from connector.scoring.model import RecencyModel, ScoreSettings
+from connector.scoring.model_behavior import EngagementModel
 
 NEVER = -1
 

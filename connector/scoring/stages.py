@@ -9,7 +9,8 @@ import numpy as np
 
 from connector.scoring.behavior import SECONDS_PER_DAY
 from connector.scoring.conditions import Column, column_matches
-from connector.scoring.model import ScoringModel, StageCondition
+from connector.scoring.model import ScoringModel
+from connector.scoring.model_stages import StageCondition
 from connector.scoring.scores import NEVER
 
 NO_STAGE = -1

@@ -19,7 +19,8 @@ from connector.scoring.behavior import NO_RULE, SECONDS_PER_DAY
 from connector.scoring.frame import ActivityArrays, ContactColumns, PreviousState, ScoreFrame, score_frame
 from connector.scoring.group_membership import GroupTable
 from connector.scoring.kinds import UNKNOWN_TYPE, KindRow, KindTable, classify_kinds
-from connector.scoring.model import BehaviorRule, ScoringModel
+from connector.scoring.model import ScoringModel
+from connector.scoring.model_behavior import BehaviorRule
 from connector.scoring.stages import activity_conditions
 
 #: `page_view*3`: three page views. One spelling only, so a list such as `demo_attended,page_view*3` reads plainly.

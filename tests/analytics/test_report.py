@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connector.analytics.report import build_report, report_as_dict
 from connector.errors import InputError
+from connector.reports.closed_loop import build_report, report_as_dict
 from connector.scoring.model import load_model
 from tests.analytics.report_builders import ReportStore
 from tests.conftest import NOW

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import SQLModel
 
-from connector.analytics.report import build_report
-from connector.analytics.report_page import page_from_store, render_page, write_page
 from connector.config import load_config
+from connector.reports.closed_loop import build_report
+from connector.reports.closed_loop_page import page_from_store, render_page, write_page
 from connector.scoring.model import load_model
 from connector.service import SyncService
 from connector.store import make_engine

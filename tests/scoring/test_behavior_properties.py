@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.scoring.behavior import SECONDS_PER_DAY, RuleTable, capped_contributions
-from connector.scoring.model import BehaviorModel, EngagementModel
+from connector.scoring.model_behavior import BehaviorModel, EngagementModel
 from connector.scoring.scores import ActivityDecay, engagement_contributions, lead_scores
 
 RULES = RuleTable.from_model(

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from connector.scoring.behavior import SECONDS_PER_DAY, RuleTable, capped_contributions
 from connector.scoring.decay import activity_decay
 from connector.scoring.kinds import KindRow, classify_kinds
-from connector.scoring.model import BehaviorModel, ScoringModel, parse_model
+from connector.scoring.model import ScoringModel, parse_model
+from connector.scoring.model_behavior import BehaviorModel
 from connector.scoring.scores import ActivityDecay, engagement_contributions, lead_scores
 
 AS_OF = 1_790_000_000

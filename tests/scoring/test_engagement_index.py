@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from connector.errors import InputError
+from connector.reports.engagement_index import engagement_index
 from connector.scoring import score_store
-from connector.scoring.engagement_index import engagement_index
 from tests.conftest import NOW
 from tests.scoring.builders import StoreBuilder, days_ago, example
 

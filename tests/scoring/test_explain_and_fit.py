@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
+from connector.reports.export import export_scores
 from connector.scoring import score_store
 from connector.scoring.explain import explain
-from connector.scoring.export import export_scores
 from connector.scoring.model import load_model
 from connector.store import session_scope
 from connector.store.tables import Contact

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
+from connector.reports.explain_output import print_explanation
 from connector.scoring import score_store
-from connector.scoring.console import print_explanation
 from connector.scoring.explain import explain
 from connector.scoring.model import ScoringModel, parse_model
 from connector.store import session_scope

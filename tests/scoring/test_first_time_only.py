@@ -8,8 +8,8 @@ import pytest
 from rich.console import Console
 
 from connector.errors import ConfigError
+from connector.reports.explain_output import print_explanation
 from connector.scoring import score_store
-from connector.scoring.console import print_explanation
 from connector.scoring.explain import explain
 from connector.scoring.model import parse_model
 from tests.conftest import NOW

@@ -6,7 +6,7 @@ import numpy as np
 
 from connector.scoring.conditions import TextColumn, column_matches, value_matches
 from connector.scoring.kinds import KindRow, classify_kinds
-from connector.scoring.model import Match
+from connector.scoring.model_types import Match
 from connector.scoring.snapshot import contact_positions
 from tests.scoring.builders import example
 

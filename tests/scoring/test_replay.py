@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 
 from connector.errors import InputError
+from connector.reports.engagement_index import engagement_index, replayed_index
 from connector.scoring import ContactScope, score_store
-from connector.scoring.engagement_index import engagement_index, replayed_index
 from connector.scoring.explain import explain
 from connector.scoring.model import parse_model
 from connector.scoring.replay import replay_on, replay_store

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from connector.errors import InputError
+from connector.reports.engagement_index import BY_SCORE_GROUP, engagement_index, replayed_index
 from connector.scoring import score_store
-from connector.scoring.engagement_index import BY_SCORE_GROUP, engagement_index, replayed_index
 from connector.scoring.explain import explain
 from connector.scoring.groups import GroupLine, group_documents
 from connector.scoring.replay import read_replay_inputs, replay_on, replay_read, replay_store

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from connector.crm import ActivityRecord, ContactRecord
@@ -20,6 +20,7 @@ from connector.store.records import (
     upsert_contacts,
 )
 from connector.store.tables import Activity, ActivityKind, Contact
+from tests.store.store_reads import count, flagged
 
 MARCH = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -43,16 +44,6 @@ def store_activities(engine: Engine, *records: ActivityRecord) -> UpsertCounts:
 def mark_all_scored(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(update(Contact).values(needs_rescore=False))
-
-
-def flagged(engine: Engine) -> set[str]:
-    with engine.connect() as connection:
-        return set(connection.scalars(select(Contact.crm_id).where(Contact.needs_rescore.is_(True))))
-
-
-def count(engine: Engine, table) -> int:
-    with engine.connect() as connection:
-        return connection.scalar(select(func.count()).select_from(table))
 
 
 def stored_contact(engine: Engine, crm_id: str) -> Contact:

@@ -5,11 +5,10 @@ midway leaves nothing. Chunks and flushes are made small so that a few hundred r
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -17,9 +16,9 @@ import connector.importer as importer
 from connector.importer import import_activities, import_contacts
 from connector.store import activity_copy
 from connector.store.activity_writer import ActivityWriter
-from connector.store.engine import make_engine
 from connector.store.tables import Activity, ActivityKind, Contact
-from tests.conftest import POSTGRES_URL
+from tests.conftest import postgres_schema
+from tests.store.store_reads import count, flagged
 
 HEADER = "source_id,contact_object_type,contact_crm_id,type,occurred_at,url\n"
 CONTACTS = "object_type,crm_id\n" + "".join(f"Lead,L{n}\n" for n in range(1, 6))
@@ -35,19 +34,9 @@ def small_batches(monkeypatch):
 @pytest.fixture
 def other_postgres(postgres_available):
     """A second PostgreSQL store, so the two paths start from the same state."""
-    schema = f"sb_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, schema=schema)
-    SQLModel.metadata.create_all(engine)
-    try:
+    with postgres_schema() as engine:
+        SQLModel.metadata.create_all(engine)
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def activity_line(number: int, contact: str = "L1", kind: str = "page_view", url: str = "/pricing") -> str:
@@ -93,16 +82,6 @@ def stored(engine: Engine) -> set[tuple]:
     )
     with engine.connect() as connection:
         return {(*row[:3], json.dumps(row[3], sort_keys=True), row[4]) for row in connection.execute(query)}
-
-
-def flagged(engine: Engine) -> set[str]:
-    with engine.connect() as connection:
-        return set(connection.scalars(select(Contact.crm_id).where(Contact.needs_rescore.is_(True))))
-
-
-def count(engine: Engine, table) -> int:
-    with engine.connect() as connection:
-        return connection.scalar(select(func.count()).select_from(table))
 
 
 @pytest.mark.postgres

@@ -14,7 +14,7 @@ import yaml
 from adapters.sandbox.state import save_state
 from connector.config import load_config
 from connector.importer import import_contacts, write_problem_report
-from connector.scoring.export import export_scores
+from connector.reports.export import export_scores
 from connector.store import make_engine, upgrade_store
 from connector.store.lock import connection_lock
 

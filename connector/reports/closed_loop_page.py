@@ -14,10 +14,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from connector.analytics.funnel import FunnelRow
-from connector.analytics.report import Report, build_report, headline_figures
-from connector.analytics.report_console import step_cell
-from connector.analytics.report_svg import Series, horizontal_bars, line_chart, vertical_bars
 from connector.private_files import open_private
+from connector.reports.closed_loop import Report, build_report, headline_figures
+from connector.reports.closed_loop_console import step_cell
+from connector.reports.svg_charts import Series, horizontal_bars, line_chart, vertical_bars
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 STYLE = """

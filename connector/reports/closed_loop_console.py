@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from connector.analytics.funnel import FunnelRow, Step
-from connector.analytics.report import Report
+from connector.reports.closed_loop import Report
 from connector.runs import runs_table
 
 #: Groups shown per "by lead source" / "by owner" table on a terminal; --json and --html have them all.
@@ -37,9 +37,7 @@ def report_tables(report: Report) -> Iterator[RenderableType]:
 
 
 def funnel_table(title: str, rows: Sequence[FunnelRow]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("group", "MQL", "-> SQL", "-> opportunity", "-> won", "MQL -> won"):
-        table.add_column(column, justify="left" if column == "group" else "right")
+    table = _figures_table("group", ("MQL", "-> SQL", "-> opportunity", "-> won", "MQL -> won"), title=title)
     for row in rows:
         first, *rest = row.steps
         won = "-" if row.mql_to_won is None else f"{row.mql_to_won:.1%}"
@@ -63,18 +61,14 @@ def ranking_table(report: Report) -> Group:
     )
     if ranking.note:
         return Group(_heading(title), ranking.note)
-    table = Table("score")
-    for column in ("AUC", "lift of the top 10%"):
-        table.add_column(column, justify="right")
+    table = _figures_table("score", ("AUC", "lift of the top 10%"))
     for each in ranking.scores:
         table.add_row(each.score, _number(each.auc, ".2f"), _number(each.top_decile_lift, ".1f", "x"))
     return Group(_heading(title), table)
 
 
 def trend_table(report: Report) -> Table:
-    table = Table("week ending", title="Engagement index by week", title_justify="left")
-    for column in ("contacts", "engaged", "index"):
-        table.add_column(column, justify="right")
+    table = _figures_table("week ending", ("contacts", "engaged", "index"), title="Engagement index by week")
     for point in report.trend:
         table.add_row(f"{point.at:%Y-%m-%d}", f"{point.contacts:,}", f"{point.engaged:,}", f"{point.percent:.1f}%")
     return table
@@ -82,8 +76,7 @@ def trend_table(report: Report) -> Table:
 
 def distribution_table(report: Report) -> Table:
     shown = report.distribution
-    table = Table(f"{shown.score} score", title="Score distribution", title_justify="left")
-    table.add_column("contacts", justify="right")
+    table = _figures_table(f"{shown.score} score", ("contacts",), title="Score distribution")
     table.add_column("")
     largest = max(shown.counts, default=0) or 1
     for low, high, count in zip(shown.edges, shown.edges[1:], shown.counts, strict=False):
@@ -98,12 +91,18 @@ def reasons_table(report: Report) -> Group:
     title = f"Top reasons among won ({compared.won_contacts:,}) and lost ({compared.lost_contacts:,}) contacts"
     if compared.note:
         return Group(_heading(title), compared.note)
-    table = Table("reason")
-    for column in ("won", "lost"):
-        table.add_column(column, justify="right")
+    table = _figures_table("reason", ("won", "lost"))
     for row in compared.reasons:
         table.add_row(row.reason, f"{row.won_share:.0%}", f"{row.lost_share:.0%}")
     return Group(_heading(title), table)
+
+
+def _figures_table(first: str, figures: Sequence[str], title: str | None = None) -> Table:
+    """A table whose first column names the row and whose other columns hold figures, aligned right."""
+    table = Table(first, title=title, title_justify="left")
+    for column in figures:
+        table.add_column(column, justify="right")
+    return table
 
 
 def _heading(title: str) -> str:
