@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
+from connector.reports.export import export_scores
 from connector.scoring import score_store
-from connector.scoring.export import export_scores
 from tests.conftest import NOW
 from tests.scoring.builders import StoreBuilder, example
 from tests.scoring.test_fall_below_store import AS_OF, ann
