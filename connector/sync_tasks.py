@@ -62,8 +62,10 @@ def enqueue(run: RunState, session, author: TaskAuthor) -> tuple[Queued, Queued]
 
 
 def task_author(run: RunState) -> TaskAuthor:
-    """The run's task text: the connection's templates, and the CRM's context asked once, when first needed."""
-    return TaskAuthor(TaskWriter(run.connection.tasks.templates), run.adapter.task_context)
+    """The run's task text: the connection's templates over the model's, and the CRM's context asked once, when
+    first needed."""
+    templates = run.connection.tasks.templates.over(run.model.tasks.templates)
+    return TaskAuthor(TaskWriter(templates), run.adapter.task_context)
 
 
 def report_fallbacks(run: RunState, author: TaskAuthor) -> None:

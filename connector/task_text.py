@@ -137,7 +137,7 @@ class TaskTemplate(BaseModel):
 
 
 class TaskTemplates(BaseModel):
-    """`tasks.templates` of a connection: the text of stage tasks and of returning-customer tasks."""
+    """`tasks.templates` of a connection or a model: the text of stage tasks and of returning-customer tasks."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -146,6 +146,17 @@ class TaskTemplates(BaseModel):
 
     def source(self, kind: str, part: str) -> str | None:
         return getattr(getattr(self, kind), part)
+
+    def over(self, base: TaskTemplates) -> TaskTemplates:
+        """These templates, with `base`'s wherever these leave a kind's subject or body out."""
+        return TaskTemplates(
+            **{
+                kind: TaskTemplate(
+                    **{part: self.source(kind, part) or base.source(kind, part) for part in TaskTemplate.model_fields}
+                )
+                for kind in TaskTemplates.model_fields
+            }
+        )
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from connector.scoring.model_checks import cross_reference_problems
 from connector.scoring.model_groups import ScoreGroup
 from connector.scoring.model_stages import LifecycleModel, Stage
 from connector.scoring.model_types import Match, Number, PositiveNumber, StrictModel
+from connector.task_text import TaskTemplates
 
 
 class FitRule(Match):
@@ -62,6 +63,12 @@ class ScoreSettings(StrictModel):
     combined: dict[str, Number] = Field(default_factory=dict)
 
 
+class ModelTasks(StrictModel):
+    """`tasks:` of a model: Jinja2 templates per kind of task (docs/tasks.md)."""
+
+    templates: TaskTemplates = TaskTemplates()
+
+
 class ScoringModel(StrictModel):
     """A whole scoring model; `version` identifies its content and is recorded with every score."""
 
@@ -75,10 +82,14 @@ class ScoringModel(StrictModel):
     stages: tuple[Stage, ...] = Field(min_length=1)
     lifecycle: LifecycleModel = LifecycleModel()
     groups: tuple[ScoreGroup, ...] = ()
+    #: The words of the follow-up tasks this model's stages cause; a connection's own templates take precedence.
+    tasks: ModelTasks = ModelTasks()
     _version: str = PrivateAttr(default="")
 
     def model_post_init(self, _context: Any) -> None:
-        content = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+        # Task wording changes no score: it stays out of the version, so editing it never forces a full rescore.
+        scored = self.model_dump(mode="json", by_alias=True, exclude={"tasks"})
+        content = json.dumps(scored, sort_keys=True, separators=(",", ":"))
         self._version = hashlib.sha256(content.encode()).hexdigest()
 
     @property

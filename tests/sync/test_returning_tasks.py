@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from connector.config import ConnectionConfig, ConnectorConfig, TaskPolicy
 from connector.crm import ActivityRecord, ContactRecord
+from connector.errors import ConfigError
+from connector.scoring.model import parse_model
 from connector.store import session_scope
 from connector.store.tables import TaskOutbox
 from connector.sync import run_sync
@@ -146,3 +149,34 @@ def test_no_task_when_tasks_are_switched_off(engine, tmp_path, org):
     report = _sync(engine, _connector(tmp_path, enabled=False), org, NOW)
 
     assert report.counts.get("tasks_queued", 0) == 0 and _outbox(engine) == []
+
+
+MODEL_WORDING = """
+tasks:
+  templates:
+    reengaged:
+      subject: "{{ contact.name }} is back ({{ scores.engagement }})"
+      body: "Model body for {{ contact.name }}"
+"""
+
+
+def test_the_models_templates_word_the_task_and_a_connections_own_take_precedence(engine, tmp_path, org):
+    config, connection = _connector(tmp_path, templates={"reengaged": {"body": "Connection body"}})
+    config.model.write_text(MODEL + MODEL_WORDING)
+    _meeting(org, NOW - timedelta(days=1))
+
+    _sync(engine, (config, connection), org, NOW)
+
+    [task] = org.tasks.values()
+    assert task.subject == "Ann Lee is back (30)"  # the model's subject: the connection gives none
+    assert task.description.startswith("Connection body")  # the connection's body over the model's
+
+
+def test_task_wording_in_the_model_is_checked_and_changes_no_score_version(tmp_path):
+    plain = parse_model(yaml.safe_load(MODEL))
+    worded = parse_model(yaml.safe_load(MODEL + MODEL_WORDING))
+    assert worded.version == plain.version  # editing the words never forces a full rescore
+    broken = MODEL + MODEL_WORDING.replace("{{ contact.name }} is back", "{{ contac.name }} is back")
+    with pytest.raises(ConfigError) as raised:
+        parse_model(yaml.safe_load(broken), source="model.yaml")
+    assert "tasks.templates.reengaged.subject" in str(raised.value) and "unknown variable contac" in str(raised.value)
