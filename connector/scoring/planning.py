@@ -175,7 +175,7 @@ def _engagement_windows(model: ScoringModel) -> tuple[list[int], list[int]]:
 
 def _engagement_boundaries(model: ScoringModel) -> list[float]:
     """Ages of the last engaging activity at which a score or stage changes: recency bands, the quiet period."""
-    days = [band.within_days for band in model.recency.bands]
+    days = {band.within_days for band in model.recency.bands}
     if model.lifecycle.quiet_days is not None:
-        days.append(model.lifecycle.quiet_days)
-    return days
+        days.add(model.lifecycle.quiet_days)  # often the last band's age: one lookup serves both
+    return sorted(days)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from itertools import chain
 
 import numpy as np
 from sqlalchemy.engine import Connection
@@ -14,7 +16,7 @@ from connector.scoring.kinds import KindRow, KindTable, classify_kinds
 from connector.scoring.model import ScoringModel
 from connector.scoring.scope import Condition, ContactScope, contact_in_scope, owner_in_scope
 from connector.scoring.stages import NO_STAGE
-from connector.store.bulk import int_table, placeholder, raw_rows
+from connector.store.bulk import placeholder, raw_rows
 from connector.store.scores import ALIAS, read_score_rows
 
 TARGET_TABLE = "scoring_target"
@@ -108,16 +110,15 @@ def _domain(email: str | None) -> str | None:
 def _extra_values(stored: list[object], key: str) -> list[str | None]:
     """One key of every contact's extra fields. SQLite hands back JSON text: contacts share few distinct texts
     (often "{}"), so each text is decoded once rather than 100,000 `json.loads` per run."""
-    decoded: dict[object, str | None] = {}
+    decoded: dict[str, str | None] = {}
     values = []
     for extra in stored:
         if not isinstance(extra, str):  # PostgreSQL's driver returns dicts already
             values.append(_extra_value(extra, key))
             continue
-        value = decoded.get(extra, decoded)
-        if value is decoded:
-            value = decoded[extra] = _extra_value(extra, key)
-        values.append(value)
+        if extra not in decoded:
+            decoded[extra] = _extra_value(extra, key)
+        values.append(decoded[extra])
     return values
 
 
@@ -158,7 +159,7 @@ def read_activities(
         # unary + keeps SQLite off the occurred_at index: a full read is a table scan, not 2M index lookups
         columns = "a.contact_id, a.kind_id, a.occurred_at"
         sql = f"SELECT {columns} FROM activity a WHERE +a.occurred_at <= ?{owned.and_clause}"
-    table = int_table(connection, sql, (as_of, *owned.params), 3)
+    table = _int_table(raw_rows(connection, sql, (as_of, *owned.params)), 3)
     position = contact_positions(contacts.ids, table[:, 0])
     live = position >= 0
     return ActivityArrays(position[live], table[live, 1], table[live, 2])
@@ -175,6 +176,15 @@ def contact_positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     lookup = np.full(highest + 1, -1, dtype=np.int64)
     lookup[ids] = np.arange(len(ids))
     return lookup[wanted]
+
+
+def _int_table(batches: Iterable[list[tuple]], width: int) -> np.ndarray:
+    # fromiter over the flattened tuples is about 4x faster than np.array on a list of tuples
+    parts = [
+        np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=len(batch) * width).reshape(-1, width)
+        for batch in batches
+    ]
+    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
 
 
 def count_future_activities(connection: Connection, now: int, targeted: bool, scope: ContactScope | None = None) -> int:
