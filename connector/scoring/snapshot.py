@@ -35,6 +35,15 @@ def load_targets(connection: Connection, contact_ids: np.ndarray) -> None:
         cursor.executemany(sql, [(int(value),) for value in contact_ids])
     finally:
         cursor.close()
+    if connection.dialect.name == "postgresql":
+        # Autovacuum never analyzes temporary tables: without row counts the planner guesses the number of targets.
+        # And with the default random_page_cost (4, for spinning disks) it reads all of `activity` for a hash join
+        # rather than look up each target's rows by the (contact_id, occurred_at) index: 1.07 s against 0.12-0.22 s
+        # for 1,000 targets among 2,000,000 activities. 1.1 is the usual value for SSDs and cached data
+        # (https://www.postgresql.org/docs/current/runtime-config-query.html#GUC-RANDOM-PAGE-COST); SET LOCAL ends
+        # with this run's transaction.
+        connection.exec_driver_sql(f"ANALYZE {TARGET_TABLE}")
+        connection.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
 
 
 def _target_join(targeted: bool, column: str) -> str:
