@@ -83,16 +83,37 @@ def plan_run(
         return RunPlan(None, "first scoring run")
     if checkpoint.model_version != model.version:
         return RunPlan(None, "the model changed")
-    return RunPlan(_changed_contacts(connection, model, checkpoint.as_of, as_of, scope))
+    mixed = _other_models_scored(connection, model, scope)
+    return RunPlan(_changed_contacts(connection, model, checkpoint.as_of, as_of, scope, mixed))
+
+
+def _other_models_scored(connection: Connection, model: ScoringModel, scope: ContactScope | None) -> bool:
+    """Whether a run over contacts of the scope may have stored scores of another model than `model`.
+
+    Every stored score row carries the model of the run that wrote it, and that run moved its own checkpoint to
+    that model in the same transaction; a run with a new model is a full run over its scope, so it rewrites every
+    live contact there. Rows of another model can therefore only sit in the scope while a checkpoint covering some
+    of its contacts names another model: the whole-store checkpoint covers every contact, a connection's covers
+    its own (the same rule as `latest_scored_as_of`).
+    """
+    if scope is None:
+        sql, params = "SELECT COUNT(*) FROM scoring_checkpoint WHERE model_version <> ?", (model.version,)
+    else:
+        sql, params = (
+            "SELECT COUNT(*) FROM scoring_checkpoint WHERE model_version <> ? AND scope IN (?, ?)",
+            (model.version, DEFAULT_SCOPE, checkpoint_name(scope)),
+        )
+    [[count]] = next(raw_rows(connection, sql, params))
+    return bool(count)
 
 
 def _changed_contacts(
-    connection: Connection, model: ScoringModel, last: int, as_of: int, scope: ContactScope | None
+    connection: Connection, model: ScoringModel, last: int, as_of: int, scope: ContactScope | None, mixed: bool
 ) -> np.ndarray:
     """Contacts of the scope flagged by the importer, not scored with this model, or crossing a time boundary
     between the two as-of times: one UNION of the reasons, limited to the scope by one join at the end."""
     in_scope = contact_in_scope(scope)
-    parts = _change_queries(model, last, as_of, in_scope)
+    parts = _change_queries(model, last, as_of, in_scope, mixed)
     sql = " UNION ".join(part for part, _ in parts)
     params = [value for _, values in parts for value in values]
     if in_scope.sql:
@@ -105,15 +126,23 @@ def _changed_contacts(
     return np.array(sorted(ids), dtype=np.int64)
 
 
-def _change_queries(model: ScoringModel, last: int, as_of: int, in_scope: Condition) -> list[tuple[str, tuple]]:
+def _change_queries(
+    model: ScoringModel, last: int, as_of: int, in_scope: Condition, mixed: bool
+) -> list[tuple[str, tuple]]:
     active = "SELECT a.contact_id AS id FROM activity a WHERE a.occurred_at > ? AND a.occurred_at <= ?"
     parts = [
+        # new contacts too: the one writer of contacts (connector/store/contact_writer.py) inserts them flagged,
+        # and only a scoring run lowers the flag, so a live contact never scored is always flagged
         (f"SELECT c.id AS id FROM contact c WHERE c.needs_rescore = ? AND c.deleted = ?{in_scope.and_clause}",
          (True, False, *in_scope.params)),
-        # never scored, or last scored by another model (a run over the whole store with a different model file)
-        ("SELECT c.id AS id FROM contact c LEFT JOIN contact_score s ON s.contact_id = c.id "
-         f"WHERE (s.contact_id IS NULL OR s.model_version <> ?) AND c.deleted = ?{in_scope.and_clause}",
-         (model.version, False, *in_scope.params)),
+    ]  # fmt: skip
+    if mixed:  # scored by another model (see _other_models_scored): a join of the scope's contacts and scores
+        parts.append(
+            ("SELECT c.id AS id FROM contact c LEFT JOIN contact_score s ON s.contact_id = c.id "
+             f"WHERE (s.contact_id IS NULL OR s.model_version <> ?) AND c.deleted = ?{in_scope.and_clause}",
+             (model.version, False, *in_scope.params))
+        )  # fmt: skip
+    parts += [
         # activities dated after the last as-of that are now in the past (future-dated, or a replay moving forward)
         (active, (last, as_of)),
         # stages that lapse by themselves (decay, window, recency, quiet period) since the last run: the moment
@@ -146,7 +175,7 @@ def _engagement_windows(model: ScoringModel) -> tuple[list[int], list[int]]:
 
 def _engagement_boundaries(model: ScoringModel) -> list[float]:
     """Ages of the last engaging activity at which a score or stage changes: recency bands, the quiet period."""
-    days = [band.within_days for band in model.recency.bands]
+    days = {band.within_days for band in model.recency.bands}
     if model.lifecycle.quiet_days is not None:
-        days.append(model.lifecycle.quiet_days)
-    return days
+        days.add(model.lifecycle.quiet_days)  # often the last band's age: one lookup serves both
+    return sorted(days)

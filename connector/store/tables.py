@@ -98,7 +98,8 @@ class ContactScore(SQLModel, table=True):
     grade: str | None = Field(default=None, max_length=2)
     stage: str = Field(max_length=30)
     engaged: bool = False
-    last_engaged_at: datetime | None = _epoch()
+    #: Indexed: incremental planning finds the contacts whose last engagement crossed a recency band by it.
+    last_engaged_at: datetime | None = _epoch(index=True)
     reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     model_version: str = Field(max_length=64)
     scored_at: datetime = _epoch(nullable=False)

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 from sqlmodel import func, select
 
+from connector.crm import ContactRecord
 from connector.scoring import score_store
 from connector.scoring.model import parse_model
 from connector.store import session_scope
-from connector.store.tables import ScoreChange
+from connector.store.records import upsert_contacts
+from connector.store.tables import Contact, ContactScore, ScoreChange
 from tests.conftest import NOW
 from tests.scoring.builders import StoreBuilder, days_ago, example, stored_score
 
@@ -83,3 +85,32 @@ def test_a_changed_model_rescores_everyone(engine):
     assert (summary.full, summary.why_full, summary.contacts_scored) == (True, "the model changed", 10)
     assert summary.scores_changed == 10
     assert stored_score(engine, 1).model_version == changed.version
+
+
+def scored_ids(engine) -> set[int]:
+    with session_scope(engine) as session:
+        return set(session.exec(select(ContactScore.contact_id)))
+
+
+def contact_id(engine, crm_id: str) -> int:
+    with session_scope(engine) as session:
+        return session.exec(select(Contact.id).where(Contact.crm_id == crm_id)).one()
+
+
+def test_contacts_stored_or_restored_after_a_run_are_scored_by_the_next_incremental_run(engine):
+    """Planning finds never-scored contacts through `needs_rescore` alone (no scan of every contact): the contact
+    writer flags what it inserts and what it restores, whichever CRM or import file they come from."""
+    model = example("engagement_window")
+    upsert_contacts(engine, "salesforce", "acme", [ContactRecord("Lead", "00Q1"), ContactRecord("Lead", "00Q2")])
+    upsert_contacts(engine, "salesforce", "acme", [ContactRecord("Lead", "00Q2", deleted=True)])
+    first = score_store(engine, model, NOW, now=lambda: NOW)
+    restored = contact_id(engine, "00Q2")
+    assert scored_ids(engine) == {contact_id(engine, "00Q1")}  # the deleted one is not scored, its flag lowered
+
+    upsert_contacts(engine, "import", "contacts.csv", [ContactRecord("Contact", "C9", email="new@example.com")])
+    upsert_contacts(engine, "salesforce", "acme", [ContactRecord("Lead", "00Q2", email="back@example.com")])
+    later = NOW + timedelta(hours=1)
+    second = score_store(engine, model, later, now=lambda: later)
+
+    assert (first.full, second.full, second.contacts_scored) == (True, False, 2)
+    assert scored_ids(engine) == {contact_id(engine, "00Q1"), restored, contact_id(engine, "C9")}

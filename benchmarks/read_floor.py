@@ -1,0 +1,80 @@
+"""The read floor a scoring run is measured against: the activity columns it needs, read into numpy, nothing else.
+
+Both floors go through the driver the product uses (sqlite3, psycopg) on a connection from the same engine:
+
+* `fetch` — `SELECT contact_id, kind_id, occurred_at FROM activity` through a plain cursor, `fetchmany` in large
+  batches, `np.fromiter` over the flattened tuples: the tightest loop a row-returning read allows, and the one the
+  engine's own read (connector/scoring/snapshot.py `_int_table`) uses;
+* `copy` (PostgreSQL only) — `COPY (SELECT ...) TO STDOUT (FORMAT BINARY)`, the bytes parsed by one numpy view:
+  no Python object per row at all. The layout is PostgreSQL's binary COPY format
+  (https://www.postgresql.org/docs/current/sql-copy.html, "Binary Format"): a 19-byte header, then per row a 16-bit
+  field count and, per field, a 32-bit length and the value in network byte order; a 2-byte trailer ends it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+from sqlalchemy.engine import Engine
+
+COLUMNS = ("contact_id", "kind_id", "occurred_at")
+FETCH_ROWS = 500_000
+COPY_HEADER = 19
+COPY_TRAILER = 2
+#: One row of three bigints in binary COPY: field count, then (length, value) per column, big-endian.
+COPY_ROW = np.dtype(
+    [("fields", ">i2")] + [(f"{part}{i}", t) for i in range(3) for part, t in (("n", ">i4"), ("v", ">i8"))]
+)
+
+
+@dataclass(frozen=True)
+class Floor:
+    seconds: float
+    rows: int
+    checksum: int  # sum of contact ids: both floors must have read the same rows
+
+
+def fetch_floor(engine: Engine) -> Floor:
+    """The three columns through a plain cursor into one int64 array per column."""
+    started = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM activity")
+        parts = []
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            flat = np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=len(batch) * len(COLUMNS))
+            parts.append(flat.reshape(-1, len(COLUMNS)))
+        cursor.close()
+    finally:
+        raw.close()
+    table = np.concatenate(parts) if parts else np.zeros((0, len(COLUMNS)), dtype=np.int64)
+    columns = [np.ascontiguousarray(table[:, index]) for index in range(len(COLUMNS))]
+    return Floor(time.perf_counter() - started, len(table), int(columns[0].sum()))
+
+
+def copy_floor(engine: Engine) -> Floor:
+    """The three columns as binary COPY, parsed by a numpy view of the bytes (PostgreSQL only)."""
+    started = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        selected = ", ".join(f"{name}::bigint" for name in COLUMNS)  # fixed-width rows: one dtype parses them all
+        buffer = bytearray()
+        with cursor.copy(f"COPY (SELECT {selected} FROM activity) TO STDOUT (FORMAT BINARY)") as copy:
+            for block in copy:
+                buffer += block
+        cursor.close()
+    finally:
+        raw.close()
+    rows = np.frombuffer(
+        buffer,
+        dtype=COPY_ROW,
+        offset=COPY_HEADER,
+        count=(len(buffer) - COPY_HEADER - COPY_TRAILER) // COPY_ROW.itemsize,
+    )
+    columns = [rows[f"v{index}"].astype(np.int64) for index in range(len(COLUMNS))]
+    return Floor(time.perf_counter() - started, len(rows), int(columns[0].sum()))
