@@ -4,14 +4,14 @@ Planning asks, once per recency band and quiet period, which contacts' last enga
 last run; without an index each question scanned every score row, so planning grew with the store. An index only:
 no row changes.
 
-Revision ID: 0005_o
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-03 14:55:00
 """
 
 from alembic import op
 
-revision = "0005_o"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
