@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.pull import aware, parse_timestamp
-from adapters.hubspot.write import _results_of as batch_results
+from adapters.hubspot.write import batch_results
 from connector.crm import TaskReassignment, TaskState, WriteResult
 
 OBJECT_TYPE = "tasks"

@@ -112,10 +112,12 @@ def _write_batch(
         return _write_batch(client, batch[:middle], echoes) | _write_batch(client, batch[middle:], echoes)
     for obj in answer.results or []:
         echoes.record(str(obj.id), modified_at(obj))
-    return _results_of(batch, answer)
+    return batch_results(batch, answer)
 
 
-def _results_of(batch: list[tuple[int, dict[str, Any]]], answer: Any) -> dict[int, WriteResult]:
+def batch_results(batch: list[tuple[int, dict[str, Any]]], answer: Any) -> dict[int, WriteResult]:
+    """Per item of the batch (by its index), what HubSpot answered: written, or refused with its error (matched by
+    objectWriteTraceId, else by id)."""
     written = {str(obj.id) for obj in answer.results or []}
     written_traces = {str(obj.object_write_trace_id) for obj in answer.results or [] if obj.object_write_trace_id}
     failures = _failures_by_key(getattr(answer, "errors", None) or [])
