@@ -47,7 +47,7 @@ def print_explanation(console: Console, explanation: Explanation) -> None:
             notes.append("outside window")
         attributes = ", ".join(f"{key}={value}" for key, value in line.attributes.items())
         activities.add_row(line.occurred_at.strftime("%Y-%m-%d %H:%M"), line.type, escape(attributes),
-                           escape(line.rule or "no rule"),
+                           escape((line.rule or "no rule") + (f" [{', '.join(line.groups)}]" if line.groups else "")),
                            f"{line.points:+g}", f"{line.counted:+g} {' '.join(notes)}".strip(),
                            f"{line.engagement:+.2f}")  # fmt: skip
     console.print(activities)

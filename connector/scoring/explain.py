@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from connector.errors import InputError
 from connector.scoring.fall_below import lapse_reason
 from connector.scoring.frame import ActivityArrays, PreviousState, ScoreFrame, score_frame
+from connector.scoring.group_membership import GroupTable
 from connector.scoring.groups import GroupLine, group_lines
 from connector.scoring.model import ScoringModel
 from connector.scoring.next_stage import NextStage, next_stage
@@ -48,6 +49,8 @@ class ActivityLine:
     engagement: float
     #: Why a repeat of a `once` / `once_per_days` rule counted nothing; None for every other activity.
     not_counted: str | None = None
+    #: The score groups this activity counts toward (the model's `groups`).
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def explain(
         last_engaged_at=None if latest == NEVER else from_epoch(latest),
         stage=frame.stage_name(model, 0),
         stage_reason=stage_reason(model, frame, activities, 0, _crossing(frame, activities)),
-        activities=_activity_lines(model, frame, activities, kind_rows, moment),
+        activities=_activity_lines(model, frame, activities, kind_rows, moment, kinds.groups),
         fit=_fit_lines(frame),
         capped_fields=_capped_fields(model, frame),
         disqualified_by=_disqualifier_text(model, int(frame.fit.disqualified_by[0])),
@@ -155,9 +158,17 @@ def _stage_lapse(
 
 
 def _activity_lines(
-    model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays, kind_rows: dict, moment: int
+    model: ScoringModel,
+    frame: ScoreFrame,
+    activities: ActivityArrays,
+    kind_rows: dict,
+    moment: int,
+    groups: GroupTable,
 ) -> tuple[ActivityLine, ...]:
     window = in_window(activities.occurred_at, moment, frame.decay)
+    member = np.array([groups.members(row, activities.kind_id) for row in range(len(groups.names))]).reshape(
+        len(groups.names), len(activities.kind_id)
+    )
     lines = []
     for index in np.argsort(activities.occurred_at, kind="stable").tolist():
         kind_type, attributes = kind_rows[int(activities.kind_id[index])]
@@ -174,6 +185,7 @@ def _activity_lines(
                 in_window=bool(window[index]),
                 engagement=float(frame.engagement_points[index]),
                 not_counted=repeat_note(model, frame, activities, index),
+                groups=tuple(name for row, name in enumerate(groups.names) if member[row, index]),
             )
         )
     return tuple(lines)

@@ -54,6 +54,11 @@ def test_dana_is_mql_for_analytics_and_not_for_crm(engine):
         GroupLine("crm", lead=16, engagement=11, engaged=True, stage="none", stage_reason=None),
         GroupLine("content", lead=11, engagement=11, engaged=True, stage=None, stage_reason=None),
     )
+    # each activity line names the groups it counts toward: its product's, and a tagged rule's
+    counted_toward = {(line.type, line.attributes.get("product")): line.groups for line in explanation.activities}
+    assert counted_toward[("webinar_attended", "crm")] == ("crm", "content")
+    assert counted_toward[("email_open", None)] == ("content",)
+    assert counted_toward[("demo_attended", "analytics")] == ("analytics",)
     lee = {line.group: line for line in explain(engine, MODEL, "00QLEE", NOW, now=NOW).groups}
     assert (lee["crm"].lead, lee["crm"].stage, lee["crm"].stage_reason) == (15, "interested", "engagement 15 >= 15")
     assert (lee["analytics"].lead, lee["analytics"].stage) == (0, "none")
