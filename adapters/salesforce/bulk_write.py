@@ -26,9 +26,8 @@ from simple_salesforce.util import call_salesforce
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.errors import retriable_record_error
 from adapters.salesforce.mapping import WriteOptions
-from adapters.salesforce.write import NOT_SENT, write_scores
+from adapters.salesforce.write import NOT_SENT, send_groups, write_scores
 from connector.crm import ScoreWrite, WriteResult
-from connector.errors import FatalCrmError, LimitReachedError, RetriableError
 
 #: Writes the sync hands over per call when Bulk is on (its batches are 1,000 otherwise, never a job's worth):
 #: 100,000 records make one job per object, about 20 MB of CSV. The ledger commits once per batch, so a crash
@@ -63,20 +62,14 @@ def write_scores_by_size(
     """One result per write, in order. Objects with at least ``options.bulk_threshold`` writes go through a Bulk
     job each; the rest, and bulk records worth another try, through collections (mixed types in one call)."""
     results: list[WriteResult | None] = [None] * len(writes)
-    stopped: str | None = None
-    for object_name, indexes in _bulk_groups(writes, targets, options.bulk_threshold).items():
-        batch = [writes[index] for index in indexes]
-        if stopped is None:
-            try:
-                outcomes = run_update_jobs(client, object_name, batch, targets[object_name], options)
-            except FatalCrmError as error:
-                outcomes = [WriteResult(w.crm_id, False, "REQUEST_REFUSED", str(error)) for w in batch]
-            except (RetriableError, LimitReachedError) as error:
-                stopped = str(error)
-        if stopped is not None:
-            outcomes = [WriteResult(w.crm_id, False, NOT_SENT, stopped) for w in batch]
-        for index, outcome in zip(indexes, outcomes, strict=True):
-            results[index] = outcome
+    groups = _bulk_groups(writes, targets, options.bulk_threshold).values()  # each group is one object type
+    sent, stopped = send_groups(
+        writes,
+        groups,
+        lambda batch: run_update_jobs(client, batch[0].object_type, batch, targets[batch[0].object_type], options),
+    )
+    for index, outcome in sent.items():
+        results[index] = outcome
     again = [index for index, result in enumerate(results) if result is None or _worth_collections(result)]
     if again and stopped is None:
         for index, result in zip(again, write_scores(client, [writes[i] for i in again], targets), strict=True):

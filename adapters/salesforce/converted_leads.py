@@ -29,15 +29,9 @@ def follow_conversions(
     client: SalesforceClient, writes: Sequence[ScoreWrite], results: list[WriteResult], write: Writer
 ) -> list[WriteResult]:
     """`results` with every converted-lead refusal replaced by the outcome of the same write on its Contact."""
-    refused = [
-        index
-        for index, (sent, result) in enumerate(zip(writes, results, strict=True))
-        if sent.object_type == "Lead" and result.error_code == CONVERTED_LEAD
-    ]
-    if not refused:
+    redirected, contact_of = _redirected(client, writes, results)
+    if not redirected:
         return results
-    contact_of = converted_contacts(client, [writes[index].crm_id for index in refused])
-    redirected = [index for index in refused if contact_of.get(writes[index].crm_id)]
     moved = [ScoreWrite("Contact", contact_of[writes[i].crm_id], writes[i].values) for i in redirected]
     outcomes = write(moved) if moved else []
     followed = list(results)
@@ -48,6 +42,21 @@ def follow_conversions(
     return followed
 
 
+def _redirected(
+    client: SalesforceClient, sent: Sequence[ScoreWrite | TaskRequest], results: Sequence[WriteResult | TaskResult]
+) -> tuple[list[int], dict[str, str]]:
+    """The positions of the Lead records refused as converted whose Contact is known, and lead id -> contact id."""
+    refused = [
+        index
+        for index, (item, result) in enumerate(zip(sent, results, strict=True))
+        if item.object_type == "Lead" and result.error_code == CONVERTED_LEAD
+    ]
+    if not refused:
+        return [], {}
+    contact_of = converted_contacts(client, [sent[index].crm_id for index in refused])
+    return [index for index in refused if contact_of.get(sent[index].crm_id)], contact_of
+
+
 def follow_task_conversions(
     client: SalesforceClient,
     tasks: Sequence[TaskRequest],
@@ -55,15 +64,9 @@ def follow_task_conversions(
     create: Callable[[Sequence[TaskRequest]], list[TaskResult]],
 ) -> list[TaskResult]:
     """`results` with every task refused for naming a converted lead created on its Contact instead (same key)."""
-    refused = [
-        index
-        for index, (task, result) in enumerate(zip(tasks, results, strict=True))
-        if task.object_type == "Lead" and result.error_code == CONVERTED_LEAD
-    ]
-    if not refused:
+    redirected, contact_of = _redirected(client, tasks, results)
+    if not redirected:
         return results
-    contact_of = converted_contacts(client, [tasks[index].crm_id for index in refused])
-    redirected = [index for index in refused if contact_of.get(tasks[index].crm_id)]
     moved = [replace(tasks[i], object_type="Contact", crm_id=contact_of[tasks[i].crm_id]) for i in redirected]
     followed = list(results)
     for index, outcome in zip(redirected, create(moved) if moved else [], strict=True):

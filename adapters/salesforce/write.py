@@ -7,7 +7,7 @@ https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resourc
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from adapters.salesforce.client import SalesforceClient
@@ -47,21 +47,33 @@ def write_scores(
     # most 10 runs a call, so records are ordered by type: a call then holds one run per type.
     sendable.sort(key=lambda index: writes[index].object_type)
     chunks = [sendable[start : start + COLLECTION_LIMIT] for start in range(0, len(sendable), COLLECTION_LIMIT)]
+    sent, _ = send_groups(writes, chunks, lambda batch: _send(client, batch, targets))
+    for index, result in sent.items():
+        results[index] = result
+    return [result for result in results if result is not None]
+
+
+def send_groups(
+    writes: Sequence[ScoreWrite], groups: Iterable[Sequence[int]], send: Callable[[list[ScoreWrite]], list[WriteResult]]
+) -> tuple[dict[int, WriteResult], str | None]:
+    """Send each group of writes (indexes into `writes`) with `send`, in order: a group the CRM refuses as a whole
+    fails its records; running out of retries or of the daily allocation marks that group and the rest not sent.
+    Returns the result per index, and why sending stopped (None when it did not)."""
+    results: dict[int, WriteResult] = {}
     stopped: str | None = None
-    for chunk in chunks:
-        batch = [writes[index] for index in chunk]
+    for indexes in groups:
+        batch = [writes[index] for index in indexes]
         if stopped is None:
             try:
-                chunk_results = _send(client, batch, targets)
+                outcomes = send(batch)
             except FatalCrmError as error:
-                chunk_results = [WriteResult(w.crm_id, False, "REQUEST_REFUSED", str(error)) for w in batch]
+                outcomes = [WriteResult(w.crm_id, False, "REQUEST_REFUSED", str(error)) for w in batch]
             except (RetriableError, LimitReachedError) as error:
                 stopped = str(error)
         if stopped is not None:
-            chunk_results = [WriteResult(w.crm_id, False, NOT_SENT, stopped) for w in batch]
-        for index, result in zip(chunk, chunk_results, strict=True):
-            results[index] = result
-    return [result for result in results if result is not None]
+            outcomes = [WriteResult(w.crm_id, False, NOT_SENT, stopped) for w in batch]
+        results.update(zip(indexes, outcomes, strict=True))
+    return results, stopped
 
 
 def _send(

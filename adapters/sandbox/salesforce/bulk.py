@@ -40,24 +40,32 @@ class QueryJob:
         return "JobComplete" if self.polled else "UploadComplete"
 
     def info(self, created_by: str) -> dict[str, Any]:
-        return {
-            "id": self.job_id,
-            "operation": self.operation,
-            "object": self.object_name,
-            "createdById": created_by,
-            "createdDate": self.created,
-            "systemModstamp": self.created,
-            "state": self.state,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(self.version),
-            "jobType": "V2Query",
-            "lineEnding": "LF",
-            "columnDelimiter": "COMMA",
-            "numberRecordsProcessed": len(self.records) if self.polled else 0,
-            "retries": 0,
-            "totalProcessingTime": 0,
-        }
+        processed = len(self.records) if self.polled else 0
+        return job_info(self, created_by, "V2Query", "LF", "COMMA", processed)
+
+
+def job_info(
+    job: Any, created_by: str, job_type: str, line_ending: str, delimiter: str, processed: int
+) -> dict[str, Any]:
+    """The job info body Bulk API 2.0 answers for a query or an ingest job (GET .../jobs/query|ingest/{id})."""
+    return {
+        "id": job.job_id,
+        "operation": job.operation,
+        "object": job.object_name,
+        "createdById": created_by,
+        "createdDate": job.created,
+        "systemModstamp": job.created,
+        "state": job.state,
+        "concurrencyMode": "Parallel",
+        "contentType": "CSV",
+        "apiVersion": float(job.version),
+        "jobType": job_type,
+        "lineEnding": line_ending,
+        "columnDelimiter": delimiter,
+        "numberRecordsProcessed": processed,
+        "retries": 0,
+        "totalProcessingTime": 0,
+    }
 
 
 def encode_locator(offset: int) -> str:

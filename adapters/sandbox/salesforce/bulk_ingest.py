@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.sandbox.salesforce.api_errors import ApiError, RecordError, not_found
+from adapters.sandbox.salesforce.bulk import job_info
 from adapters.sandbox.salesforce.collections_api import RejectionPlan, lock_error
 from adapters.sandbox.salesforce.ids import IdFactory
 from adapters.sandbox.salesforce.records import RecordStore
@@ -61,26 +62,9 @@ class IngestJob:
 
     def info(self, created_by: str) -> dict[str, Any]:
         processed = len(self.successful) + len(self.failed)
-        body: dict[str, Any] = {
-            "id": self.job_id,
-            "operation": self.operation,
-            "object": self.object_name,
-            "createdById": created_by,
-            "createdDate": self.created,
-            "systemModstamp": self.created,
-            "state": self.state,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(self.version),
-            "jobType": "V2Ingest",
-            "lineEnding": self.line_ending,
-            "columnDelimiter": self.delimiter,
-            "contentUrl": f"services/data/v{self.version}/jobs/ingest/{self.job_id}/batches",
-            "numberRecordsProcessed": processed,
-            "numberRecordsFailed": len(self.failed),
-            "retries": 0,
-            "totalProcessingTime": 0,
-        }
+        body = job_info(self, created_by, "V2Ingest", self.line_ending, self.delimiter, processed)
+        body["contentUrl"] = f"services/data/v{self.version}/jobs/ingest/{self.job_id}/batches"
+        body["numberRecordsFailed"] = len(self.failed)
         if self.error_message:
             body["errorMessage"] = self.error_message
         return body
