@@ -12,10 +12,12 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 # The write targets and what each must hold, for the adapters (which import nothing else of the core).
+from connector.score_catalog import ACCOUNT_TARGETS as ACCOUNT_TARGETS
 from connector.score_catalog import CONTACT_TARGETS as CONTACT_TARGETS
 from connector.score_catalog import TargetKind as TargetKind
 from connector.score_catalog import clears_when_empty as clears_when_empty
 from connector.score_catalog import target_kind as target_kind
+from connector.score_catalog import unknown_account_target as unknown_account_target
 from connector.score_catalog import unknown_target as unknown_target
 
 #: The normalized contact fields a mapping may fill; anything else lands in ``extra``.
@@ -38,6 +40,50 @@ CONTACT_FIELDS = (
     "is_customer",
     "email_opt_out",
 )
+
+
+#: The normalized account fields a mapping may fill; anything else lands in ``extra``.
+ACCOUNT_FIELDS = ("name", "domain", "industry", "employees", "annual_revenue", "country", "owner_id", "is_customer")
+
+
+@dataclass(frozen=True)
+class AccountLink:
+    """A contact's membership of an account, as the CRM records it.
+
+    `matched_by` says how the CRM knows: "account" (Salesforce Contact.AccountId), "converted" (a converted
+    Salesforce lead's ConvertedAccountId), "association" (a HubSpot contact -> company association). Leads the CRM
+    links to nothing are matched by the core (email domain, company name; connector/accounts), never by an adapter.
+    """
+
+    account_crm_id: str
+    primary: bool = True
+    matched_by: str = "account"
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """One account (Salesforce Account, HubSpot company) as the CRM holds it, in ScoreBridge's field names."""
+
+    object_type: str
+    crm_id: str
+    name: str | None = None
+    #: The company's web domain, lower case, without scheme, "www." or path ("acme.com"): what leads are matched on.
+    domain: str | None = None
+    industry: str | None = None
+    employees: int | None = None
+    annual_revenue: float | None = None
+    country: str | None = None
+    owner_id: str | None = None
+    is_customer: bool = False
+    created_at: datetime | None = None
+    modified_at: datetime | None = None
+    extra: Mapping[str, object] = field(default_factory=dict)
+    deleted: bool = False
+    #: For an account merged into another: the surviving account's CRM id (Salesforce MasterRecordId, HubSpot's
+    #: merged company). Its contacts and history belong to the survivor.
+    merged_into: str | None = None
+    #: Values the adapter could not parse (field name -> problem); the field was left empty.
+    warnings: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,6 +117,9 @@ class ContactRecord:
     merged_into: str | None = None
     #: Values the adapter could not parse (field name -> problem); the field was left empty.
     warnings: Mapping[str, str] = field(default_factory=dict)
+    #: The accounts the CRM links this record to (primary first); empty for a lead no account holds, and always
+    #: empty when the mapping has no `accounts` section. The store replaces the contact's CRM links with these.
+    accounts: Sequence[AccountLink] = ()
 
 
 @dataclass(frozen=True)
@@ -131,7 +180,7 @@ class Bookmark:
     last_id: str = ""
 
 
-RecordT = TypeVar("RecordT", ContactRecord, ActivityRecord, OutcomeRecord)
+RecordT = TypeVar("RecordT", ContactRecord, ActivityRecord, OutcomeRecord, AccountRecord)
 
 
 @dataclass(frozen=True)
@@ -268,6 +317,24 @@ class CrmAdapter(Protocol):
         `outcomes` section."""
         ...
 
+    def pull_accounts(self, since: Bookmark | None) -> Iterator[Page[AccountRecord]]:
+        """Accounts / companies changed at or after ``since`` minus the lookback, oldest first, deleted and merged
+        ones flagged. Yields nothing (and calls nothing) when the mapping has no `accounts` section. Pulled before
+        contacts, so a contact's account links point at stored accounts."""
+        ...
+
+    def account_matching(self) -> tuple[str, ...]:
+        """How the core matches leads the CRM links to no account, in order: "domain" (the lead's email domain
+        against the account's domain), "company" (the lead's company against the account's name); the mapping's
+        `accounts.match_leads_by`, () when it says none or has no `accounts` section; no I/O."""
+        ...
+
+    def account_write_targets(self) -> frozenset[str]:
+        """The account write targets (`connector.score_catalog.ACCOUNT_TARGETS`) the mapping sends somewhere; empty
+        without an `accounts` section; no I/O. `write_scores` takes an account's values as a ScoreWrite whose
+        object_type is the account object (Account, companies)."""
+        ...
+
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         """Write values, batching as the CRM allows; one result per write, in order; never raise per record.
 
@@ -280,7 +347,8 @@ class CrmAdapter(Protocol):
         ...
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
-        """Create follow-up tasks linked to their lead or contact; one result per task, in order."""
+        """Create follow-up tasks linked to their lead, contact or account (a TaskRequest whose object_type is the
+        account object: Salesforce WhatId, a HubSpot task -> company association); one result per task, in order."""
         ...
 
     def task_states(self, crm_task_ids: Sequence[str]) -> dict[str, TaskState]:

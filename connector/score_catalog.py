@@ -39,6 +39,18 @@ CONTACT_TARGETS: dict[str, TargetKind] = {
     "reasons": TargetKind.TEXT,
     "stage_until": TargetKind.DATE,
 }
+#: The scores every account keeps: fit on its own fields, engagement rolled up from its contacts, and `score`, the
+#: combination the model's `accounts` section weighs.
+ACCOUNT_SCORES = ("fit", "engagement", "score")
+#: What an Account / company record can receive: the account scores, its grade and stage, how many of its contacts
+#: are engaged, and the top reasons.
+ACCOUNT_TARGETS: dict[str, TargetKind] = {
+    **dict.fromkeys(ACCOUNT_SCORES, TargetKind.NUMBER),
+    "grade": TargetKind.TEXT,
+    "stage": TargetKind.TEXT,
+    "engaged_contacts": TargetKind.NUMBER,
+    "reasons": TargetKind.TEXT,
+}
 GROUP_PREFIX = "groups."
 #: The values each score group keeps and writes: its own lead and engagement scores, and its stage if it has any.
 GROUP_SCORES = ("lead", "engagement")
@@ -70,6 +82,13 @@ def target_kind(target: str) -> TargetKind | None:
         return CONTACT_TARGETS[target]
     parts = split_group_target(target)
     return None if parts is None else GROUP_VALUES[parts[1]]
+
+
+def unknown_account_target(target: str) -> str | None:
+    """One line saying why `target` is not an account write target, or None when it is one."""
+    if target in ACCOUNT_TARGETS:
+        return None
+    return f"unknown account write-back target {target!r}; targets are {', '.join(ACCOUNT_TARGETS)}"
 
 
 def unknown_target(target: str) -> str | None:

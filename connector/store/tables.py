@@ -214,6 +214,9 @@ class TaskOutbox(SQLModel, table=True):
     status_checked_at: datetime | None = _epoch()
     escalated_at: datetime | None = _epoch()
     escalation_of: str | None = Field(default=None, max_length=120)
+    #: For an account task ("account" kind): the account whose owner gets it; `contact_id` is then the account's
+    #: most engaged contact, the person the task names first.
+    account_id: int | None = Field(default=None, foreign_key="account.id")
 
 
 class SyncRun(SQLModel, table=True):
@@ -263,3 +266,94 @@ class OutcomeContact(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contact.id", primary_key=True, index=True)
     role: str | None = Field(default=None, max_length=80)
     is_primary: bool = False
+
+
+class Account(SQLModel, table=True):
+    """A company (Salesforce Account, HubSpot company), identified by where it lives in which CRM."""
+
+    __tablename__ = "account"
+    __table_args__ = (UniqueConstraint("source", "instance", "object_type", "crm_id", name="uq_account_crm"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)
+    instance: str = Field(max_length=100)
+    object_type: str = Field(max_length=40)
+    crm_id: str = Field(max_length=64)
+    name: str | None = Field(default=None, index=True)
+    #: Lower case, bare ("acme.com"): unlinked leads are matched to an account by their email's domain.
+    domain: str | None = Field(default=None, max_length=255, index=True)
+    industry: str | None = None
+    employees: int | None = None
+    annual_revenue: float | None = None
+    country: str | None = None
+    owner_id: str | None = Field(default=None, max_length=64)
+    is_customer: bool = False
+    created_at: datetime | None = _epoch()
+    modified_at: datetime | None = _epoch()
+    extra: dict = _json()
+    deleted: bool = False
+    merged_into_id: int | None = Field(default=None, foreign_key="account.id")
+
+
+class AccountContact(SQLModel, table=True):
+    """Which contacts belong to which account, and how that is known.
+
+    `matched_by`: "account", "converted" or "association" when the CRM links them (connector.crm.AccountLink), or
+    "domain" / "company" when ScoreBridge matched an unlinked lead by its email domain or company name.
+    """
+
+    __tablename__ = "account_contact"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True, index=True)
+    is_primary: bool = True
+    matched_by: str = Field(default="account", max_length=20)
+
+
+class AccountScore(SQLModel, table=True):
+    """The current scores and stage of an account, rolled up from its contacts."""
+
+    __tablename__ = "account_score"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    fit: float = 0
+    engagement: float = 0
+    score: float = 0
+    grade: str | None = Field(default=None, max_length=2)
+    stage: str | None = Field(default=None, max_length=30)
+    engaged_contacts: int = 0
+    #: The buying-group roles (the model's `accounts.buying_group`) at least one engaged contact fills.
+    coverage: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: The latest engaging activity of any of its contacts.
+    last_engaged_at: datetime | None = _epoch()
+    reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    model_version: str = Field(max_length=64)
+    scored_at: datetime = _epoch(nullable=False)
+
+
+class AccountTransition(SQLModel, table=True):
+    """An account moving between account stages, with the reason in words."""
+
+    __tablename__ = "account_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    from_stage: str | None = Field(default=None, max_length=30)
+    to_stage: str | None = Field(default=None, max_length=30)
+    at: datetime = _epoch(nullable=False, index=True)
+    reason: str
+    model_version: str = Field(max_length=64)
+
+
+class AccountWriteLedger(SQLModel, table=True):
+    """The values last confirmed written to each Account / company record (as WriteLedger does for contacts)."""
+
+    __tablename__ = "account_write_ledger"
+
+    connection: str = Field(primary_key=True, max_length=100)
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    confirmed_values: dict = _json()
+    confirmed_at: datetime | None = _epoch()
+    pending_values: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    last_error: str | None = None
+    attempts: int = 0
