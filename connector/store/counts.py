@@ -20,7 +20,8 @@ class UpsertCounts:
     #: Records stored after values the store cannot hold (NUL, lone surrogates) were taken out: see storable.py.
     cleaned: int = 0
     #: Outcome links to contacts the store does not know (the outcome is stored without them): pull or import
-    #: the contacts first.
+    #: the contacts first. For contacts: links to accounts the store does not hold (the contact is stored without
+    #: them).
     unlinked: int = 0
 
     def __add__(self, other: UpsertCounts) -> UpsertCounts:

@@ -1,11 +1,12 @@
-"""Writing contacts, activities and outcomes into the store: the set-based upserts shared by `scorebridge import`
-and the sync.
+"""Writing accounts, contacts, activities and outcomes into the store: the set-based upserts shared by
+`scorebridge import` and the sync.
 
 Contacts are keyed by where they live (source, instance, object type, CRM id). An activity is attached to its
 contact through (object type, CRM id), points at the `ActivityKind` for its (type, attributes) pair, and is keyed
 by (contact, source id), so pulling or importing it again never adds a row. An outcome is keyed like a contact and
-linked to the contacts it belongs to (see `outcome_writer.py`). Work goes to the database in chunks
-through executemany; the only per-row Python work is building parameter tuples.
+linked to the contacts it belongs to (see `outcome_writer.py`). Accounts are keyed like contacts too
+(`account_writer.py`); each pull replaces a contact's CRM links to its accounts (`account_links.py`). Work goes to
+the database in chunks through executemany; the only per-row Python work is building parameter tuples.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from contextlib import contextmanager
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from connector.crm import ActivityRecord, ContactRecord, OutcomeRecord
+from connector.crm import AccountRecord, ActivityRecord, ContactRecord, OutcomeRecord
+from connector.store.account_links import replace_crm_links
+from connector.store.account_writer import AccountWriter
 from connector.store.activity_writer import (
     ActivityRow,
     ActivityWriter,
@@ -44,6 +47,7 @@ __all__ = [
     "chunked",
     "kind_fingerprint",
     "kind_key",
+    "upsert_accounts",
     "upsert_activities",
     "upsert_contacts",
     "upsert_outcomes",
@@ -57,12 +61,28 @@ StoreTarget = Engine | Connection | Session
 
 def upsert_contacts(target: StoreTarget, source: str, instance: str, records: Iterable[ContactRecord]) -> UpsertCounts:
     """Insert new contacts, update changed ones, flag deleted ones; changed contacts get ``needs_rescore``.
+    Each live contact's CRM links to accounts become its record's `accounts`; links to accounts not in the store
+    are left out and counted (`unlinked`).
 
     Runs in one transaction when given an engine; in the caller's transaction for a connection or session.
     """
     counts = UpsertCounts()
     with _connection(target) as connection:
         writer = ContactWriter(connection, source, instance)
+        for chunk in chunked(records, LOOKUP_KEYS):
+            counts += writer.write(chunk)
+            counts += UpsertCounts(unlinked=replace_crm_links(connection, source, instance, chunk, writer.ids))
+        writer.link_merged()
+    return counts
+
+
+def upsert_accounts(target: StoreTarget, source: str, instance: str, records: Iterable[AccountRecord]) -> UpsertCounts:
+    """Insert new accounts, update changed ones, flag deleted ones, and hand a merged account's contacts to the
+    account it was merged into. Contacts of a changed account get ``needs_rescore`` (their conditions may read it).
+    """
+    counts = UpsertCounts()
+    with _connection(target) as connection:
+        writer = AccountWriter(connection, source, instance)
         for chunk in chunked(records, LOOKUP_KEYS):
             counts += writer.write(chunk)
         writer.link_merged()

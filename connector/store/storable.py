@@ -23,24 +23,26 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from connector.crm import ActivityRecord, ContactRecord, OutcomeRecord
-from connector.store.tables import Activity, ActivityKind, Contact, Outcome, OutcomeContact
+from connector.crm import AccountRecord, ActivityRecord, ContactRecord, OutcomeRecord
+from connector.store.tables import Account, Activity, ActivityKind, Contact, Outcome, OutcomeContact
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 CONTACT_IDENTITY = ("object_type", "crm_id", "merged_into")
 ACTIVITY_IDENTITY = ("source_id", "contact_object_type", "contact_crm_id")
 OUTCOME_IDENTITY = ("object_type", "crm_id")
+ACCOUNT_IDENTITY = ("object_type", "crm_id", "merged_into")
 CONTACT_COLUMNS = Contact.__table__.c  # type: ignore[attr-defined]
 CRM_ID_LIMIT = CONTACT_COLUMNS.crm_id.type.length
 OBJECT_TYPE_LIMIT = CONTACT_COLUMNS.object_type.type.length
 SOURCE_ID_LIMIT = Activity.__table__.c.source_id.type.length  # type: ignore[attr-defined]
 KIND_TYPE_LIMIT = ActivityKind.__table__.c.type.type.length  # type: ignore[attr-defined]
 OUTCOME_COLUMNS = Outcome.__table__.c  # type: ignore[attr-defined]
+ACCOUNT_COLUMNS = Account.__table__.c  # type: ignore[attr-defined]
 ROLE_LIMIT = OutcomeContact.__table__.c.role.type.length  # type: ignore[attr-defined]
 #: PostgreSQL's `integer` (https://www.postgresql.org/docs/current/datatype-numeric.html).
 INTEGER_RANGE = range(-(2**31), 2**31)
-#: Record fields stored in `integer` columns (`tables.Contact`).
+#: Record fields stored in `integer` columns (`tables.Contact`, `tables.Account`).
 INTEGER_FIELDS = frozenset({"employees"})
 #: Record fields stored in columns of a limited length, with that length.
 FIELD_LIMITS: dict[type, dict[str, int]] = {
@@ -60,6 +62,13 @@ FIELD_LIMITS: dict[type, dict[str, int]] = {
         "crm_id": OUTCOME_COLUMNS.crm_id.type.length,
         "stage": OUTCOME_COLUMNS.stage.type.length,
         "pipeline": OUTCOME_COLUMNS.pipeline.type.length,
+    },
+    AccountRecord: {
+        "object_type": ACCOUNT_COLUMNS.object_type.type.length,
+        "crm_id": ACCOUNT_COLUMNS.crm_id.type.length,
+        "merged_into": ACCOUNT_COLUMNS.crm_id.type.length,
+        "domain": ACCOUNT_COLUMNS.domain.type.length,
+        "owner_id": ACCOUNT_COLUMNS.owner_id.type.length,
     },
 }
 
@@ -108,6 +117,9 @@ class Screened:
 
     def activities(self, records: Iterable[ActivityRecord]) -> list[ActivityRecord]:
         return [kept for record in records if (kept := self._screen(record, ACTIVITY_IDENTITY)) is not None]
+
+    def accounts(self, records: Iterable[AccountRecord]) -> list[AccountRecord]:
+        return [kept for record in records if (kept := self._screen(record, ACCOUNT_IDENTITY)) is not None]
 
     def outcomes(self, records: Iterable[OutcomeRecord]) -> list[OutcomeRecord]:
         kept = []

@@ -1,0 +1,187 @@
+"""Writing accounts: each chunk of accounts / companies classified against the store, deletions flagged, merges
+followed to the surviving account.
+
+Accounts are keyed like contacts, by where they live (source, instance, object type, CRM id). An account merged
+into another (Salesforce MasterRecordId, HubSpot's merged company) points at the survivor (`merged_into_id`) and
+hands its contacts over: their links move to the survivor, so the roll-up counts them there at the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from connector.crm import ACCOUNT_FIELDS, AccountRecord
+from connector.store.contact_ids import LOOKUP_KEYS, chunked, crm_ids_by_type, flag_for_rescore
+from connector.store.counts import UpsertCounts
+from connector.store.storable import Screened
+from connector.store.tables import Account, AccountContact
+from connector.store.types import from_epoch, to_epoch
+
+ACCOUNT_TABLE: Table = Account.__table__  # type: ignore[attr-defined]
+ACCOUNT_LINK_TABLE: Table = AccountContact.__table__  # type: ignore[attr-defined]
+#: Account columns an upsert writes and compares.
+ACCOUNT_VALUE_COLUMNS = (*ACCOUNT_FIELDS, "created_at", "modified_at", "extra", "deleted")
+#: Columns that only record when the CRM last touched the account: a change there alone moves no contact.
+BOOKKEEPING_COLUMNS = frozenset({"modified_at"})
+
+#: An account as the store keys it within one source and instance: (object type, CRM id).
+AccountKey = tuple[str, str]
+
+
+class AccountWriter:
+    """Upserts chunks of account records of one source and instance and follows their merges."""
+
+    def __init__(self, connection: Connection, source: str, instance: str) -> None:
+        self._connection = connection
+        self._source = source
+        self._instance = instance
+        self._merges: dict[AccountKey, str] = {}
+
+    def write(self, records: Sequence[AccountRecord]) -> UpsertCounts:
+        screened = Screened()
+        latest = {(record.object_type, record.crm_id): record for record in screened.accounts(records)}  # last wins
+        stored = self._stored_values(latest)
+        new, changed, moved, flagged_deleted, skipped = [], [], [], 0, 0
+        for key, record in latest.items():
+            if record.merged_into:
+                self._merges[key] = record.merged_into
+            before = stored.get(key)
+            values = _account_values(record, before)
+            if before is None and record.deleted:
+                skipped += 1  # nothing to flag: the CRM deleted an account we never stored
+            elif before is None:
+                new.append({"object_type": key[0], "crm_id": key[1], **values})
+            elif values != before[1]:
+                changed.append({"account_id": before[0], **values})
+                flagged_deleted += record.deleted and not before[1]["deleted"]
+                if any(values[name] != before[1][name] for name in values if name not in BOOKKEEPING_COLUMNS):
+                    moved.append(before[0])
+        self._insert(new)
+        self._update(changed)
+        self._flag_contacts_of(moved)  # their contacts' conditions may read the account's fields
+        return UpsertCounts(
+            read=len(records),
+            inserted=len(new),
+            updated=len(changed) - flagged_deleted,
+            unchanged=len(latest) - len(new) - len(changed) - skipped,
+            deleted=flagged_deleted,
+            skipped=skipped + len(records) - len(latest),
+            cleaned=screened.cleaned,
+        )
+
+    def link_merged(self) -> None:
+        """Point merged accounts at their survivor, and move their contacts' links there."""
+        if not self._merges:
+            return
+        merged = account_ids(self._connection, self._source, self._instance, self._merges)
+        survivors = self._survivor_ids(self._merges.values())
+        pairs = [
+            (merged[key], survivors[crm_id])
+            for key, crm_id in self._merges.items()
+            if key in merged and crm_id in survivors and merged[key] != survivors[crm_id]
+        ]
+        a = ACCOUNT_TABLE.c
+        statement = (
+            update(ACCOUNT_TABLE)
+            .where(a.id == bindparam("merged_id"), a.merged_into_id.is_distinct_from(bindparam("survivor_id")))
+            .values(merged_into_id=bindparam("survivor_id"))
+        )
+        if pairs:
+            self._connection.execute(statement, [{"merged_id": m, "survivor_id": s} for m, s in pairs])
+        for merged_id, survivor_id in pairs:
+            move_links(self._connection, merged_id, survivor_id)
+
+    def _survivor_ids(self, crm_ids: Iterable[str]) -> dict[str, int]:
+        """CRM id -> account id of the surviving accounts (merges name the survivor by CRM id alone)."""
+        a = ACCOUNT_TABLE.c
+        found: dict[str, int] = {}
+        for batch in chunked(sorted(set(crm_ids)), LOOKUP_KEYS):
+            query = select(a.id, a.crm_id).where(
+                a.source == self._source, a.instance == self._instance, a.crm_id.in_(batch)
+            )
+            found.update({row.crm_id: row.id for row in self._connection.execute(query)})
+        return found
+
+    def _stored_values(self, keys: Iterable[AccountKey]) -> dict[AccountKey, tuple[int, dict]]:
+        a = ACCOUNT_TABLE.c
+        found = {}
+        for object_type, crm_ids in crm_ids_by_type(keys):
+            query = select(a.id, a.crm_id, *(a[name] for name in ACCOUNT_VALUE_COLUMNS)).where(
+                a.source == self._source,
+                a.instance == self._instance,
+                a.object_type == object_type,
+                a.crm_id.in_(crm_ids),
+            )
+            for row in self._connection.execute(query):
+                found[(object_type, row.crm_id)] = (
+                    row.id,
+                    {name: getattr(row, name) for name in ACCOUNT_VALUE_COLUMNS},
+                )
+        return found
+
+    def _insert(self, rows: list[dict]) -> None:
+        if rows:
+            fixed = {"source": self._source, "instance": self._instance}
+            self._connection.execute(insert(ACCOUNT_TABLE), [{**fixed, **row} for row in rows])
+
+    def _update(self, rows: list[dict]) -> None:
+        if rows:
+            statement = update(ACCOUNT_TABLE).where(ACCOUNT_TABLE.c.id == bindparam("account_id"))
+            self._connection.execute(statement, rows)
+
+    def _flag_contacts_of(self, account_ids_: list[int]) -> None:
+        link = ACCOUNT_LINK_TABLE.c
+        for batch in chunked(account_ids_, LOOKUP_KEYS):
+            flag_for_rescore(self._connection, select(link.contact_id).where(link.account_id.in_(batch)))
+
+
+def account_ids(
+    connection: Connection, source: str, instance: str, keys: Iterable[AccountKey]
+) -> dict[AccountKey, int]:
+    """The stored ids of those of ``keys`` that are in the store."""
+    a = ACCOUNT_TABLE.c
+    found: dict[AccountKey, int] = {}
+    for object_type, crm_ids in crm_ids_by_type(keys):
+        query = select(a.id, a.crm_id).where(
+            a.source == source, a.instance == instance, a.object_type == object_type, a.crm_id.in_(crm_ids)
+        )
+        found.update({(object_type, row.crm_id): row.id for row in connection.execute(query)})
+    return found
+
+
+def move_links(connection: Connection, from_id: int, to_id: int) -> None:
+    """The contacts of account `from_id` become contacts of `to_id` (a contact already there keeps its own link)."""
+    link = ACCOUNT_LINK_TABLE.c
+    held = select(link.contact_id).where(link.account_id == to_id)
+    moving = select(link.contact_id).where(link.account_id == from_id)
+    flag_for_rescore(connection, moving)
+    connection.execute(
+        update(ACCOUNT_LINK_TABLE)
+        .where(link.account_id == from_id, link.contact_id.not_in(held.scalar_subquery()))
+        .values(account_id=to_id)
+    )
+    connection.execute(delete(ACCOUNT_LINK_TABLE).where(link.account_id == from_id))
+
+
+def normalized_domain(domain: str | None) -> str | None:
+    """A web domain as leads are matched on it: lower case, without scheme, "www." or path ("acme.com")."""
+    if not domain or not domain.strip():
+        return None
+    bare = domain.strip().lower().split("://", 1)[-1].split("/", 1)[0]
+    return bare.removeprefix("www.") or None
+
+
+def _account_values(record: AccountRecord, before: tuple[int, dict] | None) -> dict:
+    """The column values a record stands for; a deletion keeps the stored fields and only sets the flag."""
+    if record.deleted and before is not None:
+        return {**before[1], "deleted": True}
+    values = {name: getattr(record, name) for name in ACCOUNT_VALUE_COLUMNS}
+    values["extra"] = dict(record.extra)
+    values["domain"] = normalized_domain(record.domain)  # adapters send it bare already; never trust a match key
+    for name in ("created_at", "modified_at"):  # the store keeps whole seconds; compare like with like
+        if values[name] is not None:
+            values[name] = from_epoch(to_epoch(values[name]))
+    return values
