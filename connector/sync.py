@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
+from connector.accounts.run import score_accounts
 from connector.config import ConnectionConfig, ConnectorConfig, mapping_problems
 from connector.crm import CrmAdapter
 from connector.errors import ConfigError, LimitReachedError, ScoreBridgeError, StoreBusyError
@@ -22,10 +23,11 @@ from connector.logs import run_log_context
 from connector.outbox import pending_tasks
 from connector.scoring import ContactScope, load_model, score_store
 from connector.scoring.run import stale_scores_problem
+from connector.store.account_matching import match_leads
 from connector.store.engine import session_scope
 from connector.store.failures import failure_frames, failure_summary
 from connector.store.lock import connection_lock
-from connector.store.records import upsert_activities, upsert_contacts, upsert_outcomes
+from connector.store.records import upsert_accounts, upsert_activities, upsert_contacts, upsert_outcomes
 from connector.store.storable import storable_text
 from connector.store.tables import SyncRun
 from connector.sync_pull import finish_reclassifying, prepare_pull, pull_stream
@@ -97,7 +99,9 @@ def _recorded_run(run: RunState, run_id: int, *, full: bool, clock: Callable[[],
     planned_tasks: tuple = ()
     try:
         reclassifying = prepare_pull(run, full=full)
+        pull_stream(run, "accounts", run.adapter.pull_accounts, upsert_accounts)  # before the contacts linking them
         pull_stream(run, "contacts", run.adapter.pull_contacts, upsert_contacts)
+        _match_leads(run)
         store_activities = reclassifying.upsert if reclassifying else upsert_activities
         pull_stream(run, "activities", run.adapter.pull_activities, store_activities)
         pull_stream(run, "outcomes", run.adapter.pull_outcomes, upsert_outcomes)  # after the contacts they link to
@@ -196,6 +200,20 @@ def _score(run: RunState) -> None:
     )
     run.counts["scored"] += summary.contacts_scored
     run.counts["stage_changes"] += len(summary.transitions)
+    # the model's accounts section (connector/accounts); contacts reading an account value that moved are rescored
+    accounts = score_accounts(
+        run.engine, run.model, summary, scope=_scope(run), now=lambda: max(utc_now(), run.started_at)
+    )
+    run.counts.update(accounts.counts() if accounts else {})
+
+
+def _match_leads(run: RunState) -> None:
+    """Place the leads the CRM links to no account, as the mapping says (connector/store/account_matching.py)."""
+    with session_scope(run.engine) as session:
+        connection = session.connection()
+        matched = match_leads(connection, run.connection.crm, run.connection.name, run.adapter.account_matching())
+    if matched:
+        run.counts["lead_matches_changed"] += matched
 
 
 def _scope(run: RunState) -> ContactScope:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from connector.crm import ActivityRecord, ContactRecord, OutcomeRecord, Page
+from connector.crm import AccountRecord, ActivityRecord, ContactRecord, OutcomeRecord, Page
 from connector.errors import ConfigError
 from connector.mapping_changes import Reclassification, mapping_fingerprint, plan_pull
 from connector.store.bookmarks import clear_bookmarks, load_bookmark, save_bookmark, save_mapping_fingerprint
 from connector.store.engine import session_scope
 from connector.sync_state import RunState
 
-PULLED_STREAMS = ("contacts", "activities", "outcomes")
+PULLED_STREAMS = ("accounts", "contacts", "activities", "outcomes")
 
 
 def prepare_pull(run: RunState, *, full: bool) -> Reclassification | None:
@@ -50,7 +50,8 @@ def pull_stream(run: RunState, stream: str, pull: Callable, upsert: Callable) ->
     run.phase(f"pull {stream}")
     with session_scope(run.engine) as session:
         since = load_bookmark(session, run.connection.name, stream)
-    pages: Iterator[Page[ContactRecord] | Page[ActivityRecord] | Page[OutcomeRecord]] = pull(since)
+    pages: Iterator[Page[ContactRecord] | Page[ActivityRecord] | Page[OutcomeRecord] | Page[AccountRecord]]
+    pages = pull(since)
     for page in pages:
         run.check_stop()
         with session_scope(run.engine) as session:
@@ -61,6 +62,7 @@ def pull_stream(run: RunState, stream: str, pull: Callable, upsert: Callable) ->
         run.counts["skipped_records"] += page.skipped + counts.skipped
         run.counts["cleaned_records"] += counts.cleaned  # values the store cannot hold (store/storable.py)
         run.counts["record_warnings"] += sum(len(r.warnings) for r in page.records if not isinstance(r, ActivityRecord))
-        if counts.unlinked:  # outcome links to contacts not in the store
-            run.counts["outcome_links_unknown"] += counts.unlinked
+        if counts.unlinked:  # outcome links to contacts not in the store, contact links to accounts not in it
+            name = "account_links_unknown" if stream == "contacts" else "outcome_links_unknown"
+            run.counts[name] += counts.unlinked
         run.advance(len(page.records))

@@ -34,12 +34,14 @@ def score(
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
     config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
 ) -> None:
-    """Score the store: fit, lead, engagement, recency, combined, grade and stage, incrementally by default.
+    """Score the store: fit, lead, engagement, recency, combined, grade and stage, incrementally by default; then
+    the accounts, when the model has an `accounts` section.
 
     With a connector file each connection is scored with its own model, as `sync` does. An --as-of before the
     last scoring (or after now) is replayed and reported without storing anything."""
     from datetime import UTC, datetime
 
+    from connector.accounts.run import score_accounts
     from connector.reports.scoring_console import print_replay, print_summary, progress_bar
     from connector.scoring import load_model, score_store
     from connector.scoring.replay import is_replay, replay_store
@@ -57,6 +59,9 @@ def score(
         with progress_bar(command_console(stderr=True)) as report:
             summary = score_store(engine, loaded, moment, full=full, contacts=scope, progress=report)
         print_summary(console, summary)
+        accounts = score_accounts(engine, loaded, summary, scope=scope)  # the model's accounts section, if any
+        if accounts is not None:
+            console.print(accounts.describe())
 
 
 def explain(

@@ -17,36 +17,18 @@ from pydantic import Field, PrivateAttr, ValidationError
 
 from connector.errors import ConfigError
 from connector.scoring.group_checks import group_problems
+from connector.scoring.model_account_checks import account_problems
+from connector.scoring.model_accounts import AccountsModel
 from connector.scoring.model_behavior import BehaviorModel, EngagementModel
 from connector.scoring.model_checks import cross_reference_problems
+from connector.scoring.model_fit import Disqualifier as Disqualifier
+from connector.scoring.model_fit import FieldFit as FieldFit
+from connector.scoring.model_fit import FitModel
+from connector.scoring.model_fit import FitRule as FitRule
 from connector.scoring.model_groups import ScoreGroup
 from connector.scoring.model_stages import LifecycleModel, Stage
-from connector.scoring.model_types import Match, Number, PositiveNumber, StrictModel
+from connector.scoring.model_types import Number, PositiveNumber, StrictModel
 from connector.task_text import TaskTemplates
-
-
-class FitRule(Match):
-    points: Number
-    label: str | None = None
-
-
-class FieldFit(StrictModel):
-    """The rules on one contact field; their sum is clipped to ``cap`` when given."""
-
-    cap: PositiveNumber | None = None
-    rules: tuple[FitRule, ...] = Field(min_length=1)
-
-
-class Disqualifier(Match):
-    field: str
-    label: str | None = None
-
-
-class FitModel(StrictModel):
-    fields: dict[str, FieldFit] = Field(default_factory=dict)
-    disqualifiers: tuple[Disqualifier, ...] = ()
-    #: Lowest fit score for each grade letter, A highest; below the last one the grade is F.
-    grades: dict[str, Number] | None = None
 
 
 class RecencyBand(StrictModel):
@@ -84,11 +66,15 @@ class ScoringModel(StrictModel):
     groups: tuple[ScoreGroup, ...] = ()
     #: The words of the follow-up tasks this model's stages cause; a connection's own templates take precedence.
     tasks: ModelTasks = ModelTasks()
+    #: Account scoring (docs/scoring.md, "Accounts"): fit, engagement rolled up from contacts, stages.
+    accounts: AccountsModel | None = None
     _version: str = PrivateAttr(default="")
 
     def model_post_init(self, _context: Any) -> None:
         # Task wording changes no score: it stays out of the version, so editing it never forces a full rescore.
-        scored = self.model_dump(mode="json", by_alias=True, exclude={"tasks"})
+        # A model without accounts keeps the version it had before accounts existed (no needless full rescore).
+        unscored = {"tasks"} if self.accounts is not None else {"tasks", "accounts"}
+        scored = self.model_dump(mode="json", by_alias=True, exclude=unscored)
         content = json.dumps(scored, sort_keys=True, separators=(",", ":"))
         self._version = hashlib.sha256(content.encode()).hexdigest()
 
@@ -121,7 +107,7 @@ def parse_model(raw: object, *, source: str = "<model>") -> ScoringModel:
     except ValidationError as error:
         first = error.errors()[0]
         raise ConfigError(_describe_error(first), source=source, key=key_path(first["loc"])) from None
-    problem = next(chain(cross_reference_problems(model), group_problems(model)), None)
+    problem = next(chain(cross_reference_problems(model), group_problems(model), account_problems(model)), None)
     if problem:
         key, message = problem
         raise ConfigError(message, source=source, key=key)

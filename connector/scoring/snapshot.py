@@ -9,8 +9,9 @@ from itertools import chain
 import numpy as np
 from sqlalchemy.engine import Connection
 
+from connector.scoring.account_values import read_account_values
 from connector.scoring.conditions import TextColumn
-from connector.scoring.fields import BOOLEAN_FIELDS, EXTRA_PREFIX, NUMERIC_FIELDS
+from connector.scoring.fields import BOOLEAN_FIELDS, EXTRA_PREFIX, NUMERIC_FIELDS, is_account_value
 from connector.scoring.frame import ActivityArrays, ContactColumns, PreviousState
 from connector.scoring.kinds import KindRow, KindTable, classify_kinds
 from connector.scoring.model import ScoringModel
@@ -66,7 +67,7 @@ def read_contacts(
 ) -> ContactColumns:
     """The live (not deleted, not merged) contacts of the scope, with the columns the model reads."""
     fields = sorted(model_fields(model))
-    stored = sorted({_stored_column(name) for name in fields})
+    stored = sorted({_stored_column(name) for name in fields if not is_account_value(name)})
     select = ", ".join(["c.id", "c.created_at", *[f"c.{name}" for name in stored]])
     in_scope = Condition() if targeted else contact_in_scope(scope)  # targets are the scope's already
     sql = (
@@ -77,6 +78,7 @@ def read_contacts(
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     created = [row[1] for row in rows]
     raw = {name: [row[2 + index] for row in rows] for index, name in enumerate(stored)}
+    raw.update(read_account_values(connection, ids, fields))  # `account.stage` and the like: account_values.py
     warnings: dict[str, int] = {}
     future = sum(1 for value in created if value is not None and value > now)
     if future:

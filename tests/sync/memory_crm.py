@@ -2,6 +2,8 @@
 
 It can be told to fail after creating tasks, which is exactly the crash the outbox must survive. Its outcomes are
 pulled incrementally, like a real CRM's: those modified at or after the bookmark, oldest first, a page at a time.
+Accounts come as a whole page each pull, like contacts; contacts name their accounts in `ContactRecord.accounts`,
+and `matching` stands for the mapping's `accounts.match_leads_by`. `pulled` records the order of the streams.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from connector.crm import (
+    ACCOUNT_TARGETS,
     CONTACT_TARGETS,
+    AccountRecord,
     ActivityRecord,
     ApiUsage,
     Bookmark,
@@ -61,6 +65,14 @@ class MemoryCrm:
     reassignments: list[TaskReassignment] = field(default_factory=list)
     #: When the CRM created each task (task id -> moment); absent: the state says nothing of it.
     created: dict = field(default_factory=dict)
+    #: Accounts / companies; empty stands for a mapping without an `accounts` section.
+    accounts: list[AccountRecord] = field(default_factory=list)
+    #: How the core may match leads no account holds (the mapping's `accounts.match_leads_by`).
+    matching: tuple[str, ...] = ()
+    #: The account write targets its "mapping" names: every one when it has accounts, unless a test says otherwise.
+    account_targets: frozenset[str] | None = None
+    #: The streams pulled, in order.
+    pulled: list[str] = field(default_factory=list)
 
     def activity_types(self) -> frozenset[str]:
         return frozenset(activity.type for activity in self.activities)
@@ -74,11 +86,27 @@ class MemoryCrm:
     def write_targets(self) -> frozenset[str]:
         return self.targets
 
+    def pull_accounts(self, since: Bookmark | None) -> Iterator[Page[AccountRecord]]:
+        self.pulled.append("accounts")
+        if self.accounts:  # no accounts section: nothing yielded, nothing called
+            self.calls += 1
+            yield Page(self.accounts, None)
+
+    def account_matching(self) -> tuple[str, ...]:
+        return self.matching
+
+    def account_write_targets(self) -> frozenset[str]:
+        if self.account_targets is not None:
+            return self.account_targets
+        return frozenset(ACCOUNT_TARGETS) if self.accounts else frozenset()
+
     def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
+        self.pulled.append("contacts")
         self.calls += 1
         yield Page(self.contacts, None)
 
     def pull_activities(self, since: Bookmark | None) -> Iterator[Page[ActivityRecord]]:
+        self.pulled.append("activities")
         self.calls += 1
         yield Page(self.activities, None)
 

@@ -1,0 +1,140 @@
+"""Writing an account run to the store: only the account_score rows that changed, and a transition per stage change."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.engine import Connection
+
+from connector.accounts.reading import account_scope_sql
+from connector.scoring.scope import ContactScope
+from connector.store.bulk import raw_rows
+from connector.store.tables import AccountScore, AccountTransition
+
+SCORE_TABLE: Table = AccountScore.__table__  # type: ignore[attr-defined]
+TRANSITION_TABLE: Table = AccountTransition.__table__  # type: ignore[attr-defined]
+#: The account_score columns a run computes, in this order in `AccountRow`.
+SCORE_COLUMNS = (
+    "fit",
+    "engagement",
+    "score",
+    "grade",
+    "stage",
+    "engaged_contacts",
+    "coverage",
+    "last_engaged_at",
+    "reasons",
+    "model_version",
+)
+#: The values a contact's conditions may read (`account.<name>`): a change in one of them rescores its contacts.
+CONTACT_VISIBLE = ("fit", "engagement", "score", "grade", "stage", "engaged_contacts")
+#: Scores are kept to this many decimals, so rounding noise never counts as a change.
+DECIMALS = 2
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    account_id: int
+    values: tuple  # SCORE_COLUMNS order
+
+    def value(self, name: str) -> object:
+        return self.values[SCORE_COLUMNS.index(name)]
+
+
+@dataclass(frozen=True)
+class AccountStageChange:
+    account_id: int
+    from_stage: str | None
+    to_stage: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class WrittenAccounts:
+    rows_written: int
+    transitions: tuple[AccountStageChange, ...]
+    #: Accounts whose values a contact condition may read changed: account id -> the names that changed.
+    moved_values: dict[int, frozenset[str]]
+
+
+def rounded(value: float) -> float:
+    return round(float(value), DECIMALS)
+
+
+def read_stored(connection: Connection, scope: ContactScope | None) -> dict[int, AccountRow]:
+    where, params = account_scope_sql(scope)
+    columns = ", ".join(f"s.{name}" for name in SCORE_COLUMNS)
+    sql = f"SELECT s.account_id, {columns} FROM account_score s JOIN account a ON a.id = s.account_id WHERE {where}"
+    return {
+        row[0]: AccountRow(row[0], _decoded(row[1:])) for batch in raw_rows(connection, sql, params) for row in batch
+    }
+
+
+def write_accounts(
+    connection: Connection,
+    rows: Sequence[AccountRow],
+    stored: dict[int, AccountRow],
+    reasons: dict[int, str],
+    at: int,
+    scored_at: int,
+) -> WrittenAccounts:
+    """Write the rows that differ from `stored`; `reasons` gives each account's stage reason (for transitions)."""
+    changed = [row for row in rows if stored.get(row.account_id) is None or stored[row.account_id].values != row.values]
+    new = [_params(row, scored_at) for row in changed if row.account_id not in stored]
+    updated = [_params(row, scored_at) for row in changed if row.account_id in stored]
+    if new:
+        connection.execute(insert(SCORE_TABLE), new)
+    if updated:
+        statement = update(SCORE_TABLE).where(SCORE_TABLE.c.account_id == bindparam("b_account_id"))
+        connection.execute(
+            statement,
+            [{**{k: v for k, v in p.items() if k != "account_id"}, "b_account_id": p["account_id"]} for p in updated],
+        )
+    transitions = tuple(
+        AccountStageChange(
+            row.account_id, _stage(stored.get(row.account_id)), row.value("stage"), reasons[row.account_id]
+        )
+        for row in changed
+        if _stage(stored.get(row.account_id)) != row.value("stage")
+    )
+    version = rows[0].value("model_version") if rows else ""
+    if transitions:
+        connection.execute(
+            insert(TRANSITION_TABLE),
+            [{"account_id": t.account_id, "from_stage": t.from_stage, "to_stage": t.to_stage, "at": at,
+              "reason": t.reason, "model_version": version} for t in transitions],
+        )  # fmt: skip
+    return WrittenAccounts(len(changed), transitions, _moved_values(changed, stored))
+
+
+def _moved_values(changed: Sequence[AccountRow], stored: dict[int, AccountRow]) -> dict[int, frozenset[str]]:
+    moved = {}
+    for row in changed:
+        before = stored.get(row.account_id)
+        names = frozenset(n for n in CONTACT_VISIBLE if before is None or before.value(n) != row.value(n))
+        if names:
+            moved[row.account_id] = names
+    return moved
+
+
+def _stage(row: AccountRow | None) -> str | None:
+    return None if row is None else row.value("stage")
+
+
+def _params(row: AccountRow, scored_at: int) -> dict:
+    return {"account_id": row.account_id, **dict(zip(SCORE_COLUMNS, row.values, strict=True)), "scored_at": scored_at}
+
+
+def _decoded(values: tuple) -> tuple:
+    """Stored values as a run computes them: JSON lists decoded (SQLite hands back text), scores rounded."""
+    decoded = []
+    for name, value in zip(SCORE_COLUMNS, values, strict=True):
+        if name in ("coverage", "reasons"):
+            value = json.loads(value) if isinstance(value, str) else list(value or [])
+        elif name in ("fit", "engagement", "score"):
+            value = rounded(value)
+        decoded.append(value)
+    return tuple(decoded)
