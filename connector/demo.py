@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from connector.account_members import person_name
 from connector.config import ConnectionConfig, ConnectorConfig
 from connector.crm import CrmAdapter
 from connector.errors import InputError
@@ -109,10 +110,6 @@ def _sync_all(
     return reports
 
 
-def _name(contact: Contact) -> str:
-    return " ".join(part for part in (contact.first_name, contact.last_name) if part) or contact.email or contact.crm_id
-
-
 def _hottest_table(session: Session) -> Table:
     table = Table(title="Hottest contacts (combined score)", title_justify="left")
     for column in ("contact", "CRM", "title", "stage", "combined", "fit", "engagement", "top reasons"):
@@ -126,7 +123,7 @@ def _hottest_table(session: Session) -> Table:
     )
     for contact, score in rows:
         table.add_row(
-            _name(contact),
+            person_name(contact),
             contact.source,
             contact.title or "",
             score.stage,
@@ -152,7 +149,7 @@ def _newly_qualified_table(session: Session, after_transition: int) -> Table:
     for transition, contact in rows:
         task = session.get(TaskOutbox, (contact.instance, transition_task_key(contact, transition)))
         table.add_row(
-            _name(contact),
+            person_name(contact),
             contact.source,
             transition.from_stage or "new",
             transition.to_stage,
