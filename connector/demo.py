@@ -2,7 +2,8 @@
 
 The CLI starts the stand-ins and hands over one `DemoCrm` each; this module knows no CRM. It runs a first sync,
 lets the stand-ins' "users" add activity, runs a second, incremental sync, then reports: the hottest contacts
-with their reasons, who just became MQL or SQL and the tasks created for their owners, the engagement index by
+with their reasons, the hottest accounts with their engaged people (when the mappings read accounts), who just
+became MQL or SQL and the tasks created for their owners, the engagement index by
 lead source and product interest, and the API calls each sync took; last it writes the `scorebridge report` page.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from connector.account_members import account_members, person_name
 from connector.config import ConnectionConfig, ConnectorConfig
 from connector.crm import CrmAdapter
 from connector.errors import InputError
@@ -27,10 +29,11 @@ from connector.outbox import transition_task_key
 from connector.private_files import make_private_dir
 from connector.reports.engagement_index import engagement_index
 from connector.reports.index_console import index_table
-from connector.store.tables import Contact, ContactScore, StageTransition, TaskOutbox
+from connector.store.tables import Account, AccountScore, Contact, ContactScore, StageTransition, TaskOutbox
 from connector.sync import SyncReport, run_sync
 
 HOTTEST_SHOWN = 10
+HOTTEST_ACCOUNTS_SHOWN = 5
 NEW_QUALIFIED_SHOWN = 10
 #: Left in the demo's folder so that the next demo may replace it, and only it.
 DEMO_MARKER = ".scorebridge-demo"
@@ -69,6 +72,8 @@ def run_demo(console: Console, engine: Engine, config: ConnectorConfig, crms: li
     second = _sync_all(console, engine, config, crms, "second sync (incremental)")
     with Session(engine) as session:
         console.print(_hottest_table(session))
+        if accounts := hottest_accounts_table(session):
+            console.print(accounts)
         console.print(_newly_qualified_table(session, last_transition or 0))
     for by in ("lead_source", "product_interest"):
         console.print(index_table(engagement_index(engine, by)))
@@ -109,10 +114,6 @@ def _sync_all(
     return reports
 
 
-def _name(contact: Contact) -> str:
-    return " ".join(part for part in (contact.first_name, contact.last_name) if part) or contact.email or contact.crm_id
-
-
 def _hottest_table(session: Session) -> Table:
     table = Table(title="Hottest contacts (combined score)", title_justify="left")
     for column in ("contact", "CRM", "title", "stage", "combined", "fit", "engagement", "top reasons"):
@@ -126,7 +127,7 @@ def _hottest_table(session: Session) -> Table:
     )
     for contact, score in rows:
         table.add_row(
-            _name(contact),
+            person_name(contact),
             contact.source,
             contact.title or "",
             score.stage,
@@ -135,6 +136,27 @@ def _hottest_table(session: Session) -> Table:
             f"{score.engagement:.0f}",
             "; ".join(str(reason) for reason in score.reasons[:3]),
         )
+    return table
+
+
+def hottest_accounts_table(session: Session) -> Table | None:
+    """The top accounts by score with their stage and engaged people; None when no account is scored."""
+    rows = session.execute(
+        select(Account, AccountScore)
+        .join(AccountScore, AccountScore.account_id == Account.id)
+        .where(Account.deleted.is_(False), Account.merged_into_id.is_(None))
+        .order_by(AccountScore.score.desc(), Account.id)
+        .limit(HOTTEST_ACCOUNTS_SHOWN)
+    ).all()
+    if not rows:
+        return None
+    table = Table(title="Hottest accounts (account score)", title_justify="left")
+    for column in ("account", "CRM", "stage", "score", "engaged", "engaged people", "buying group"):
+        table.add_column(column, justify="right" if column in ("score", "engaged") else "left")
+    for account, score in rows:
+        engaged = [person_name(member.contact) for member in account_members(session, account.id) if member.engaged]
+        table.add_row(account.name or account.crm_id, account.source, score.stage or "", f"{score.score:.0f}",
+                      str(score.engaged_contacts), ", ".join(engaged), ", ".join(map(str, score.coverage)))  # fmt: skip
     return table
 
 
@@ -152,7 +174,7 @@ def _newly_qualified_table(session: Session, after_transition: int) -> Table:
     for transition, contact in rows:
         task = session.get(TaskOutbox, (contact.instance, transition_task_key(contact, transition)))
         table.add_row(
-            _name(contact),
+            person_name(contact),
             contact.source,
             transition.from_stage or "new",
             transition.to_stage,

@@ -240,6 +240,7 @@ def _escalation_row(
         idempotency_key=escalation_key(original.idempotency_key),
         connection=original.connection,
         contact_id=original.contact_id,
+        account_id=original.account_id,
         reason=f"not worked within {policy.sla_hours:g} hours",
         payload={
             "object_type": payload["object_type"],

@@ -29,6 +29,7 @@ from connector.store.bookmarks import load_bookmark, save_bookmark
 from connector.store.engine import session_scope
 from connector.store.tables import Contact, StageTransition, TaskOutbox
 from connector.task_facts import TaskAuthor, TaskCause
+from connector.task_text import TaskText
 
 TRANSITIONS_STREAM = "stage_transitions"
 TASK_BATCH = 200  # the adapters split further to their CRM's own limit (200 Salesforce, 100 HubSpot)
@@ -134,14 +135,7 @@ def outbox_row(
     due_at = now + timedelta(days=policy.due_in_days)
     text = author.text(session, contact, cause, due_at) if status == PENDING else None
     owner_id = policy.assign_to or contact.owner_id
-    payload = {
-        "object_type": contact.object_type,
-        "crm_id": contact.crm_id,
-        "owner_id": owner_id,
-        "subject": text.subject if text else "",
-        "description": text.body if text else "",
-        "due_at": due_at.isoformat(),
-    }
+    payload = task_payload(contact.object_type, contact.crm_id, owner_id, text, due_at)
     return TaskOutbox(
         idempotency_key=key,
         connection=connection,
@@ -154,6 +148,19 @@ def outbox_row(
         owner_id=owner_id,
         due_at=due_at,
     )
+
+
+def task_payload(object_type: str, crm_id: str, owner_id: str | None, text: TaskText | None, due_at: datetime) -> dict:
+    """What the outbox keeps to build the TaskRequest from: the record the task is attached to, its owner and words
+    (empty for a historic task, which is never sent)."""
+    return {
+        "object_type": object_type,
+        "crm_id": crm_id,
+        "owner_id": owner_id,
+        "subject": text.subject if text else "",
+        "description": text.body if text else "",
+        "due_at": due_at.isoformat(),
+    }
 
 
 def pending_tasks(session: Session, connection: str) -> list[TaskOutbox]:

@@ -33,11 +33,10 @@ from connector.store.tables import SyncRun
 from connector.sync_pull import finish_reclassifying, prepare_pull, pull_stream
 from connector.sync_state import RunState, RunStopped, SyncProgress
 from connector.sync_tasks import enqueue, follow_up, queue_and_deliver_tasks, task_author
-from connector.writeback import plan_writes, record_results
+from connector.sync_writes import planned_writes, write_back
 
 #: The exit code of `scorebridge sync` for each run status; the worst run decides.
 EXIT_CODES = {"succeeded": 0, "dry_run": 0, "failed": 1, "stopped": 1, "limit_reached": 4, "locked": 6}
-WRITE_BATCH = 1000  # adapters split further to their CRM's own limit (200 Salesforce, 100 HubSpot)
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +114,7 @@ def _recorded_run(run: RunState, run_id: int, *, full: bool, clock: Callable[[],
             status = "dry_run"
         else:
             queue_and_deliver_tasks(run)
-            _write_back(run)
+            write_back(run)  # contacts, then accounts (connector/sync_writes.py)
             follow_up(run)  # last: a CRM that cannot answer about its tasks must not hold back the scores
     except RunStopped:
         status, message = "stopped", "stopped on request; the next run carries on from the last checkpoint"
@@ -227,46 +226,12 @@ def _require_current_scores(run: RunState) -> None:
         raise ScoreBridgeError(f"{problem}; nothing was written to the CRM and no task was created")
 
 
-def _write_back(run: RunState) -> None:
-    run.phase("write-back")
-    with session_scope(run.engine) as session:
-        planned = plan_writes(
-            session, connection=run.connection.name, source=run.connection.crm, targets=run.adapter.write_targets()
-        )
-    run.counts["writes_changed"] += len(planned)
-    size = getattr(run.adapter, "write_batch_size", None) or WRITE_BATCH  # optional, see CrmAdapter.write_scores
-    for start in range(0, len(planned), size):
-        run.check_stop()
-        batch = planned[start : start + size]
-        results = run.adapter.write_scores([plan.write for plan in batch])
-        with session_scope(run.engine) as session:
-            confirmed, failed = record_results(
-                session, connection=run.connection.name, planned=batch, results=results, now=run.started_at
-            )
-        run.counts["written"] += confirmed
-        run.counts["write_failed"] += failed
-        run.advance(len(batch))
-        _warn_first_failed_write(run, results)
-
-
-def _warn_first_failed_write(run: RunState, results: list) -> None:
-    """A run whose writes the CRM refused still succeeds, so its report must say what was left for the next run."""
-    failure = next((result for result in results if not result.ok), None)
-    if failure is not None and not any(warning.startswith("writes not confirmed") for warning in run.warnings):
-        run.warnings.append(
-            f"writes not confirmed by the CRM (e.g. {failure.crm_id}: {failure.error_code}: {failure.error_message});"
-            " the next run sends them again"
-        )
-
-
 def _dry_run_plan(run: RunState) -> tuple[tuple, tuple]:
     """What a real run would send, computed in a transaction that is rolled back."""
     with session_scope(run.engine) as session:
         enqueue(run, session, task_author(run))
         session.flush()
         tasks = tuple(row.payload for row in pending_tasks(session, run.connection.name))
-        targets = run.adapter.write_targets()
-        planned = plan_writes(session, connection=run.connection.name, source=run.connection.crm, targets=targets)
-        writes = tuple(plan.write for plan in planned)
+        writes = planned_writes(run, session)
         session.rollback()
     return writes, tasks

@@ -1,7 +1,9 @@
-"""A sync run's tasks: queued for new stage transitions and returning customers, delivered, then followed up."""
+"""A sync run's tasks: queued for new stage transitions, returning customers and accounts entering a notifying
+stage (connector/account_tasks.py), delivered, then followed up."""
 
 from __future__ import annotations
 
+from connector.account_tasks import account_notify_stages, enqueue_account_tasks
 from connector.followup import follow_up_tasks
 from connector.outbox import Queued, deliver_tasks, enqueue_tasks
 from connector.returning_tasks import enqueue_returning_customers
@@ -20,10 +22,11 @@ def queue_and_deliver_tasks(run: RunState) -> None:
     run.phase("tasks")
     author = task_author(run)
     with session_scope(run.engine) as session:
-        stage, returning = enqueue(run, session, author)
-    run.counts["tasks_queued"] += stage.pending + returning.pending
-    run.counts["tasks_historic"] += stage.historic + returning.historic
+        stage, returning, accounts = enqueue(run, session, author)
+    run.counts["tasks_queued"] += stage.pending + returning.pending + accounts.pending
+    run.counts["tasks_historic"] += stage.historic + returning.historic + accounts.historic
     run.counts["tasks_reengaged"] += returning.pending
+    run.counts["account_tasks_queued"] += accounts.pending
     report_fallbacks(run, author)
     delivery = deliver_tasks(run.engine, run.adapter, run.connection.name)
     run.counts["tasks_created"] += delivery.created
@@ -52,13 +55,16 @@ def follow_up(run: RunState) -> tuple:
     return tuple(done.planned)
 
 
-def enqueue(run: RunState, session, author: TaskAuthor) -> tuple[Queued, Queued]:
-    """Queue the tasks this connection's new stage transitions and returning customers call for, in the caller's
-    transaction: (stage tasks, returning-customer tasks)."""
+def enqueue(run: RunState, session, author: TaskAuthor) -> tuple[Queued, Queued, Queued]:
+    """Queue the tasks this connection's new stage transitions, returning customers and accounts entering a
+    notifying stage call for, in the caller's transaction: (stage tasks, returning-customer tasks, account tasks)."""
     where = {"connection": run.connection.name, "source": run.connection.crm, "policy": run.connection.tasks}
     stage = enqueue_tasks(session, notify_stages=notify_stages(run.model), now=run.started_at, author=author, **where)
     returning = enqueue_returning_customers(session, model=run.model, now=run.started_at, author=author, **where)
-    return stage, returning
+    accounts = enqueue_account_tasks(
+        session, notify_stages=account_notify_stages(run.model), now=run.started_at, author=author, **where
+    )
+    return stage, returning, accounts
 
 
 def task_author(run: RunState) -> TaskAuthor:

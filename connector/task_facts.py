@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from connector.account_members import person_name
 from connector.crm import TaskContext
 from connector.store.tables import Activity, ActivityKind, Contact, ContactScore
 from connector.task_text import Person, Scores, TaskFacts, TaskText, TaskWriter, readable_date
@@ -57,10 +58,14 @@ class TaskAuthor:
     fallbacks: list[str] = field(default_factory=list)
     _context: TaskContext | None = None
 
-    def text(self, session: Session, contact: Contact, cause: TaskCause, due_at: datetime) -> TaskText:
+    def context(self) -> TaskContext:
+        """The CRM's record link and stage words, asked the first time a task of the run needs them."""
         if self._context is None:
             self._context = self.ask_context()
-        text = self.writer.write(task_facts(session, contact, cause, due_at, self._context))
+        return self._context
+
+    def text(self, session: Session, contact: Contact, cause: TaskCause, due_at: datetime) -> TaskText:
+        text = self.writer.write(task_facts(session, contact, cause, due_at, self.context()))
         if text.fallback:
             self.fallbacks.append(f"{contact.object_type}:{contact.crm_id}: {text.fallback}")
         return text
@@ -90,9 +95,8 @@ def task_facts(
 
 
 def person(contact: Contact) -> Person:
-    full = " ".join(part for part in (contact.first_name, contact.last_name) if part)
     return Person(
-        name=full or contact.email or contact.crm_id,
+        name=person_name(contact),
         first_name=contact.first_name,
         last_name=contact.last_name,
         email=contact.email,
@@ -109,12 +113,12 @@ def _scores(score: ContactScore | None) -> Scores:
     return Scores(*(round(value) for value in (score.lead, score.engagement, score.fit, score.combined, score.recency)))
 
 
-def recent_touchpoints(session: Session, contact_id: int) -> list:
+def recent_touchpoints(session: Session, contact_id: int, limit: int = TOUCHPOINTS_LISTED) -> list:
     rows = session.execute(
         select(Activity.occurred_at, ActivityKind.type, ActivityKind.attributes)
         .join(ActivityKind, ActivityKind.id == Activity.kind_id)
         .where(Activity.contact_id == contact_id)
         .order_by(Activity.occurred_at.desc())
-        .limit(TOUCHPOINTS_LISTED)
+        .limit(limit)
     ).all()
     return [touchpoint(occurred_at, kind, attributes or {}) for occurred_at, kind, attributes in rows]

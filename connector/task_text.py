@@ -251,6 +251,17 @@ class TaskWriter:
         return self._compiled[source]
 
 
+def shipped_text(subject: Template, body: Template, variables: Mapping[str, object]) -> TaskText:
+    """A task's words from templates that ship with ScoreBridge (compiled with `shipped_template`): the subject on
+    one line, cut to what Salesforce takes, the body tidied as every task's is."""
+    return TaskText(_one_line(subject.render(variables))[:SUBJECT_LIMIT], _tidy(body.render(variables)))
+
+
+def shipped_template(source: str) -> Template:
+    """A template compiled once, in the sandbox every task template runs in (StrictUndefined: a typo fails tests)."""
+    return _ENVIRONMENT.from_string(source)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 

@@ -1,7 +1,8 @@
 """The write-back plan: which values each CRM record should get, and the ledger of what it already has.
 
 Only values that differ from the last write the CRM confirmed are sent; a write counts as confirmed only when the
-CRM's own response says so.
+CRM's own response says so. Contacts keep their ledger in WriteLedger, accounts in AccountWriteLedger
+(connector/account_writeback.py plans those); both are folded here, by one definition.
 """
 
 from __future__ import annotations
@@ -15,16 +16,32 @@ from sqlmodel import Session
 
 from connector.crm import ScoreWrite, WriteResult
 from connector.score_catalog import CONTACT_SCORES, GROUP_SCORES, group_target
-from connector.store.tables import Contact, ContactScore, WriteLedger
+from connector.store.tables import AccountWriteLedger, Contact, ContactScore, WriteLedger
 
 REASONS_MAX_CHARS = 255
 Value = str | int | None
 
 
+#: The store id column of each ledger: a contact's values are confirmed per contact, an account's per account.
+LEDGER_KEYS: dict[type, str] = {WriteLedger: "contact_id", AccountWriteLedger: "account_id"}
+
+
 @dataclass(frozen=True)
 class PlannedWrite:
-    contact_id: int
+    #: The store id of the record written: a contact's (WriteLedger) or an account's (AccountWriteLedger).
+    record_id: int
     write: ScoreWrite
+
+
+def reasons_text(reasons: Sequence[object]) -> str:
+    """The top three reasons as one field value, cut to what a CRM text field holds."""
+    return "; ".join(str(reason) for reason in reasons[:3])[:REASONS_MAX_CHARS]
+
+
+def changed_values(wanted: Mapping[str, Value], confirmed: Mapping[str, Value] | None) -> dict[str, Value]:
+    """The values the CRM has not confirmed yet (a target new to the mapping is in no ledger: it is sent)."""
+    confirmed = confirmed or {}
+    return {key: value for key, value in wanted.items() if key not in confirmed or confirmed[key] != value}
 
 
 def written_values(score: ContactScore, targets: Collection[str] | None = None) -> dict[str, Value]:
@@ -42,13 +59,12 @@ def written_values(score: ContactScore, targets: Collection[str] | None = None) 
 
 
 def _contact_values(score: ContactScore) -> dict[str, Value]:
-    reasons = "; ".join(str(reason) for reason in score.reasons[:3])
     values: dict[str, Value] = {name: round(getattr(score, name)) for name in CONTACT_SCORES}
     until = score.fall_below_at
     return values | {
         "stage": score.stage,
         "grade": score.grade,
-        "reasons": reasons[:REASONS_MAX_CHARS],
+        "reasons": reasons_text(score.reasons),
         "stage_until": None if until is None else until.date().isoformat(),  # a UTC day, as the CRMs' date fields
     }
 
@@ -80,9 +96,7 @@ def plan_writes(
     )
     planned = []
     for contact_id, object_type, crm_id, score, confirmed in rows:
-        wanted = written_values(score, targets)
-        confirmed = confirmed or {}
-        changed = {key: value for key, value in wanted.items() if key not in confirmed or confirmed[key] != value}
+        changed = changed_values(written_values(score, targets), confirmed)
         if changed:
             planned.append(PlannedWrite(contact_id, ScoreWrite(object_type, crm_id, changed)))
     return planned
@@ -95,25 +109,27 @@ def record_results(
     planned: Sequence[PlannedWrite],
     results: Iterable[WriteResult],
     now: datetime,
+    ledger: type[WriteLedger] | type[AccountWriteLedger] = WriteLedger,
 ) -> tuple[int, int]:
-    """Fold the CRM's per-record answers into the ledger; returns (confirmed, failed)."""
+    """Fold the CRM's per-record answers into `ledger` (contacts' by default); returns (confirmed, failed)."""
     confirmed = failed = 0
+    key = LEDGER_KEYS[ledger]
     # One query for the batch's ledger rows rather than one per record: on a first sync none exists yet, and a
     # lookup per record was most of the write-back's time after the CRM calls themselves.
-    wanted = [plan.contact_id for plan in planned]
-    query = select(WriteLedger).where(WriteLedger.connection == connection, WriteLedger.contact_id.in_(wanted))
-    ledgers = {row.contact_id: row for row in session.execute(query).scalars()} if wanted else {}
+    wanted = [plan.record_id for plan in planned]
+    query = select(ledger).where(ledger.connection == connection, getattr(ledger, key).in_(wanted))
+    ledgers = {getattr(row, key): row for row in session.execute(query).scalars()} if wanted else {}
     for plan, result in zip(planned, results, strict=True):
-        ledger = ledgers.get(plan.contact_id) or WriteLedger(connection=connection, contact_id=plan.contact_id)
-        ledgers[plan.contact_id] = ledger
+        entry = ledgers.get(plan.record_id) or ledger(connection=connection, **{key: plan.record_id})
+        ledgers[plan.record_id] = entry
         if result.ok:
-            ledger.confirmed_values = {**ledger.confirmed_values, **plan.write.values}
-            ledger.confirmed_at, ledger.pending_values, ledger.last_error, ledger.attempts = now, None, None, 0
+            entry.confirmed_values = {**entry.confirmed_values, **plan.write.values}
+            entry.confirmed_at, entry.pending_values, entry.last_error, entry.attempts = now, None, None, 0
             confirmed += 1
         else:
-            ledger.pending_values = dict(plan.write.values)
-            ledger.last_error = f"{result.error_code}: {result.error_message}"
-            ledger.attempts += 1
+            entry.pending_values = dict(plan.write.values)
+            entry.last_error = f"{result.error_code}: {result.error_message}"
+            entry.attempts += 1
             failed += 1
-        session.add(ledger)
+        session.add(entry)
     return confirmed, failed

@@ -1,4 +1,5 @@
-"""What several commands share: option help texts, the --as-of parser, opening the store, JSON-or-table output."""
+"""What several commands share: option help texts, the --as-of and --format checks, opening the store, JSON-or-table
+output."""
 
 from __future__ import annotations
 
@@ -35,6 +36,14 @@ DEFAULT_CONFIG = Path("connector.yaml")
 def model_option():
     """The `--model` option of every command that reads the model; the default is found when the command runs."""
     return typer.Option(default_model_path, "--model", "-m", help=MODEL_HELP, show_default=False)
+
+
+def check_format(output_format: str, formats: tuple[str, ...]) -> None:
+    """`--format`'s value is one of `formats`, else click's usage error (exit 2)."""
+    if output_format not in formats:
+        raise typer.BadParameter(
+            f"{output_format!r}: use {', '.join(formats[:-1])} or {formats[-1]}", param_hint="--format"
+        )
 
 
 def parse_as_of(text: str | None) -> datetime:

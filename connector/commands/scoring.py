@@ -11,12 +11,21 @@ from pathlib import Path
 
 import typer
 
+from connector.commands.accounts import (
+    ACCOUNT_HELP,
+    ACCOUNTS_HELP,
+    account_reference,
+    explain_account,
+    export_file,
+    export_rows,
+)
 from connector.commands.options import (
     AS_OF_HELP,
     DATABASE_HELP,
     MODEL_OVERRIDE_HELP,
     STORE_CONFIG_HELP,
     StoreSources,
+    check_format,
     parse_as_of,
 )
 
@@ -65,7 +74,8 @@ def score(
 
 
 def explain(
-    contact: str = typer.Argument(..., help="Store id, CRM id or email of the contact."),
+    contact: str | None = typer.Argument(None, help="Store id, CRM id or email of the contact.", show_default=False),
+    account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
     model: Path | None = typer.Option(None, "--model", "-m", help=MODEL_OVERRIDE_HELP),
     as_of: str | None = typer.Option(None, "--as-of", help=HISTORY_AS_OF_HELP),
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
@@ -76,6 +86,9 @@ def explain(
     """Every point of one contact: which rule, which activity, caps and window, and why its stage is what it is;
     how far the next stage is, and with --what-if the contact as it would be after some activities.
 
+    With --account: an account's scores, stage history, the contacts rolled up into it and the buying-group roles
+    they cover.
+
     Uses the model of the connection the contact came through; stores nothing."""
     from connector.reports.explain_output import explanation_json, print_explanation
     from connector.scoring import load_model
@@ -84,9 +97,12 @@ def explain(
     from connector.scoring.what_if import parse_what_if
     from connector.terminal import command_console
 
-    if output_format not in ("table", "json"):
-        raise typer.BadParameter(f"{output_format!r}: use table or json", param_hint="--format")
+    check_format(output_format, ("table", "json"))
     sources = StoreSources.read(config, database, model)
+    if account is not None or contact is None:  # the account's half: connector/commands/accounts.py
+        return explain_account(
+            sources, account_reference(contact, account), output_format, as_of=as_of, what_if=what_if
+        )
     engine = sources.open_store()
     loaded = load_model(sources.model_path(contact_connection(engine, contact)))
     items = parse_what_if(what_if, loaded) if what_if else ()
@@ -98,7 +114,9 @@ def explain(
 
 
 def index(
-    by: str | None = typer.Option(None, "--by", help="Group by a contact field: lead_source, owner_id, ..."),
+    by: str | None = typer.Option(
+        None, "--by", help="Group by a contact field (lead_source, owner_id, ...) or by account (one row per account)."
+    ),
     by_group: bool = typer.Option(
         False, "--by-group", help="One row per score group of the model (engaged in that group's activities)."
     ),
@@ -110,15 +128,14 @@ def index(
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
     config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
 ) -> None:
-    """The engagement index: percent of contacts engaged, overall and per group (a contact field's values or the
-    model's score groups), from the stored scores."""
+    """The engagement index: percent of contacts engaged, overall and per group (a contact field's values, the
+    accounts or the model's score groups), from the stored scores."""
     from connector.reports.engagement_index import engagement_index, replayed_index
     from connector.reports.index_console import print_index
     from connector.scoring import load_model
     from connector.scoring.replay import replay_on
 
-    if output_format not in ("table", "json", "csv"):
-        raise typer.BadParameter(f"{output_format!r}: use table, json or csv", param_hint="--format")
+    check_format(output_format, ("table", "json", "csv"))
     sources = StoreSources.read(config, database, model)
     engine = sources.open_store()
     if as_of is None:
@@ -136,12 +153,20 @@ def index(
 
 
 def export(
-    output: Path = typer.Option(Path("scores.csv"), "--output", "-o", help="CSV file to write."),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="File to write (default: scores.csv, or accounts.csv with --accounts; .json with --format json).",
+        show_default=False,
+    ),
+    accounts: bool = typer.Option(False, "--accounts", help=ACCOUNTS_HELP),
+    output_format: str = typer.Option("csv", "--format", "-f", help="csv or json (an array of objects)."),
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
     config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
 ) -> None:
-    """Write the stored scores, stages and reasons of every contact to a CSV file."""
-    from connector.reports.export import export_scores
-
-    count = export_scores(StoreSources.read(config, database, None).open_store(), output)
-    typer.echo(f"{count} contact(s) written to {output}")
+    """Write the stored scores, stages and reasons of every contact (or, with --accounts, of every live account
+    with its engaged people) to a CSV or JSON file."""
+    check_format(output_format, ("csv", "json"))
+    target = export_file(output, accounts, output_format)
+    typer.echo(export_rows(StoreSources.read(config, database, None), target, accounts, output_format))

@@ -1,5 +1,6 @@
-"""The engagement index: the percentage of contacts engaged, overall and per value of a contact field or per score
-group (the model's `groups`: engaged means the group's engagement reaches `engaged_at_least`)."""
+"""The engagement index: the percentage of contacts engaged, overall and per value of a contact field, per account
+(`--by account`: the live contacts each live account holds) or per score group (the model's `groups`: engaged means
+the group's engagement reaches `engaged_at_least`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ from connector.scoring.snapshot import placeholder, raw_rows
 REPLAY_TABLE = "replayed_score"
 #: The name of the grouping in `EngagementIndex.by` for the index per score group.
 BY_SCORE_GROUP = "score group"
+#: `--by account`: one row per account, named `Acme Corp (001ACME)`; a contact of several accounts counts in each,
+#: and contacts of no account are the "(empty)" row.
+BY_ACCOUNT = "account"
+ACCOUNT_GROUPING = (
+    "LEFT JOIN (SELECT ac.contact_id, a.id, a.name, a.crm_id FROM account_contact ac JOIN account a "
+    "ON a.id = ac.account_id WHERE a.deleted = ? AND a.merged_into_id IS NULL) a ON a.contact_id = c.id"
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,8 @@ def replayed_index(
 
 
 def _check_group(by: str | None, by_group: bool = False) -> None:
-    if by is not None and by not in CONTACT_FIELDS:
-        raise InputError(f"cannot group by {by!r}; use one of: {', '.join(CONTACT_FIELDS)}")
+    if by is not None and by not in (*CONTACT_FIELDS, BY_ACCOUNT):
+        raise InputError(f"cannot group by {by!r}; use {BY_ACCOUNT} or one of: {', '.join(CONTACT_FIELDS)}")
     if by is not None and by_group:
         raise InputError(f"group by a contact field ({by}) or by score group, not both")
 
@@ -105,12 +113,28 @@ def _index_of(connection: Connection, table: str, by: str | None) -> EngagementI
     counts = "COUNT(*), SUM(CASE WHEN s.engaged THEN 1 ELSE 0 END)"
     [[(total, engaged)]] = list(raw_rows(connection, f"SELECT {counts} {base}", (False,)))
     groups: list[IndexRow] = []
-    if by is not None:
+    if by == BY_ACCOUNT:
+        groups = _account_rows(connection, table)
+    elif by is not None:
         sql = f"SELECT c.{by}, {counts} {base} GROUP BY c.{by}"
         groups = [IndexRow(_text(row[0]), row[1], int(row[2] or 0)) for b in raw_rows(connection, sql, (False,))
                   for row in b]  # fmt: skip
     groups.sort(key=lambda row: (-row.contacts, str(row.group)))
     return EngagementIndex(by, IndexRow(None, int(total), int(engaged or 0)), tuple(groups))
+
+
+def _account_rows(connection: Connection, table: str) -> list[IndexRow]:
+    """One row per live account with live contacts, named with its CRM id; contacts of none in one "(empty)" row."""
+    sql = (
+        f"SELECT a.name, a.crm_id, COUNT(*), SUM(CASE WHEN s.engaged THEN 1 ELSE 0 END) FROM {table} s "
+        f"JOIN contact c ON c.id = s.contact_id {ACCOUNT_GROUPING} WHERE c.deleted = ? GROUP BY a.id, a.name, a.crm_id"
+    )
+    rows = (row for batch in raw_rows(connection, sql, (False, False)) for row in batch)
+    return [IndexRow(_account_label(name, crm_id), count, int(engaged or 0)) for name, crm_id, count, engaged in rows]
+
+
+def _account_label(name: str | None, crm_id: str | None) -> str | None:
+    return None if crm_id is None else f"{name or '(no name)'} ({crm_id})"
 
 
 def _engaged_rows(replay: Replay) -> zip:

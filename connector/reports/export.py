@@ -1,8 +1,7 @@
-"""Exporting the stored scores to CSV, streamed from one query."""
+"""Exporting the stored scores of contacts to CSV or JSON, streamed from one query (accounts: account_export.py)."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import TextIO
 
 from sqlalchemy.engine import Connection, Engine
 
-from connector.private_files import open_private
+from connector.reports.row_files import row_writer
 from connector.score_catalog import CONTACT_SCORES, GROUP_VALUES, group_target, split_group_target
 from connector.store.bulk import raw_rows
 from connector.store.types import from_epoch
@@ -33,20 +32,17 @@ SQL = (
 )
 
 
-def export_scores(engine: Engine, output: Path | TextIO) -> int:
-    """Write every scored contact as a CSV row; returns the number of rows."""
-    if isinstance(output, Path):
-        with open_private(output, "w", newline="", encoding="utf-8") as handle:  # names and e-mail addresses
-            return export_scores(engine, handle)
-    writer = csv.writer(output)
+def export_scores(engine: Engine, output: Path | TextIO, output_format: str = "csv") -> int:
+    """Write every scored contact as a CSV row (or a JSON object); returns the number of rows."""
     count = 0
     with engine.connect() as connection:
         group_columns = _group_columns(connection)
-        writer.writerow([*(name for name in COLUMNS if name not in REPLACED), "stage_until", *group_columns])
-        for batch in raw_rows(connection, SQL):
-            for row in batch:
-                writer.writerow(_cells(row, group_columns))
-                count += 1
+        header = [*(name for name in COLUMNS if name not in REPLACED), "stage_until", *group_columns]
+        with row_writer(output, header, output_format) as write:
+            for batch in raw_rows(connection, SQL):
+                for row in batch:
+                    write(_cells(row, group_columns))
+                    count += 1
     return count
 
 
