@@ -12,6 +12,7 @@ from typing import Any
 import requests
 
 from adapters.salesforce import followup, soql
+from adapters.salesforce.accounts import account_stream_object, link_fields, linked_contact_record
 from adapters.salesforce.bulk_write import BULK_WRITE_BATCH, write_scores_by_size
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.converted_leads import follow_conversions, follow_task_conversions
@@ -26,6 +27,7 @@ from adapters.salesforce.setup import create_missing_fields
 from adapters.salesforce.task_context import task_context
 from adapters.salesforce.tasks import create_tasks, find_tasks
 from connector.crm import (
+    AccountRecord,
     ActivityRecord,
     ApiUsage,
     Bookmark,
@@ -45,6 +47,7 @@ from connector.crm import (
 CONTACT_STREAM = "contacts"
 ACTIVITY_STREAM = "activities"
 OUTCOME_STREAM = "outcomes"
+ACCOUNT_STREAM = "accounts"
 #: Read on every row whatever the mapping says: identity, cursor, deletion.
 BASE_FIELDS = ("Id", soql.CURSOR_FIELD, "CreatedDate", "IsDeleted")
 LEAD_CONVERSION_FIELDS = ("IsConverted", "ConvertedContactId")
@@ -87,6 +90,21 @@ class SalesforceAdapter:
     def write_targets(self) -> frozenset[str]:
         return frozenset(target for mapping in self.mapping.objects.values() for target in mapping.write_back)
 
+    def account_matching(self) -> tuple[str, ...]:
+        accounts = self.mapping.accounts
+        return () if accounts is None else tuple(accounts.match_leads_by)
+
+    def account_write_targets(self) -> frozenset[str]:
+        accounts = self.mapping.accounts
+        return frozenset() if accounts is None else frozenset(accounts.write_back)
+
+    def pull_accounts(self, since: Bookmark | None) -> Iterator[Page[AccountRecord]]:
+        accounts = self.mapping.accounts
+        if accounts is None:
+            return iter(())
+        stream = since.stream if since else ACCOUNT_STREAM
+        return self._reader.pages(stream, [account_stream_object(BASE_FIELDS, accounts)], since)
+
     def pull_contacts(self, since: Bookmark | None) -> Iterator[Page[ContactRecord]]:
         stream = since.stream if since else CONTACT_STREAM
         return self._reader.pages(stream, self._contact_objects(), since)
@@ -119,6 +137,8 @@ class SalesforceAdapter:
 
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         targets = {name: mapping.write_back for name, mapping in self.mapping.objects.items()}
+        if self.mapping.accounts is not None:
+            targets[self.mapping.accounts.object] = self.mapping.accounts.write_back
         write = partial(write_scores_by_size, self.client, targets=targets, options=self.mapping.write)
         return follow_conversions(self.client, writes, write(writes), write)
 
@@ -149,6 +169,7 @@ class SalesforceAdapter:
 
     def _contact_objects(self) -> list[StreamObject[ContactRecord]]:
         objects = []
+        linked = self.mapping.accounts is not None
         for name, object_mapping in self.mapping.objects.items():
             fields = [*BASE_FIELDS, *(spec.field for spec in object_mapping.fields.values())]
             backfill: tuple[str, ...] = ()
@@ -156,7 +177,9 @@ class SalesforceAdapter:
                 fields.extend(LEAD_CONVERSION_FIELDS)
                 # Later syncs read converted leads too: that is how a conversion reaches the store.
                 backfill = () if self.mapping.leads.include_converted else ("IsConverted = false",)
-            to_record = partial(contact_record, name, mapping=object_mapping)
+            if linked:
+                fields.extend(link_fields(name))
+            to_record = partial(linked_contact_record if linked else contact_record, name, mapping=object_mapping)
             objects.append(StreamObject(name, tuple(fields), to_record, backfill_conditions=backfill))
         return objects
 
@@ -173,7 +196,8 @@ class SalesforceAdapter:
 def described_objects(mapping: SalesforceMapping) -> list[str]:
     """The objects a mapping check describes (relationship targets such as Account are described when reached)."""
     outcomes = ["Opportunity", "OpportunityContactRole"] if mapping.outcomes is not None else []
-    return [*mapping.objects, *mapping.activity_objects(), "Task", *outcomes]
+    accounts = [mapping.accounts.object] if mapping.accounts is not None else []
+    return [*mapping.objects, *mapping.activity_objects(), "Task", *outcomes, *accounts]
 
 
 def _rule_fields(rule: ActivityRule) -> list[str]:

@@ -3,35 +3,21 @@ which records become which activities, and where scores are written. Validated o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from adapters.value_map import Scalar, ValueMap
+from adapters.salesforce.account_mapping import AccountMapping
+from adapters.salesforce.field_map import FieldMap, FieldName, short_forms
+from adapters.salesforce.field_map import Strict as _Strict
+from adapters.value_map import Scalar
 from connector.crm import CONTACT_FIELDS, unknown_target
 from connector.errors import ConfigError
 
 ContactObject = Literal["Lead", "Contact"]
-#: A Salesforce API name, or a path through relationships (`Account.Industry`): nothing SOQL would read as syntax.
-FIELD_PATH = r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$"
-_FIELD_PATH = re.compile(FIELD_PATH)
-
-
-def _field_name(value: str) -> str:
-    """Names go into the SOQL the adapter builds as they are (values are quoted): reject what is not a name."""
-    if not _FIELD_PATH.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a Salesforce field name (letters, digits and _, parent fields as Account.Name); "
-            "it would break the SOQL query"
-        )
-    return value
-
-
-FieldName = Annotated[str, AfterValidator(_field_name)]
 
 #: Where the lead or contact of an activity is, when a rule does not say: the first non-empty field wins.
 DEFAULT_WHO_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -41,18 +27,6 @@ DEFAULT_WHO_FIELDS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FieldMap(ValueMap):
-    """One normalized field read from a Salesforce field (parent fields as `Account.Industry`), through the
-    picklist value map: a value missing from `values` is left empty with a warning, unless `default` says what
-    to use instead or `unlisted: keep` passes it through."""
-
-    field: FieldName
-
-
 class ObjectMapping(_Strict):
     #: Normalized field name -> source. Names outside the standard contact fields land in `extra`.
     fields: dict[str, FieldMap] = Field(default_factory=dict)
@@ -60,13 +34,7 @@ class ObjectMapping(_Strict):
     #: -> the field that receives it.
     write_back: dict[str, FieldName] = Field(default_factory=dict)
 
-    @field_validator("fields", mode="before")
-    @classmethod
-    def _short_form(cls, value: Any) -> Any:
-        """`email: Email` is short for `email: {field: Email}`."""
-        if isinstance(value, Mapping):
-            return {key: {"field": item} if isinstance(item, str) else item for key, item in value.items()}
-        return value
+    _short_form = field_validator("fields", mode="before")(short_forms)
 
     @field_validator("write_back")
     @classmethod
@@ -187,6 +155,8 @@ class SalesforceMapping(_Strict):
     write: WriteOptions = WriteOptions()
     #: Opportunities as outcomes; without this section outcomes are not read at all.
     outcomes: OutcomeOptions | None = None
+    #: Accounts and the contacts' links to them; without this section neither is read, and nothing is written.
+    accounts: AccountMapping | None = None
     #: The file this was read from, for messages.
     source: str = Field(default="mappings/salesforce.yaml", exclude=True)
 

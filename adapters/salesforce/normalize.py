@@ -8,18 +8,27 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from adapters.salesforce.mapping import ActivityRule, FieldMap, ObjectMapping, OutcomeOptions
 from adapters.value_map import UnlistedValue, apply_case
-from connector.crm import CONTACT_FIELDS, ActivityRecord, ContactRecord, OutcomeContact, OutcomeRecord
+from connector.crm import (
+    CONTACT_FIELDS,
+    AccountLink,
+    ActivityRecord,
+    ContactRecord,
+    OutcomeContact,
+    OutcomeRecord,
+)
 
 #: Salesforce ids start with a key prefix naming their object
 #: (https://help.salesforce.com/s/articleView?id=000385203): the two a contact can be.
 ID_PREFIXES: Mapping[str, str] = {"00Q": "Lead", "003": "Contact"}
 
-_CONTACT_TYPES = typing.get_type_hints(ContactRecord)
+
+_CONTACT_TYPES = {name: kind for name, kind in typing.get_type_hints(ContactRecord).items() if name in CONTACT_FIELDS}
 _TRUE = frozenset({"true", "1", "yes", "y"})
 _FALSE = frozenset({"false", "0", "no", "n", ""})
 
@@ -105,32 +114,49 @@ def convert(value: Any, spec: FieldMap, target: Any) -> Any:
     return value if isinstance(value, bool | int | float) else to_text(value, spec.case)
 
 
-def contact_record(object_type: str, row: Mapping[str, Any], mapping: ObjectMapping) -> ContactRecord:
-    values: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    warnings: dict[str, str] = {}
-    for name, spec in mapping.fields.items():
-        target = _CONTACT_TYPES[name] if name in CONTACT_FIELDS else object
+@dataclass(frozen=True)
+class MappedValues:
+    """A row's mapped fields: the record's own (`known`, empty ones left out), the rest (`extra`), and what could
+    not be read (`warnings`, field name -> problem)."""
+
+    known: dict[str, Any]
+    extra: dict[str, Any]
+    warnings: dict[str, str]
+
+
+def mapped_values(row: Mapping[str, Any], fields: Mapping[str, FieldMap], types: Mapping[str, Any]) -> MappedValues:
+    """Each mapped field of a row converted to its type in `types` (a record's type hints); names `types` does
+    not know land in `extra`, as they are."""
+    mapped = MappedValues({}, {}, {})
+    for name, spec in fields.items():
         try:
-            converted = convert(field_value(row, spec.field), spec, target)
+            converted = convert(field_value(row, spec.field), spec, types.get(name, object))
         except Unreadable as problem:
-            warnings[name] = f"{spec.field}: {problem}"
+            mapped.warnings[name] = f"{spec.field}: {problem}"
             converted = None
-        if name in CONTACT_FIELDS:
-            if converted is not None:
-                values[name] = converted
-        else:
-            extra[name] = converted
+        if name not in types:
+            mapped.extra[name] = converted
+        elif converted is not None:
+            mapped.known[name] = converted
+    return mapped
+
+
+def contact_record(
+    object_type: str, row: Mapping[str, Any], mapping: ObjectMapping, *, accounts: Sequence[AccountLink] = ()
+) -> ContactRecord:
+    """A Lead or Contact row as a contact, linked to `accounts` (adapters/salesforce/accounts.py reads them)."""
+    mapped = mapped_values(row, mapping.fields, _CONTACT_TYPES)
     return ContactRecord(
         object_type=object_type,
         crm_id=str(row["Id"]),
         created_at=parse_timestamp(field_value(row, "CreatedDate")),
         modified_at=parse_timestamp(field_value(row, "SystemModstamp")),
-        extra=extra,
+        extra=mapped.extra,
         deleted=is_deleted(row),
         merged_into=_converted_to(object_type, row),
-        warnings=warnings,
-        **values,
+        warnings=mapped.warnings,
+        accounts=tuple(accounts),
+        **mapped.known,
     )
 
 

@@ -1,4 +1,4 @@
-"""Incremental reads of a stream (contacts, activities, outcomes) that may span several Salesforce objects.
+"""Incremental reads of a stream (contacts, activities, outcomes, accounts) that may span several Salesforce objects.
 
 Each object is queried in ascending (SystemModstamp, Id) order and the objects are merged in that same order, so
 one bookmark covers the whole stream and every page's bookmark is safe to commit once the page is stored.
@@ -28,9 +28,9 @@ from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.composite import Query, QueryResult, first_pages, pages_from
 from adapters.salesforce.mapping import PullOptions
 from adapters.salesforce.normalize import field_value, parse_timestamp
-from connector.crm import ActivityRecord, Bookmark, ContactRecord, Page
+from connector.crm import AccountRecord, ActivityRecord, Bookmark, ContactRecord, Page
 
-RecordT = TypeVar("RecordT", ContactRecord, ActivityRecord)
+RecordT = TypeVar("RecordT", ContactRecord, ActivityRecord, AccountRecord)
 Row = Mapping[str, Any]
 #: A row with its place in the stream's order.
 Keyed = tuple[tuple[datetime, str], Row, "StreamObject[Any]"]

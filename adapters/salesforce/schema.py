@@ -10,9 +10,10 @@ import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from adapters.salesforce.account_mapping import AccountMapping
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.mapping import OutcomeOptions, SalesforceMapping
-from connector.crm import TargetKind, target_kind
+from connector.crm import ACCOUNT_TARGETS, TargetKind, target_kind
 from connector.errors import FatalCrmError
 
 FieldInfo = Mapping[str, Any]
@@ -96,7 +97,8 @@ def _problems(schema: OrgSchema, mapping: SalesforceMapping) -> Iterator[tuple[s
         for name, spec in object_mapping.fields.items():
             yield from _missing(schema, object_name, spec.field, f"objects.{object_name}.fields.{name}")
         for target, field_name in object_mapping.write_back.items():
-            yield from _unwritable(schema, object_name, target, field_name)
+            kind = target_kind(target) or TargetKind.TEXT  # the mapping refused unknown targets when it was read
+            yield from _unwritable(schema, object_name, f"objects.{object_name}.write_back.{target}", kind, field_name)
     for index, rule in enumerate(mapping.activities):
         key = f"activities[{index}]"
         if schema.fields(rule.object) is None:
@@ -113,6 +115,19 @@ def _problems(schema: OrgSchema, mapping: SalesforceMapping) -> Iterator[tuple[s
         yield "tasks.key_field", f"Task has no field {mapping.tasks.key_field!r}; run `scorebridge setup` to create it"
     if mapping.outcomes is not None:
         yield from _outcome_problems(schema, mapping.outcomes)
+    if mapping.accounts is not None:
+        yield from _account_problems(schema, mapping.accounts)
+
+
+def _account_problems(schema: OrgSchema, accounts: AccountMapping) -> Iterator[tuple[str, str]]:
+    name = accounts.object
+    if schema.fields(name) is None:
+        yield "accounts.object", f"the org has no object {name!r} visible to this user"
+        return
+    for field, spec in accounts.fields.items():
+        yield from _missing(schema, name, spec.field, f"accounts.fields.{field}")
+    for target, field_name in accounts.write_back.items():
+        yield from _unwritable(schema, name, f"accounts.write_back.{target}", ACCOUNT_TARGETS[target], field_name)
 
 
 def _outcome_problems(schema: OrgSchema, options: OutcomeOptions) -> Iterator[tuple[str, str]]:
@@ -146,15 +161,15 @@ def _missing(schema: OrgSchema, object_name: str, path: str, key: str) -> Iterat
         yield key, problem
 
 
-def _unwritable(schema: OrgSchema, object_name: str, target: str, field_name: str) -> Iterator[tuple[str, str]]:
-    key = f"objects.{object_name}.write_back.{target}"
+def _unwritable(
+    schema: OrgSchema, object_name: str, key: str, kind: TargetKind, field_name: str
+) -> Iterator[tuple[str, str]]:
     fields = schema.fields(object_name) or {}
     info = fields.get(field_name)
     if info is None:
         hint = "; run `scorebridge setup` to create it" if field_name.endswith("__c") else ""
         yield key, f"{object_name} has no field {field_name!r}{hint}; {field_list(object_name, fields)}"
         return
-    kind = target_kind(target) or TargetKind.TEXT  # the mapping refused unknown targets when it was read
     if info.get("type") not in HOLDS[kind]:
         yield key, f"{object_name}.{field_name} is of type {info.get('type')}, which cannot hold {kind.words}"
     elif not info.get("updateable", False):

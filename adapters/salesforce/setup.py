@@ -12,7 +12,7 @@ from typing import Any
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.mapping import SalesforceMapping
 from adapters.salesforce.schema import ACTIVITY_OBJECTS, OrgSchema
-from connector.crm import TargetKind, target_kind
+from connector.crm import ACCOUNT_TARGETS, TargetKind, target_kind
 from connector.errors import FatalCrmError
 
 #: The shape of each kind of field we create (Tooling API `Metadata`); text lengths by the target's last word,
@@ -23,26 +23,35 @@ FIELD_SHAPES: Mapping[TargetKind, Mapping[str, Any]] = {
     TargetKind.DATE: {"type": "Date"},
 }
 TEXT_LENGTHS: Mapping[str, int] = {"stage": 40, "grade": 10, "reasons": 255}
+#: Counts, which a Number field holds with no decimal places.
+WHOLE_NUMBERS = frozenset({"engaged_contacts"})
 #: The outbox keys are up to 120 characters (connector/store/tables.py TaskOutbox.idempotency_key).
 KEY_FIELD: Mapping[str, Any] = {"type": "Text", "length": 128}
 #: Another process (or an earlier, interrupted setup) created the field between our describe and our create.
 ALREADY_EXISTS = "DUPLICATE_DEVELOPER_NAME"
 
 
-def field_metadata(target: str, field_name: str) -> dict[str, Any]:
-    kind = target_kind(target) or TargetKind.TEXT  # the mapping refused unknown targets when it was read
+def field_metadata(target: str, field_name: str, kind: TargetKind | None = None) -> dict[str, Any]:
+    """The Tooling API metadata of the field receiving `target`; `kind` defaults to the contact target's."""
+    kind = kind or target_kind(target) or TargetKind.TEXT  # the mapping refused unknown targets when it was read
     shape = dict(FIELD_SHAPES[kind])
     if kind is TargetKind.TEXT:
         shape["length"] = TEXT_LENGTHS.get(target.rpartition(".")[2], shape["length"])
+    elif target in WHOLE_NUMBERS:
+        shape["scale"] = 0
     label = field_name.removesuffix("__c").replace("_", " ")
     return {**shape, "label": label, "description": f"ScoreBridge {target} value; written by ScoreBridge."}
 
 
 def wanted_fields(mapping: SalesforceMapping) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(object, field, metadata) for every write-back target and the task key field."""
+    """(object, field, metadata) for every write-back target (contacts' and accounts') and the task key field."""
     for object_name, object_mapping in mapping.objects.items():
         for target, field_name in object_mapping.write_back.items():
             yield object_name, field_name, field_metadata(target, field_name)
+    if mapping.accounts is not None:
+        for target, field_name in mapping.accounts.write_back.items():
+            kind = ACCOUNT_TARGETS[target]
+            yield mapping.accounts.object, field_name, field_metadata(target, field_name, kind)
     key_field = mapping.tasks.key_field
     label = key_field.removesuffix("__c").replace("_", " ")
     yield "Task", key_field, {**KEY_FIELD, "label": label, "description": "ScoreBridge idempotency key."}

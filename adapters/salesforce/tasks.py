@@ -29,10 +29,16 @@ UNCONFIRMED = "UNCONFIRMED"
 GROUP_KEY_PREFIX = "00G"
 
 
+#: Task.WhoId references a Lead or Contact only; an Account goes in WhatId ("Related To"), with no WhoId
+#: (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_task.htm).
+#: An Account in WhoId is refused: FIELD_INTEGRITY_EXCEPTION "Name ID: id value of incorrect type".
+WHAT_OBJECTS = frozenset({"Account"})
+
+
 def task_record(task: TaskRequest, options: TaskOptions) -> dict[str, Any]:
     record: dict[str, Any] = {
         "attributes": {"type": "Task"},
-        "WhoId": task.crm_id,
+        "WhatId" if task.object_type in WHAT_OBJECTS else "WhoId": task.crm_id,
         "Subject": task.subject[:SUBJECT_LIMIT],
         "Description": task.description,
         "ActivityDate": task.due_at.date().isoformat(),

@@ -34,9 +34,9 @@ def test_a_fresh_org_gets_one_line_per_missing_field_and_each_field_list_once(tm
     assert result.exception.exit_code == 2
     problems = [line for line in result.output.splitlines() if line.startswith("- ")]
     # the typo, and (no `setup` yet) each write-back field of Lead and Contact (every contact target: the five
-    # scores, stage, grade, reasons, stage_until) and the task key field
-    assert len(problems) == 1 + 9 + 9 + 1
+    # scores, stage, grade, reasons, stage_until), of Account (every account target) and the task key field
+    assert len(problems) == 1 + 9 + 9 + 1 + 7
     assert "objects.Lead.fields.title: Lead has no field 'Titel' (did you mean Title?)" in problems[0]
     assert not any(" fields: " in line for line in problems)
     field_lists = [line.strip().split(" fields: ")[0] for line in result.output.splitlines() if " fields: " in line]
-    assert field_lists == ["Lead", "Contact"]
+    assert field_lists == ["Lead", "Contact", "Account"]

@@ -120,7 +120,7 @@ def test_generated_population_loads_with_every_object_populated():
     app = SalesforceApp(clock=lambda: NOW)
     counts = app.load_population(generate_population(60, seed=3, now=NOW))
     assert counts["Lead"] > 0 and counts["Contact"] > 0 and counts["Task"] > 0
-    assert counts["User"] >= 5 and counts["Account"] == 15
+    assert counts["User"] >= 5 and 0 < counts["Account"] < 15  # only companies with Contacts are Accounts
 
 
 def test_load_records_takes_salesforce_field_names_and_explicit_ids():

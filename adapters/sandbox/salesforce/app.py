@@ -22,6 +22,7 @@ from adapters.sandbox.salesforce.endpoints import Endpoints
 from adapters.sandbox.salesforce.ids import IdFactory
 from adapters.sandbox.salesforce.ingest_api import IngestEndpoints
 from adapters.sandbox.salesforce.lead_conversion import add_queue, convert_lead
+from adapters.sandbox.salesforce.merges import merge_accounts
 from adapters.sandbox.salesforce.population_import import PopulationImporter
 from adapters.sandbox.salesforce.query_results import QueryCursors
 from adapters.sandbox.salesforce.records import RecordStore, ordered_for_loading, utc_now
@@ -93,6 +94,10 @@ class SalesforceApp:
     def convert_lead(self, lead_id: str, *, contact_id: str | None = None) -> str:
         """Convert a lead as a rep would (into a new Contact, or into `contact_id`); returns the Contact id."""
         return convert_lead(self.store, lead_id, contact_id=contact_id)
+
+    def merge_accounts(self, master_id: str, merged_ids: Sequence[str]) -> None:
+        """Merge duplicate accounts into `master_id` as a rep would (see merges.py)."""
+        merge_accounts(self.store, master_id, merged_ids)
 
     def add_queue(self, name: str) -> str:
         """A lead queue (Group of Type Queue) that can own leads; returns its id."""

@@ -1,7 +1,9 @@
 """Turns the neutral generated population into Salesforce records.
 
-Owners become Users, companies Accounts, people Leads (open pipeline) or Contacts (customers and converted leads;
-a converted person also keeps a converted Lead pointing at the Contact). The population's deals
+Owners become Users, people Leads (open pipeline) or Contacts (customers and converted leads; a converted person
+also keeps a converted Lead pointing at the Contact), and the companies that have Contacts Accounts (owned by their
+first Contact's owner, with a Website): leads at those companies share the account's email domain and name, so
+matching has something to find, and leads at other companies match no account at all. The population's deals
 (`adapters/sandbox/outcomes.py`) become Opportunities with OpportunityContactRoles; a role needs a Contact, so
 everyone on a deal is converted, and the deal's primary person was converted with it: their Lead's
 ConvertedOpportunityId names it, as Salesforce's lead conversion does. Touches become what Salesforce would hold:
@@ -84,15 +86,15 @@ class PopulationImporter:
         touches_of: dict[str, list[Any]] = {}
         for touch in population.touches:
             touches_of.setdefault(touch.person_key, []).append(touch)
-        for company in population.companies:
-            self._add_account(company, company.key in customers, start)
         if deals is None:
             deals = generate_outcomes(population, seed=population.seed)
+        on_deals = {contact.person_key for deal in deals for contact in deal.contacts}
+        for company_key, owner_key in _account_owners(population.people, on_deals).items():
+            self._add_account(companies[company_key], company_key in customers, owner_key, start)
         people = {person.key: person for person in population.people}
         for deal in deals:
             self._add_opportunity(deal, people[deal.contacts[0].person_key])
         deal_of = {deal.contacts[0].person_key: deal for deal in deals}
-        on_deals = {contact.person_key for deal in deals for contact in deal.contacts}
         for person in population.people:
             touches = touches_of.get(person.key, [])
             conversion = _Conversion(person.key in on_deals, deal_of.get(person.key))
@@ -135,10 +137,11 @@ class PopulationImporter:
             canonical=True,
         )
 
-    def _add_account(self, company: Any, is_customer: bool, start: datetime) -> None:
+    def _add_account(self, company: Any, is_customer: bool, owner_key: str, start: datetime) -> None:
         self.index.accounts[company.key] = self.store.insert(
             "Account",
             {
+                "OwnerId": self.index.users[owner_key],
                 "Name": company.name,
                 "Industry": company.industry,
                 "NumberOfEmployees": company.employees,
@@ -168,7 +171,7 @@ class PopulationImporter:
             **activity,
             **_stamp(person.created_at),
         }
-        if person.is_customer or person.converted or conversion.on_deal:
+        if _becomes_contact(person, conversion.on_deal):
             contact_id = self.store.insert(
                 "Contact",
                 {**common, "AccountId": self.index.accounts[company.key], "MailingCountry": company.country},
@@ -335,6 +338,21 @@ class _Conversion:
 
     on_deal: bool
     deal: Deal | None
+
+
+def _becomes_contact(person: Any, on_deal: bool) -> bool:
+    """Customers, converted leads and everyone on a deal are Contacts; the open pipeline stays Leads."""
+    return person.is_customer or person.converted or on_deal
+
+
+def _account_owners(people: Iterable[Any], on_deals: set[str]) -> dict[str, str]:
+    """Company key -> the owner of its first Contact, for the companies that have Contacts: an org holds Accounts
+    for the companies it sells to, so a lead at any other company matches no account (by domain or name)."""
+    owners: dict[str, str] = {}
+    for person in people:
+        if _becomes_contact(person, person.key in on_deals):
+            owners.setdefault(person.company_key, person.owner_key)
+    return owners
 
 
 def _lead_company(company: Any) -> dict[str, Any]:

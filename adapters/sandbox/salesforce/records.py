@@ -18,6 +18,7 @@ from adapters.sandbox.salesforce.ids import IdFactory, is_well_formed, to_18
 from adapters.sandbox.salesforce.save_rules import (
     refuse_converted_lead,
     refuse_converted_references,
+    refuse_wrong_who,
     whole_second_stamps,
 )
 from adapters.sandbox.salesforce.schema import (
@@ -33,6 +34,7 @@ Record = dict[str, Any]
 Clock = Callable[[], datetime]
 #: Deleting a parent deletes these children with it, as Salesforce does: (child object, field naming the parent).
 CASCADES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "Account": (("Contact", "AccountId"), ("Opportunity", "AccountId")),
     "Opportunity": (("OpportunityContactRole", "OpportunityId"),),
     "Contact": (("OpportunityContactRole", "ContactId"),),
 }
@@ -136,6 +138,7 @@ class RecordStore:
         obj = self._object(object_name)
         values = self._coerce_all(obj, fields, allow=lambda spec: spec.createable)
         refuse_converted_references(obj, values, self.peek, self._object_of.get)
+        refuse_wrong_who(obj, values, self._object_of.get)
         return self._save_new(obj, values, backdate=False)
 
     def update(self, object_name: str, record_id: str, fields: Mapping[str, Any], *, trusted: bool = False) -> None:
@@ -146,6 +149,7 @@ class RecordStore:
             if not trusted:
                 refuse_converted_lead(obj, current)
                 refuse_converted_references(obj, values, self.peek, self._object_of.get)
+                refuse_wrong_who(obj, values, self._object_of.get)
             now = self._audit_stamp()
             stamps = {"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.api_user_id}
             merged = whole_second_stamps({**current, **stamps, **values})  # only trusted writes carry own stamps
@@ -157,13 +161,14 @@ class RecordStore:
         """Soft delete: the row stays for queryAll with IsDeleted true, as in the recycle bin."""
         obj = self._object(object_name)
         with self._lock:
-            current = self._existing(obj, record_id)
-            now = self._audit_stamp()
-            self._tables[obj.name][current["Id"]] = {**current, "IsDeleted": True, "SystemModstamp": now}
-            for child, parent_field in CASCADES.get(obj.name, ()):
-                for row in self.rows(child):
-                    if row[parent_field] == current["Id"]:
-                        self._tables[child][row["Id"]] = {**row, "IsDeleted": True, "SystemModstamp": now}
+            self._delete_with_children(obj.name, self._existing(obj, record_id), self._audit_stamp())
+
+    def _delete_with_children(self, object_name: str, record: Record, now: str) -> None:
+        self._tables[object_name][record["Id"]] = {**record, "IsDeleted": True, "SystemModstamp": now}
+        for child, parent_field in CASCADES.get(object_name, ()):
+            for row in self.rows(child):
+                if row[parent_field] == record["Id"]:
+                    self._delete_with_children(child, row, now)
 
     @contextmanager
     def atomically(self, *, undoable: bool = True) -> Iterator[Callable[[], None]]:

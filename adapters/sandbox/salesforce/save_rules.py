@@ -1,5 +1,6 @@
 """Save rules of the Salesforce stand-in that Salesforce applies on top of field types: converted leads are
-read-only and cannot be referenced by new records, and audit stamps hold whole seconds."""
+read-only and cannot be referenced by new records, an activity's WhoId names a lead or contact only, and audit
+stamps hold whole seconds."""
 
 from __future__ import annotations
 
@@ -42,3 +43,16 @@ def refuse_converted_references(
             target = peek(value)
             if target is not None and object_of(value) == "Lead" and target.get("IsConverted"):
                 raise RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [spec.name])
+
+
+#: An activity's "Name" (WhoId) is a Lead or a Contact; anything else (an Account belongs in WhatId, "Related To")
+#: is refused with the field's label: FIELD_INTEGRITY_EXCEPTION "Name ID: id value of incorrect type: 001..."
+#: (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_task.htm).
+WHO_FIELD = "WhoId"
+WHO_OBJECTS = frozenset({"Lead", "Contact"})
+
+
+def refuse_wrong_who(obj: ObjectSchema, values: Record, object_of: Callable[[str], str | None]) -> None:
+    who = values.get(WHO_FIELD) if WHO_FIELD in obj.fields else None
+    if who is not None and object_of(who) is not None and object_of(who) not in WHO_OBJECTS:
+        raise RecordError("FIELD_INTEGRITY_EXCEPTION", f"Name ID: id value of incorrect type: {who}", [WHO_FIELD])

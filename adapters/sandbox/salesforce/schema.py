@@ -248,8 +248,8 @@ def _lead_owner(fields: list[FieldSpec]) -> list[FieldSpec]:
 def _activity_fields() -> list[FieldSpec]:
     return [
         FieldSpec("Subject", "combobox", length=255),
-        _ref("WhoId", "Lead", "Contact"),
-        _ref("WhatId", "Account", "Opportunity", "Campaign"),
+        _ref("WhoId", "Lead", "Contact", label="Name ID"),
+        _ref("WhatId", "Account", "Opportunity", "Campaign", label="Related To ID"),
         _ref("OwnerId", "User", nillable=False),
         FieldSpec("ActivityDate", "date"),
         FieldSpec("Description", "textarea", length=32000),
@@ -270,7 +270,7 @@ def _object_definitions() -> list[tuple[str, str, str, list[FieldSpec]]]:
             FieldSpec("NumberOfEmployees", "int", precision=8), FieldSpec("AnnualRevenue", "currency", precision=18),
             _text("BillingCountry", 80), FieldSpec("Website", "url", length=255),
             _pick("Type", ("Prospect", "Customer - Direct", "Customer - Channel", "Partner", "Other")),
-            _ref("OwnerId", "User", nillable=False),
+            _ref("OwnerId", "User", nillable=False), _computed(_ref("MasterRecordId", "Account")),
         ]),
         ("Group", "00G", "Groups", [
             _text("Name", 40, nillable=False, required=True), _text("DeveloperName", 80),

@@ -1,0 +1,104 @@
+"""Reading Salesforce Accounts (the `accounts` stream) and the links of leads and contacts to them.
+
+Accounts are read like the other streams (adapters/salesforce/pull.py): ascending (SystemModstamp, Id) from the
+bookmark minus the lookback, with queryAll, so deleted accounts come flagged by IsDeleted. An account merged into
+another is deleted too, and its MasterRecordId names the survivor, which Salesforce re-parents the loser's
+contacts to (that change reaches us with the contacts stream): "When you merge records, the master record keeps
+its ID; the other records are deleted and their MasterRecordId set to the master record"
+(https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_account.htm).
+A Contact names its account in AccountId; a converted Lead in ConvertedAccountId. Unconverted leads belong to no
+account in Salesforce: the core matches them (email domain, company) as `accounts.match_leads_by` says.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+from adapters.salesforce.account_mapping import AccountMapping
+from adapters.salesforce.mapping import ObjectMapping
+from adapters.salesforce.normalize import contact_record, field_value, is_deleted, mapped_values, parse_timestamp
+from adapters.salesforce.pull import StreamObject
+from connector.crm import ACCOUNT_FIELDS, AccountLink, AccountRecord, ContactRecord
+
+#: Read on every Account row beyond the stream's base fields: the survivor of a merge.
+MERGE_FIELD = "MasterRecordId"
+_ACCOUNT_TYPES = {name: kind for name, kind in typing.get_type_hints(AccountRecord).items() if name in ACCOUNT_FIELDS}
+
+
+@dataclass(frozen=True)
+class AccountLinkField:
+    field: str
+    matched_by: str
+
+
+#: Where a lead or contact names its account, and how the link is reported (connector/crm.py AccountLink).
+ACCOUNT_LINKS: Mapping[str, AccountLinkField] = {
+    "Contact": AccountLinkField("AccountId", "account"),
+    "Lead": AccountLinkField("ConvertedAccountId", "converted"),
+}
+
+
+def account_stream_object(base_fields: Sequence[str], mapping: AccountMapping) -> StreamObject[AccountRecord]:
+    """What the accounts stream reads: the base fields, the merge survivor, and the mapped fields."""
+    fields = (*base_fields, MERGE_FIELD, *(spec.field for spec in mapping.fields.values()))
+    return StreamObject(mapping.object, fields, partial(account_record, mapping=mapping))
+
+
+def account_record(row: Mapping[str, Any], mapping: AccountMapping) -> AccountRecord:
+    """An Account row as an account; a value that cannot be read is left empty with a warning."""
+    mapped = mapped_values(row, mapping.fields, _ACCOUNT_TYPES)
+    if "domain" in mapped.known:
+        website = str(mapped.known.pop("domain"))
+        domain = web_domain(website)
+        if domain:
+            mapped.known["domain"] = domain
+        else:
+            mapped.warnings["domain"] = f"{mapping.fields['domain'].field}: {website!r} is not a web address"
+    deleted = is_deleted(row)
+    master = field_value(row, MERGE_FIELD) if deleted else None
+    return AccountRecord(
+        object_type=mapping.object,
+        crm_id=str(row["Id"]),
+        created_at=parse_timestamp(field_value(row, "CreatedDate")),
+        modified_at=parse_timestamp(field_value(row, "SystemModstamp")),
+        extra=mapped.extra,
+        deleted=deleted,
+        merged_into=str(master) if master else None,
+        warnings=mapped.warnings,
+        **mapped.known,
+    )
+
+
+def web_domain(website: str) -> str | None:
+    """The bare, lower-case domain of a Website value (`https://www.Acme.com:8443/about` -> `acme.com`): what a
+    lead's email domain is compared with. Website is free text (a URL field), so a scheme is optional."""
+    text = website.strip()
+    try:
+        host = urlsplit(text if "://" in text else f"//{text}").hostname or ""
+    except ValueError:  # a bracketed host that is no IPv6 address
+        return None
+    host = host.rstrip(".").removeprefix("www.")
+    return host if host and " " not in host else None
+
+
+def account_links(object_type: str, row: Mapping[str, Any]) -> tuple[AccountLink, ...]:
+    """The account a row belongs to in Salesforce's own terms (an unconverted lead: none)."""
+    link = ACCOUNT_LINKS.get(object_type)
+    account_id = field_value(row, link.field) if link else None
+    return (AccountLink(str(account_id), True, link.matched_by),) if link and account_id else ()
+
+
+def linked_contact_record(object_type: str, row: Mapping[str, Any], mapping: ObjectMapping) -> ContactRecord:
+    """A Lead or Contact row as a contact with its account link."""
+    return contact_record(object_type, row, mapping, accounts=account_links(object_type, row))
+
+
+def link_fields(object_type: str) -> tuple[str, ...]:
+    """What a Lead or Contact query selects to know its account."""
+    link = ACCOUNT_LINKS.get(object_type)
+    return (link.field,) if link else ()
