@@ -94,8 +94,8 @@ def _plain_write_back(raw: object) -> object:
         return raw
     entries = {}
     for target, item in raw["write_back"].items():
-        kind = ACCOUNT_TARGETS.get(target)
-        if isinstance(item, str) and kind is not None:
+        kind = ACCOUNT_TARGETS.get(target, TargetKind.NUMBER)  # an unknown target is refused by _known_targets
+        if isinstance(item, str):
             prop_type, field_type = PLAIN_PROPERTY[kind]
             label = f"ScoreBridge account {target.replace('_', ' ')}"
             field_type = "textarea" if target in MULTI_LINE_TARGETS else field_type

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.value_map import ValueMap
 from connector.crm import TargetKind
@@ -31,12 +31,21 @@ def split_value_maps(raw: object, names: str, maps: str) -> object:
     plain, value_maps = {}, dict(raw.get(maps) or {})
     for name, item in raw[names].items():
         if isinstance(item, Mapping):
-            long_form = PropertyMap.model_validate(item)
+            long_form = _long_form(item, f"{names}.{name}")
             plain[name] = long_form.property
             value_maps[name] = ValueMap(**long_form.model_dump(exclude={"property"}))
         else:
             plain[name] = item
     return {**raw, names: plain, maps: value_maps}
+
+
+def _long_form(item: Mapping[str, object], where: str) -> PropertyMap:
+    """The long form, or a ValueError naming the key inside it (pydantic would name only the section)."""
+    try:
+        return PropertyMap.model_validate(item)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise ValueError(f"{'.'.join([where, *map(str, first['loc'])])}: {first['msg']}") from None
 
 
 class WriteProperty(Frozen):
