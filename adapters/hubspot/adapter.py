@@ -12,6 +12,8 @@ from typing import Any
 from adapters.ca_bundle import ca_bundle_file
 from adapters.hubspot import followup
 from adapters.hubspot import tasks as task_calls
+from adapters.hubspot.account_mapping import is_company_object
+from adapters.hubspot.accounts import AccountReader
 from adapters.hubspot.activities import ActivityReader
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.contacts import ContactReader
@@ -26,6 +28,7 @@ from adapters.hubspot.setup import check_mapping, ensure_schema
 from adapters.hubspot.task_context import task_context
 from adapters.hubspot.write import write_scores
 from connector.crm import (
+    AccountRecord,
     ActivityRecord,
     ApiUsage,
     Bookmark,
@@ -74,7 +77,8 @@ def portal_key(settings: HubSpotSettings, credentials: Credentials) -> str:
 
 
 class HubSpotAdapter:
-    """Pulls contacts, engagement and deals from a portal, writes scores and tasks back, within its API limits."""
+    """Pulls companies, contacts, engagement and deals from a portal, writes scores and tasks back, within its API
+    limits."""
 
     def __init__(
         self,
@@ -108,6 +112,7 @@ class HubSpotAdapter:
         self._activities.contacts_verdict = self._contacts.take_verdict
         self._pipelines = PipelinesOnce(self.client)
         self._outcomes = OutcomeReader(self.client, mapping, lookback=lookback, now=now, pipelines=self._pipelines)
+        self._accounts = AccountReader(self.client, mapping.accounts, lookback=lookback, now=now)
 
     @classmethod
     def from_connection(
@@ -159,14 +164,33 @@ class HubSpotAdapter:
     def pull_outcomes(self, since: Bookmark | None) -> Iterator[Page[OutcomeRecord]]:
         return prefetched(self._outcomes.pull(since), threads=self.settings.concurrent_requests)
 
+    def pull_accounts(self, since: Bookmark | None) -> Iterator[Page[AccountRecord]]:
+        return prefetched(self._accounts.pull(since), threads=self.settings.concurrent_requests)
+
+    def account_matching(self) -> tuple[str, ...]:
+        return self.mapping.accounts.match_leads_by if self.mapping.accounts else ()
+
+    def account_write_targets(self) -> frozenset[str]:
+        return frozenset(self.mapping.accounts.write_back) if self.mapping.accounts else frozenset()
+
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
-        return write_scores(
-            self.client,
-            self.mapping.write_back,
-            writes,
-            self.memory.echoes,
-            threads=self.settings.concurrent_requests,
-        )
+        """Contacts' and companies' writes, each through its object's batch update; results in the writes' order."""
+        results: dict[int, WriteResult] = {}
+        for companies in (False, True):
+            indexes = [i for i, write in enumerate(writes) if is_company_object(write.object_type) == companies]
+            if indexes:
+                answered = self._write_object([writes[i] for i in indexes], companies=companies)
+                results.update(zip(indexes, answered, strict=True))
+        return [results[index] for index in range(len(writes))]
+
+    def _write_object(self, writes: list[ScoreWrite], *, companies: bool) -> list[WriteResult]:
+        threads = self.settings.concurrent_requests
+        if not companies:
+            targets = self.mapping.write_back.properties
+            return write_scores(self.client, targets, writes, self.memory.echoes, threads=threads)
+        # Our own company writes need no echoes: the contacts stream's verdict is about contacts only.
+        targets = self.mapping.accounts.write_back if self.mapping.accounts else {}
+        return write_scores(self.client, targets, writes, threads=threads, object_type="companies")
 
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
         return task_calls.find_tasks(self.client, self.mapping.tasks, idempotency_keys)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.hubspot.client import HubSpotClient
+from adapters.hubspot.company_links import LIST_ASSOCIATIONS, company_links, listed_links
+from adapters.hubspot.field_values import read_fields
 from adapters.hubspot.lifecycle_history import EXTRA_KEY, lifecycle_entered
 from adapters.hubspot.mapping import HubSpotMapping
 from adapters.hubspot.portal import WriteEchoes
@@ -19,18 +21,13 @@ from adapters.hubspot.pull import (
     list_pages,
     modified_at,
     parse_timestamp,
-    read_associations,
     read_start,
     search_modified_since,
 )
-from adapters.value_map import UnlistedValue
-from connector.crm import Bookmark, ContactRecord, Page
+from connector.crm import AccountLink, Bookmark, ContactRecord, Page
 
 STREAM = "contacts"
 OBJECT_TYPE = "contacts"
-INTEGER_FIELDS = frozenset({"employees"})
-NUMBER_FIELDS = frozenset({"annual_revenue"})
-BOOLEAN_FIELDS = frozenset({"is_customer", "email_opt_out"})
 BOOKMARK_PRECISION = timedelta(seconds=1)
 
 
@@ -83,8 +80,12 @@ class ContactReader:
         # The list endpoint sees records the search index has not caught up with, and archived ones.
         seen: list[datetime] = []
         for archived in (False, True):
-            for objects in list_pages(self.client, OBJECT_TYPE, self.mapping.contact_properties(), archived=archived):
-                records = self._records(objects, archived=archived)
+            # Asked with the list page, each contact's companies cost no call of their own (company_links.py).
+            linked = LIST_ASSOCIATIONS if self._needs_links() and not archived else ()
+            properties = self.mapping.contact_properties()
+            for objects in list_pages(self.client, OBJECT_TYPE, properties, archived=archived, associations=linked):
+                links = listed_links(self.client, objects) if linked else None
+                records = self._records(objects, archived=archived, links=links)
                 seen.extend(record.modified_at for record in records if record.modified_at)
                 yield Page(records, None)
                 seen = [max(seen)] if seen else []
@@ -108,18 +109,40 @@ class ContactReader:
             if recent:
                 yield Page(self._records(recent, archived=True), None)
 
-    def _records(self, objects: list[Any], *, archived: bool) -> list[ContactRecord]:
-        companies = self._companies_of(objects) if self.mapping.contact.company_properties and not archived else {}
-        records = [contact_record(obj, self.mapping, companies.get(str(obj.id)), deleted=archived) for obj in objects]
+    def _records(
+        self, objects: list[Any], *, archived: bool, links: dict[str, list[AccountLink]] | None = None
+    ) -> list[ContactRecord]:
+        if links is None:
+            links = self._links_of(objects) if not archived else {}
+        companies = self._companies_of(links) if self.mapping.contact.company_properties else {}
+        keep_links = self.mapping.accounts is not None
+        records = [
+            contact_record(
+                obj,
+                self.mapping,
+                companies.get(str(obj.id)),
+                deleted=archived,
+                accounts=links.get(str(obj.id), []) if keep_links else (),
+            )
+            for obj in objects
+        ]
         if not self.mapping.contact.lifecycle_history or archived or not records:
             return records
         entered = lifecycle_entered(self.client, self.mapping, [record.crm_id for record in records])
         return [_with_entered(record, entered.get(record.crm_id)) for record in records]
 
-    def _companies_of(self, objects: list[Any]) -> dict[str, Mapping[str, str | None]]:
-        """Each contact's first associated company's properties (two calls per page of contacts)."""
-        links = read_associations(self.client, "contacts", "companies", [str(obj.id) for obj in objects])
-        first = {contact: ids[0] for contact, ids in links.items() if ids}
+    def _needs_links(self) -> bool:
+        return self.mapping.accounts is not None or bool(self.mapping.contact.company_properties)
+
+    def _links_of(self, objects: list[Any]) -> dict[str, list[AccountLink]]:
+        """Each contact's companies (one association read per page), when accounts or company fields need them."""
+        if not self._needs_links():
+            return {}
+        return company_links(self.client, [str(obj.id) for obj in objects])
+
+    def _companies_of(self, links: Mapping[str, list[AccountLink]]) -> dict[str, Mapping[str, str | None]]:
+        """Each contact's primary (else first) company's properties (one more call per page of contacts)."""
+        first = {contact: companies[0].account_crm_id for contact, companies in links.items() if companies}
         wanted = sorted(set(self.mapping.contact.company_properties.values()))
         company_ids = sorted(set(first.values()))
         found: dict[str, Mapping[str, str | None]] = {}
@@ -144,28 +167,19 @@ def _newer(record: ContactRecord, bookmark: datetime) -> bool:
 
 
 def contact_record(
-    obj: Any, mapping: HubSpotMapping, company: Mapping[str, str | None] | None, *, deleted: bool = False
+    obj: Any,
+    mapping: HubSpotMapping,
+    company: Mapping[str, str | None] | None,
+    *,
+    deleted: bool = False,
+    accounts: Sequence[AccountLink] = (),
 ) -> ContactRecord:
     """One HubSpot contact in ScoreBridge's shape; unparsable values are left empty and named in warnings."""
     properties: Mapping[str, str | None] = obj.properties or {}
-    values: dict[str, object] = {}
-    warnings: dict[str, str] = {}
-    sources = [(mapping.contact.properties, properties), (mapping.contact.company_properties, company or {})]
-    for fields, source in sources:
-        for field_name, property_name in fields.items():
-            raw = source.get(property_name)
-            if raw is None or raw == "":
-                continue
-            try:
-                raw = _translated(mapping, field_name, raw)
-            except UnlistedValue as unlisted:
-                warnings[field_name] = f"{property_name}: {unlisted}"
-                continue
-            parsed, problem = _parse(field_name, raw)
-            if problem:
-                warnings[field_name] = f"{property_name}={raw!r}: {problem}"
-            elif parsed is not None:
-                values[field_name] = parsed
+    contact = mapping.contact
+    values, warnings = read_fields(contact.properties, contact.values, properties)
+    from_company, company_warnings = read_fields(contact.company_properties, contact.values, company or {})
+    values, warnings = values | from_company, warnings | company_warnings
     stage = properties.get(mapping.contact.properties.get("lifecycle", "lifecyclestage"))
     if stage:
         values["lifecycle"] = mapping.contact.lifecycle_stages.get(stage, stage)
@@ -182,34 +196,6 @@ def contact_record(
         extra=extra,
         deleted=deleted or bool(getattr(obj, "archived", False)),
         warnings=warnings,
+        accounts=tuple(accounts),
         **values,
     )
-
-
-def _translated(mapping: HubSpotMapping, field_name: str, raw: str) -> str:
-    """A property value through the field's value map (the mapping's long form), if it has one."""
-    value_map = mapping.contact.values.get(field_name)
-    return raw if value_map is None else value_map.text(raw)
-
-
-def _parse(field_name: str, raw: str) -> tuple[object, str | None]:
-    try:
-        if field_name in INTEGER_FIELDS:
-            return _count(raw), None
-        if field_name in NUMBER_FIELDS:
-            return float(raw), None
-    except ValueError:
-        return None, "not a number"
-    if field_name in BOOLEAN_FIELDS:
-        lowered = raw.strip().lower()
-        if lowered not in ("true", "false"):
-            return None, "not true/false"
-        return lowered == "true", None
-    return raw, None
-
-
-def _count(raw: str) -> int:
-    """A count, or the lower bound of HubSpot's range options for contacts' numemployees ("25-50", "1000+")."""
-    text = raw.strip().rstrip("+")
-    low, _, _ = text.partition("-") if "-" in text[1:] else (text, "", "")
-    return int(float(low))

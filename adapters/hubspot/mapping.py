@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from adapters.hubspot.account_mapping import AccountMapping
+from adapters.hubspot.mapping_forms import HOLDS, Frozen, PropertyMap, WriteProperty, split_value_maps
 from adapters.value_map import ValueMap, apply_case
-from connector.crm import CONTACT_FIELDS, TargetKind, target_kind, unknown_target
+from connector.crm import CONTACT_FIELDS, target_kind, unknown_target
 from connector.errors import ConfigError
 
 ENGAGEMENT_OBJECTS = ("calls", "meetings", "emails", "notes", "tasks")
@@ -24,32 +26,7 @@ WEB_EVENT_ATTRIBUTES = frozenset({"event", "url"})
 EMAIL_EVENT_TYPES = ("OPEN", "CLICK", "BOUNCE", "UNSUBSCRIBE", "STATUSCHANGE", "SPAMREPORT", "DELIVERED", "SENT")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PropertyMap(ValueMap):
-    """The long form of one mapped property: `{property: hs_analytics_source, values: {...}, default, ...}`."""
-
-    property: str = Field(min_length=1)
-
-
-def split_value_maps(raw: object, names: str, maps: str) -> object:
-    """Turn long forms in `raw[names]` into the plain property name there and a ValueMap in `raw[maps]`."""
-    if not isinstance(raw, Mapping) or not isinstance(raw.get(names), Mapping):
-        return raw
-    plain, value_maps = {}, dict(raw.get(maps) or {})
-    for name, item in raw[names].items():
-        if isinstance(item, Mapping):
-            long_form = PropertyMap.model_validate(item)
-            plain[name] = long_form.property
-            value_maps[name] = ValueMap(**long_form.model_dump(exclude={"property"}))
-        else:
-            plain[name] = item
-    return {**raw, names: plain, maps: value_maps}
-
-
-class TypeRule(_Frozen):
+class TypeRule(Frozen):
     """Classify a record as another activity type when every named value matches its pattern.
 
     Patterns are case-insensitive shell-style globs: ``COMPLETED`` matches exactly, ``demo*`` a prefix,
@@ -70,7 +47,7 @@ def classify(default: str, rules: tuple[TypeRule, ...], values: Mapping[str, str
     return next((rule.type for rule in rules if rule.matches(values)), default)
 
 
-class EngagementSource(_Frozen):
+class EngagementSource(Frozen):
     """A CRM engagement object (calls, meetings, ...) read through its associations to contacts."""
 
     type: str
@@ -101,7 +78,7 @@ class EngagementSource(_Frozen):
         return sorted({*self.attributes.values(), *ruled, "hs_timestamp"})
 
 
-class FormSource(_Frozen):
+class FormSource(Frozen):
     """Form submissions; rules may test ``form`` (the form's name) and ``url`` (the page it was sent from)."""
 
     type: str = "form_fill"
@@ -111,7 +88,7 @@ class FormSource(_Frozen):
         return classify(self.type, self.overrides, {"form": form, "url": url})
 
 
-class ContactMapping(_Frozen):
+class ContactMapping(Frozen):
     #: Normalized contact field -> HubSpot contact property (long form: with a value map, as Salesforce's).
     properties: dict[str, str]
     #: Normalized contact field -> how its property's values are translated (from the long forms).
@@ -160,7 +137,7 @@ class ContactMapping(_Frozen):
         return value
 
 
-class ActivityMapping(_Frozen):
+class ActivityMapping(Frozen):
     engagements: dict[str, EngagementSource] = Field(default_factory=dict)
     #: Legacy email event type (OPEN, CLICK, BOUNCE, ...) -> activity type.
     marketing_email: dict[str, str] = Field(default_factory=dict)
@@ -218,29 +195,7 @@ class ActivityMapping(_Frozen):
         return value
 
 
-class WriteProperty(_Frozen):
-    """A contact property ScoreBridge writes; `setup` creates it in the group when it is missing."""
-
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,99}$")
-    label: str
-    type: Literal["number", "string", "enumeration", "date", "datetime"] = "number"
-    field_type: Literal["number", "text", "textarea", "select", "date"] = "number"
-    description: str = ""
-    #: For enumerations: the allowed values.
-    options: tuple[str, ...] = ()
-
-
-#: HubSpot property types able to receive each kind of write target. A date goes to a `date` property (HubSpot
-#: stores a day as midnight UTC; a `datetime` would show a time nobody chose).
-#: https://developers.hubspot.com/docs/faq/how-should-timestamps-be-formatted-for-hubspots-apis
-HOLDS: Mapping[TargetKind, frozenset[str]] = {
-    TargetKind.NUMBER: frozenset({"number", "string"}),
-    TargetKind.TEXT: frozenset({"string", "enumeration"}),
-    TargetKind.DATE: frozenset({"date"}),
-}
-
-
-class WriteBack(_Frozen):
+class WriteBack(Frozen):
     group_name: str = Field(default="scorebridge", pattern=r"^[a-z][a-z0-9_]{0,99}$")
     group_label: str = "ScoreBridge"
     #: Logical target (fit, lead, ..., stage_until, groups.<group>.lead; connector/score_catalog.py) -> property.
@@ -259,14 +214,14 @@ class WriteBack(_Frozen):
         return value
 
 
-class TaskMapping(_Frozen):
+class TaskMapping(Frozen):
     #: The task property holding ScoreBridge's idempotency key; `setup` creates it, find_tasks searches it.
     key_property: str = Field(default="scorebridge_task_key", pattern=r"^[a-z][a-z0-9_]{0,99}$")
     task_type: Literal["TODO", "CALL", "EMAIL"] = "TODO"
     priority: Literal["LOW", "MEDIUM", "HIGH"] = "MEDIUM"
 
 
-class OutcomeMapping(_Frozen):
+class OutcomeMapping(Frozen):
     """Deals as outcomes: which pipelines count, which stages are won or lost, where a deal's lead source is.
 
     Stage and pipeline ids are internal ids (``closedwon``, or a number for stages an admin added), as the
@@ -292,13 +247,15 @@ class OutcomeMapping(_Frozen):
         return frozenset({*self.won_stages, *self.lost_stages})
 
 
-class HubSpotMapping(_Frozen):
+class HubSpotMapping(Frozen):
     contact: ContactMapping
     activities: ActivityMapping = ActivityMapping()
     write_back: WriteBack
     tasks: TaskMapping = TaskMapping()
     #: Without this section ScoreBridge reads no deals (pull_outcomes yields nothing and calls nothing).
     outcomes: OutcomeMapping | None = None
+    #: Without this section ScoreBridge reads no companies and contacts carry no company links.
+    accounts: AccountMapping | None = None
 
     def lead_source_map(self) -> tuple[str | None, ValueMap | None]:
         """The deal property holding the lead source, and how its values become ScoreBridge's words."""

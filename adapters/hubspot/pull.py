@@ -140,10 +140,11 @@ def any_modified_since(client: HubSpotClient, object_type: str, start: datetime)
 
 @dataclass(frozen=True)
 class Associated:
-    """One associated record and the labels of its association types (None for an unlabeled type)."""
+    """One associated record, the labels of its association types (None for an unlabeled type) and their ids."""
 
     object_id: str
     labels: tuple[str | None, ...] = ()
+    type_ids: tuple[int, ...] = ()
 
 
 def read_associations(client: HubSpotClient, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[str]]:
@@ -170,8 +171,10 @@ def read_labeled_associations(
 
 
 def _associated(target: Any) -> Associated:
-    labels = tuple(getattr(kind, "label", None) for kind in getattr(target, "association_types", None) or [])
-    return Associated(str(target.to_object_id), labels)
+    kinds = getattr(target, "association_types", None) or []
+    labels = tuple(getattr(kind, "label", None) for kind in kinds)
+    type_ids = tuple(int(kind.type_id) for kind in kinds if getattr(kind, "type_id", None) is not None)
+    return Associated(str(target.to_object_id), labels, type_ids)
 
 
 def read_start(last: Bookmark, run_start: datetime) -> Bookmark:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from adapters.hubspot.account_mapping import AccountMapping
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.errors import HubSpotApiError
 from adapters.hubspot.mapping import HubSpotMapping, WriteProperty
@@ -53,6 +54,8 @@ def check_mapping(
     )
     problems += _missing(schema, "tasks", [mapping.tasks.key_property], "tasks.key_property", advice="run setup")
     problems += _lifecycle_problems(schema, mapping)
+    if mapping.accounts is not None:
+        problems += _account_problems(schema, mapping.accounts)
     if mapping.outcomes is not None:
         source, _ = mapping.lead_source_map()
         problems += _missing(schema, "deals", [source] if source else [], "mapping outcomes.lead_source")
@@ -83,12 +86,34 @@ def _lifecycle_problems(schema: PortalSchema, mapping: HubSpotMapping) -> list[s
     ]
 
 
+def _account_problems(schema: PortalSchema, accounts: AccountMapping) -> list[str]:
+    """Company properties the accounts section names that the portal lacks, and mapped values (say lifecycle
+    stages) that are no option of their enumeration property in this portal."""
+    where = "mapping accounts.fields"
+    problems = _missing(schema, "companies", [*accounts.fields.values(), *accounts.extra], where)
+    names = [prop.name for prop in accounts.write_back.values()]
+    problems += _missing(schema, "companies", names, "accounts.write_back", advice="run setup")
+    for field_name, value_map in accounts.values.items():
+        name = accounts.fields[field_name]
+        options = set(schema.options("companies", name))
+        unknown = sorted(set(value_map.values or {}) - options) if options else []
+        problems += [
+            f"{where}.{field_name}: {value!r} is not a companies {name} option in this portal "
+            f"(its options are {', '.join(sorted(options))})"
+            for value in unknown
+        ]
+    return problems
+
+
 def ensure_schema(client: HubSpotClient, mapping: HubSpotMapping) -> list[str]:
-    """Create the property group and the missing write-back and task-key properties; a line per action."""
+    """Create the property group and the missing write-back and task-key properties (on contacts, tasks and, with
+    an `accounts` section, companies); a line per action."""
     schema = PortalSchema(client)
     group = mapping.write_back.group_name
     actions: list[str] = []
     wanted = {"contacts": list(mapping.write_back.properties.values()), "tasks": [_task_key(mapping)]}
+    if mapping.accounts is not None and mapping.accounts.write_back:
+        wanted["companies"] = list(mapping.accounts.write_back.values())
     for object_type, properties in wanted.items():
         missing = [prop for prop in properties if prop.name not in schema.properties(object_type)]
         if not missing:

@@ -1,4 +1,4 @@
-"""Follow-up tasks for sales: created on the tasks object, linked to the contact, findable by idempotency key.
+"""Follow-up tasks for sales: created on the tasks object, linked to the contact or company, findable by key.
 
 A create is not idempotent: if the answer is lost (timeout, reset), HubSpot may have created the tasks anyway.
 So every task carries ScoreBridge's key in a property of its own, and before any retry we search for the keys
@@ -12,13 +12,16 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from adapters.hubspot.account_mapping import is_company_object
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.errors import HubSpotApiError, HubSpotRetriableError
 from adapters.hubspot.mapping import TaskMapping
 from connector.crm import TaskRequest, TaskResult
 
 OBJECT_TYPE = "tasks"
-TASK_TO_CONTACT = 204  # HUBSPOT_DEFINED association type id, task -> contact
+#: HUBSPOT_DEFINED association type ids from a task (https://developers.hubspot.com/docs/api/crm/associations).
+TASK_TO_CONTACT = 204
+TASK_TO_COMPANY = 192
 BATCH_SIZE = 100
 #: An IN filter takes up to 100 values. HubSpot compares IN values of string properties in lower case, so a key
 #: with capitals goes in both spellings. Keys for HubSpot records (connector/outbox.py `task_key`: object type,
@@ -27,7 +30,7 @@ VALUES_PER_SEARCH = 100
 
 
 def task_input(task: TaskRequest, mapping: TaskMapping) -> dict[str, Any]:
-    """The batch-create input for one task, associated to its contact."""
+    """The batch-create input for one task, associated to its contact or, for an account's task, its company."""
     properties = {
         "hs_timestamp": str(int(task.due_at.timestamp() * 1000)),
         "hs_task_subject": task.subject,
@@ -41,9 +44,13 @@ def task_input(task: TaskRequest, mapping: TaskMapping) -> dict[str, Any]:
         properties["hubspot_owner_id"] = task.owner_id
     association = {
         "to": {"id": task.crm_id},
-        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": TASK_TO_CONTACT}],
+        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": association_type(task)}],
     }
     return {"properties": properties, "associations": [association], "objectWriteTraceId": task.idempotency_key}
+
+
+def association_type(task: TaskRequest) -> int:
+    return TASK_TO_COMPANY if is_company_object(task.object_type) else TASK_TO_CONTACT
 
 
 def find_tasks(client: HubSpotClient, mapping: TaskMapping, keys: Sequence[str]) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Writing scores onto HubSpot contacts: batch update in chunks of 100, one result per input, whatever happened.
+"""Writing scores onto HubSpot contacts and companies: batch update in chunks of 100, one result per input,
+whatever happened.
 
 A 207 answer lists per-input errors; a 400 for a whole batch (one bad value spoils the lot) is split in halves
 until the bad input is alone, so the others still land. Unknown values are left out of the request: an empty
@@ -14,7 +15,7 @@ from typing import Any
 
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.errors import HubSpotFatalError
-from adapters.hubspot.mapping import WriteBack
+from adapters.hubspot.mapping_forms import WriteProperty
 from adapters.hubspot.overlap import each_at_once
 from adapters.hubspot.portal import WriteEchoes
 from adapters.hubspot.pull import modified_at
@@ -23,16 +24,15 @@ from connector.crm import ScoreWrite, TargetKind, WriteResult, clears_when_empty
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 100  # HubSpot batch endpoints take at most 100 inputs
-OBJECT_TYPE = "contacts"
 
 
-def property_values(write: ScoreWrite, write_back: WriteBack) -> dict[str, str]:
+def property_values(write: ScoreWrite, targets: Mapping[str, WriteProperty]) -> dict[str, str]:
     """The HubSpot properties for one write. None and "" are left out, never sent as blanks, except for targets
     whose emptiness is news (a stage that no longer lapses, a group without a stage): those are cleared with "",
     as HubSpot clears a property set to an empty string."""
     values: dict[str, str] = {}
     for target, value in write.values.items():
-        spec = write_back.properties.get(target)
+        spec = targets.get(target)
         if spec is None:
             continue
         if value is None or value == "":
@@ -52,26 +52,30 @@ def midnight_utc_ms(day: str) -> str:
 
 def write_scores(
     client: HubSpotClient,
-    write_back: WriteBack,
+    targets: Mapping[str, WriteProperty],
     writes: Sequence[ScoreWrite],
     echoes: WriteEchoes | None = None,
     *,
     threads: int = 1,
+    object_type: str = "contacts",
 ) -> list[WriteResult]:
-    """One WriteResult per write, in order; ``echoes`` learns the modification time each write left. Batches go
-    up to ``threads`` at once when no contact is in two of them (else in order, so the last write wins)."""
+    """One WriteResult per write, in order, onto records of ``object_type`` (targets name their properties);
+    ``echoes`` learns the modification time each write left. Batches go up to ``threads`` at once when no record
+    is in two of them (else in order, so the last write wins)."""
     echoes = echoes or WriteEchoes()
     results: dict[int, WriteResult] = {}
     pending: list[tuple[int, dict[str, Any]]] = []
     for index, write in enumerate(writes):
-        values = property_values(write, write_back)
+        values = property_values(write, targets)
         if values:
             pending.append((index, {"id": write.crm_id, "properties": values, "objectWriteTraceId": str(index)}))
         else:
             results[index] = WriteResult(write.crm_id, True)  # nothing known to write: nothing to do
     batches = batches_of_distinct_ids(pending, BATCH_SIZE)
     at_once = threads if len({item["id"] for _, item in pending}) == len(pending) else 1
-    for answered in each_at_once(lambda batch: _write_batch(client, batch, echoes), batches, threads=at_once):
+    for answered in each_at_once(
+        lambda batch: _write_batch(client, object_type, batch, echoes), batches, threads=at_once
+    ):
         results.update(answered)
     return [results[index] for index in range(len(writes))]
 
@@ -96,11 +100,12 @@ def batches_of_distinct_ids(
 
 
 def _write_batch(
-    client: HubSpotClient, batch: list[tuple[int, dict[str, Any]]], echoes: WriteEchoes
+    client: HubSpotClient, object_type: str, batch: list[tuple[int, dict[str, Any]]], echoes: WriteEchoes
 ) -> dict[int, WriteResult]:
     api = client.sdk.crm.objects.batch_api
+    body = {"inputs": [item for _, item in batch]}
     try:
-        answer = client.call("batch update contacts", api.update, OBJECT_TYPE, {"inputs": [i for _, i in batch]})
+        answer = client.call(f"batch update {object_type}", api.update, object_type, body)
     except HubSpotFatalError as error:
         if error.status != 400:
             raise
@@ -109,7 +114,11 @@ def _write_batch(
             return {index: WriteResult(item["id"], False, error.category or "VALIDATION_ERROR", str(error))}
         middle = len(batch) // 2
         log.info("batch of %d refused with 400; splitting it to find the bad input", len(batch))
-        return _write_batch(client, batch[:middle], echoes) | _write_batch(client, batch[middle:], echoes)
+        return {
+            index: result
+            for half in (batch[:middle], batch[middle:])
+            for index, result in _write_batch(client, object_type, half, echoes).items()
+        }
     for obj in answer.results or []:
         echoes.record(str(obj.id), modified_at(obj))
     return batch_results(batch, answer)

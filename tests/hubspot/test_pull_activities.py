@@ -187,7 +187,7 @@ def test_a_gated_increment_reads_every_source_once_a_contact_changed(sandbox, ma
     assert [r.source_id for r in found] == [f"notes:{note}"]
 
 
-def test_a_sync_with_nothing_changed_costs_two_calls(sandbox, adapter, fake_time):
+def test_a_sync_with_nothing_changed_costs_three_calls(sandbox, adapter, fake_time):
     ann = add_contact(sandbox, "ann@example.com")
     sandbox.app.insert("notes", {"hs_timestamp": "2026-11-01T11:00:00Z"}, {"contacts": [ann]})
     contacts_bookmark = list(adapter.pull_contacts(None))[-1].bookmark
@@ -197,8 +197,9 @@ def test_a_sync_with_nothing_changed_costs_two_calls(sandbox, adapter, fake_time
     pulled = [r for page in adapter.pull_contacts(contacts_bookmark) for r in page.records]
     found, _ = activities(adapter, activities_bookmark)
     assert found == [] and [r.crm_id for r in pulled] == [ann]  # ann again: she is inside the lookback
-    # the contacts search (which re-reads the lookback and finds nothing newer) and the archived contacts list
-    assert adapter.usage().calls - before == 2
+    # the contacts search (which re-reads the lookback and finds nothing newer), the company associations of the
+    # contacts it re-read (the shipped mapping has `accounts`) and the archived contacts list
+    assert adapter.usage().calls - before == 3
 
 
 def test_a_contact_changed_after_the_bookmark_opens_the_activity_sources(sandbox, adapter, fake_time):
@@ -237,7 +238,8 @@ def test_our_own_write_back_is_not_news_but_a_later_change_by_someone_else_is(sa
     echoed = [r.crm_id for page in adapter.pull_contacts(contacts_bookmark) for r in page.records]
     found, _ = activities(adapter, activities_bookmark)
     assert sorted(echoed) == sorted([ann, bob]) and found == []
-    assert adapter.usage().calls - before == 2  # the contacts search and the archived list: no activity source
+    # the contacts search, the echoed contacts' company associations and the archived list: no activity source
+    assert adapter.usage().calls - before == 3
 
     objects = sandbox.app.portal.objects
     objects.update(objects.get("contacts", bob), {"jobtitle": "CEO"}, fake_time.now())

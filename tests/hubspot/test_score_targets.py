@@ -42,9 +42,10 @@ def test_the_default_mapping_writes_the_fall_below_day_to_a_date_property(mappin
 
 def test_a_day_is_sent_as_midnight_utc_and_an_emptied_one_clears_the_property(mapping):
     assert midnight_utc_ms("2015-05-01") == "1430438400000"  # HubSpot's own example: 01 May 2015 00:00:00 UTC
-    sent = property_values(ScoreWrite("contact", "1", {"stage_until": "2026-12-20", "grade": None}), mapping.write_back)
+    targets = mapping.write_back.properties
+    sent = property_values(ScoreWrite("contact", "1", {"stage_until": "2026-12-20", "grade": None}), targets)
     assert sent == {"scorebridge_stage_until": "1797724800000"}
-    cleared = property_values(ScoreWrite("contact", "1", {"stage_until": None}), mapping.write_back)
+    cleared = property_values(ScoreWrite("contact", "1", {"stage_until": None}), targets)
     assert cleared == {"scorebridge_stage_until": ""}
 
 

@@ -126,6 +126,21 @@ def test_search_matches_the_contacts_spec(api, contact_ids):
     assert check(api("POST", path, body), "contacts", path, "post", 200)["total"] == 3
 
 
+def test_company_reads_writes_and_merges_match_the_companies_spec(api, hubspot_sandbox):
+    path = "/crm/v3/objects/companies"
+    ids = [hubspot_sandbox.app.insert("companies", {"name": f"Acme {n}"}) for n in range(3)]
+    listed = api("GET", path, limit=2, properties="name,domain,hs_merged_object_ids", associations="contacts")
+    assert check(listed, "companies", path, "get", 200)["paging"]["next"]["after"]
+    check(api("GET", f"{path}/{ids[0]}"), "companies", path + "/{companyId}", "get", 200)
+    update = {"inputs": [{"id": ids[0], "properties": {"industry": "Retail"}, "objectWriteTraceId": "1"},
+                         {"id": ids[1], "properties": {"nope": "1"}, "objectWriteTraceId": "2"}]}  # fmt: skip
+    check(api("POST", f"{path}/batch/update", update), "companies", f"{path}/batch/update", "post", 207)
+    search = {"filterGroups": [{"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": "0"}]}]}
+    check(api("POST", f"{path}/search", search), "companies", f"{path}/search", "post", 200)
+    merge = {"primaryObjectId": ids[0], "objectIdToMerge": ids[2]}
+    assert check(api("POST", f"{path}/merge", merge), "companies", f"{path}/merge", "post", 200)["id"] == ids[0]
+
+
 def test_task_create_matches_the_tasks_spec(api, contact_ids):
     path = "/crm/v3/objects/tasks"
     task = {"properties": {"hs_task_subject": "Call", "hs_timestamp": "2026-11-03T00:00:00Z"},

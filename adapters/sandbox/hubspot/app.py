@@ -15,6 +15,7 @@ from adapters.sandbox.hubspot.auth import DEFAULT_TOKEN_LIFETIME, OAuthClient, T
 from adapters.sandbox.hubspot.faults import BatchRejection
 from adapters.sandbox.hubspot.limits import RateLimiter, RateLimits, rate_limit_body
 from adapters.sandbox.hubspot.marketing_api import MarketingApi
+from adapters.sandbox.hubspot.merges import MergeApi
 from adapters.sandbox.hubspot.objects_api import ObjectsApi
 from adapters.sandbox.hubspot.pipelines_api import PipelinesApi
 from adapters.sandbox.hubspot.portal import Portal
@@ -56,8 +57,8 @@ class HubSpotApp:
     # -- CrmApp -------------------------------------------------------------------------------------------
 
     def routes(self) -> Sequence[Route]:
-        apis = (ObjectsApi(self.portal, self.rejection), AssociationsApi(self.portal), SettingsApi(self.portal),
-                PipelinesApi(self.portal), MarketingApi(self.portal))  # fmt: skip
+        apis = (ObjectsApi(self.portal, self.rejection), MergeApi(self.portal), AssociationsApi(self.portal),
+                SettingsApi(self.portal), PipelinesApi(self.portal), MarketingApi(self.portal))  # fmt: skip
         guarded = [Route(r.method, r.pattern, self._guard(r), r.name) for api in apis for r in api.routes()]
         return [Route("POST", r"/oauth/v1/token/?", self._oauth_token, "hubspot.oauth.token"), *guarded]
 

@@ -82,6 +82,8 @@ class ObjectStore:
         self._records: dict[str, dict[int, StoredObject]] = {t: {} for t in OBJECT_TYPES}
         self._ids: dict[str, list[int]] = {t: [] for t in OBJECT_TYPES}
         self._emails: dict[str, int] = {}
+        #: (object type, merged-away id) -> the surviving record's id: HubSpot answers an old id with the survivor.
+        self._merged: dict[tuple[str, int], int] = {}
         #: Grows on every write, so readers can tell whether something they derived is still current.
         self.version = 0
 
@@ -123,11 +125,23 @@ class ObjectStore:
         self.version += 1
         record.history[name] = list(entries)
 
+    def retire(self, record: StoredObject, survivor: StoredObject) -> None:
+        """A record merged into `survivor`: gone from lists, searches and the archived list; its id now reads as
+        the survivor (as a merged-away id does in HubSpot)."""
+        self.version += 1
+        del self._records[record.object_type][record.id]
+        self._ids[record.object_type].remove(record.id)
+        for key, target in list(self._merged.items()):
+            if target == record.id and key[0] == record.object_type:
+                self._merged[key] = survivor.id
+        self._merged[(record.object_type, record.id)] = survivor.id
+
     def get(self, object_type: str, record_id: str | int, *, archived: bool = False) -> StoredObject | None:
         try:
-            record = self._records[object_type].get(int(record_id))
+            number = int(record_id)
         except (TypeError, ValueError):
             return None
+        record = self._records[object_type].get(self._merged.get((object_type, number), number))
         if record is None or record.archived != archived:
             return None
         return record
@@ -196,6 +210,7 @@ class ObjectStore:
     def dump(self) -> dict[str, Any]:
         return {
             "next_id": self._next_id,
+            "merged": [[object_type, old, new] for (object_type, old), new in self._merged.items()],
             "records": {
                 object_type: [_record_state(r) for r in records.values()]
                 for object_type, records in self._records.items()
@@ -223,6 +238,7 @@ class ObjectStore:
                 if object_type == "contacts" and record.properties.get("email") and not record.archived:
                     self._emails[record.properties["email"].lower()] = record.id
         self._next_id = state["next_id"]
+        self._merged = {(object_type, old): new for object_type, old, new in state.get("merged", [])}
 
 
 def _record_state(record: StoredObject) -> dict[str, Any]:

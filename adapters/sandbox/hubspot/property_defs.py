@@ -132,6 +132,8 @@ def _company_properties() -> list[PropertyDef]:
         _number("numberofemployees", group),
         _number("annualrevenue", group),
         _choice("lifecyclestage", group, LIFECYCLE_STAGES),
+        # The ids merged into this company, joined by ";" (set by a merge, read-only).
+        replace(_text("hs_merged_object_ids", group, "Merged Company IDs"), calculated=True),
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from adapters.sandbox import outcomes
 from adapters.sandbox.hubspot.associations import DEAL_CONTACT_LABELS
+from adapters.sandbox.hubspot.company_links import company_summary, linked_companies
 from adapters.sandbox.hubspot.lifecycle import lifecycle_history
 from adapters.sandbox.hubspot.marketing import PORTAL_ID, EmailEvent, Form, FormSubmission, WebEvent
 from adapters.sandbox.hubspot.portal import Portal
@@ -116,6 +117,7 @@ class PopulationSeeder:
         self.touches_by_person: dict[str, list[Any]] = defaultdict(list)
         self.deal_of: dict[str, outcomes.Deal] = {}
         self.companies_by_key = {company.key: company for company in population.companies}
+        self.company_keys = [company.key for company in population.companies]
         self.people_by_key = {person.key: person for person in population.people}
         self.email_events: list[EmailEvent] = []
         self.submissions: list[FormSubmission] = []
@@ -159,13 +161,14 @@ class PopulationSeeder:
             self.portal.objects.update(contact, {stamped: iso(touch.at)}, self.portal.clock())
 
     def _companies(self) -> None:
-        created_by_company: dict[str, datetime] = {}
+        people_at: dict[str, list[Any]] = defaultdict(list)
         for person in self.population.people:
-            known = created_by_company.get(person.company_key)
-            created_by_company[person.company_key] = min(known, person.created_at) if known else person.created_at
+            people_at[person.company_key].append(person)
         for company in self.population.companies:
-            created = created_by_company.get(company.key, self.population.now - timedelta(days=365))
+            people = people_at.get(company.key, [])
+            created = min((p.created_at for p in people), default=self.population.now - timedelta(days=365))
             values = {
+                **company_summary(people, self.owner_ids),
                 "name": company.name,
                 "domain": company.domain,
                 "industry": company.industry,
@@ -206,9 +209,8 @@ class PopulationSeeder:
                                     self.deal_of.get(person.key), self.population.now)  # fmt: skip
         self.portal.objects.set_history(record, "lifecyclestage", history)
         self.contact_ids[person.key] = record.id
-        company_id = self.company_ids.get(person.company_key)
-        if company_id is not None:
-            self.portal.associations.add("contacts", record.id, "companies", company_id, [279, 1])
+        for company_key, type_ids in linked_companies(person, self.company_keys):
+            self.portal.associations.add("contacts", record.id, "companies", self.company_ids[company_key], type_ids)
 
     def _deal(self, deal: outcomes.Deal) -> None:
         """A deal in the default pipeline, associated with its contacts (unlabeled, plus the role's label)."""
