@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from adapters.salesforce.field_map import FieldMap, FieldName, Strict, short_forms
+from adapters.salesforce.field_map import FieldMap, FieldName, Strict, known_targets, short_forms
 from connector.crm import unknown_account_target
 
 #: How the core matches a lead the CRM links to no account (connector/crm.py `account_matching`).
@@ -35,10 +35,4 @@ class AccountMapping(Strict):
             raise ValueError("name each way of matching once")
         return value
 
-    @field_validator("write_back")
-    @classmethod
-    def _known_targets(cls, value: dict[str, str]) -> dict[str, str]:
-        problem = next(filter(None, map(unknown_account_target, value)), None)
-        if problem:
-            raise ValueError(problem)
-        return value
+    _known_targets = field_validator("write_back")(known_targets(unknown_account_target))

@@ -1,11 +1,11 @@
 """Reading Salesforce Accounts (the `accounts` stream) and the links of leads and contacts to them.
 
 Accounts are read like the other streams (adapters/salesforce/pull.py): ascending (SystemModstamp, Id) from the
-bookmark minus the lookback, with queryAll, so deleted accounts come flagged by IsDeleted. An account merged into
-another is deleted too, and its MasterRecordId names the survivor, which Salesforce re-parents the loser's
-contacts to (that change reaches us with the contacts stream): "When you merge records, the master record keeps
-its ID; the other records are deleted and their MasterRecordId set to the master record"
-(https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_account.htm).
+bookmark minus the lookback, with queryAll, so deleted accounts come flagged by IsDeleted. Merging deletes the
+other ("victim") accounts and makes the master the parent of their related records; a merged-away account keeps
+the master's id in MasterRecordId, and queryAll is how Salesforce says to find merged records
+(https://developer.salesforce.com/docs/platform/api/guide/sforce-api-calls-merge.html). The contacts' new
+AccountId reaches us with the contacts stream.
 A Contact names its account in AccountId; a converted Lead in ConvertedAccountId. Unconverted leads belong to no
 account in Salesforce: the core matches them (email domain, company) as `accounts.match_leads_by` says.
 """

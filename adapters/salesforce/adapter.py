@@ -194,7 +194,7 @@ class SalesforceAdapter:
 
 
 def described_objects(mapping: SalesforceMapping) -> list[str]:
-    """The objects a mapping check describes (relationship targets such as Account are described when reached)."""
+    """The objects a mapping check describes in one batch (other relationship targets are described when reached)."""
     outcomes = ["Opportunity", "OpportunityContactRole"] if mapping.outcomes is not None else []
     accounts = [mapping.accounts.object] if mapping.accounts is not None else []
     return [*mapping.objects, *mapping.activity_objects(), "Task", *outcomes, *accounts]

@@ -4,7 +4,7 @@ a normalized field read from a Salesforce field through a value map."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -46,3 +46,15 @@ def short_forms(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {key: {"field": item} if isinstance(item, str) else item for key, item in value.items()}
     return value
+
+
+def known_targets(problem: Callable[[str], str | None]) -> Callable[[dict[str, str]], dict[str, str]]:
+    """A `write_back:` validator refusing the first key `problem` has a message for."""
+
+    def check(value: dict[str, str]) -> dict[str, str]:
+        first = next(filter(None, map(problem, value)), None)
+        if first:
+            raise ValueError(first)
+        return value
+
+    return check

@@ -11,7 +11,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from adapters.salesforce.account_mapping import AccountMapping
-from adapters.salesforce.field_map import FieldMap, FieldName, short_forms
+from adapters.salesforce.field_map import FieldMap, FieldName, known_targets, short_forms
 from adapters.salesforce.field_map import Strict as _Strict
 from adapters.value_map import Scalar
 from connector.crm import CONTACT_FIELDS, unknown_target
@@ -36,13 +36,7 @@ class ObjectMapping(_Strict):
 
     _short_form = field_validator("fields", mode="before")(short_forms)
 
-    @field_validator("write_back")
-    @classmethod
-    def _known_targets(cls, value: dict[str, str]) -> dict[str, str]:
-        problem = next(filter(None, map(unknown_target, value)), None)
-        if problem:
-            raise ValueError(problem)
-        return value
+    _known_targets = field_validator("write_back")(known_targets(unknown_target))
 
 
 class LeadOptions(_Strict):

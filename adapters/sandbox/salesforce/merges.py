@@ -1,6 +1,6 @@
 """Merging accounts, as a rep does with duplicates between two ScoreBridge runs.
 
-Salesforce's `merge` (https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_merge.htm;
+Salesforce's `merge` (https://developer.salesforce.com/docs/platform/api/guide/sforce-api-calls-merge.html;
 SOAP or Apex, no REST route, so the stand-in offers it through `SalesforceApp.merge_accounts` only) takes a master
 and up to two other records of one object: the others are deleted with MasterRecordId set to the master, and their
 related records move to the master (a Contact's AccountId, an Opportunity's AccountId, an activity's WhatId), each
