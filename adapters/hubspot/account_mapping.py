@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from adapters.hubspot.mapping_forms import HOLDS, Frozen, WriteProperty, split_value_maps
+from adapters.hubspot.mapping_forms import Frozen, WriteProperty, check_holds, only_known, split_value_maps
 from adapters.value_map import ValueMap
 from connector.crm import ACCOUNT_FIELDS, ACCOUNT_TARGETS, TargetKind, unknown_account_target
 
@@ -58,10 +58,7 @@ class AccountMapping(Frozen):
     @field_validator("fields")
     @classmethod
     def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(ACCOUNT_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown ScoreBridge account fields {unknown}; known: {', '.join(ACCOUNT_FIELDS)}")
-        return value
+        return dict(only_known(value, ACCOUNT_FIELDS, "ScoreBridge account fields"))
 
     @field_validator("match_leads_by")
     @classmethod
@@ -77,10 +74,7 @@ class AccountMapping(Frozen):
             problem = unknown_account_target(target)
             if problem:
                 raise ValueError(problem)
-            kind = ACCOUNT_TARGETS[target]
-            if prop.type not in HOLDS[kind]:
-                allowed = " or ".join(sorted(HOLDS[kind]))
-                raise ValueError(f"{target} holds {kind.words}: its property's type must be {allowed}, not {prop.type}")
+            check_holds(target, prop, ACCOUNT_TARGETS[target])
         return value
 
     def properties(self) -> list[str]:

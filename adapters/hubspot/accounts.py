@@ -59,28 +59,47 @@ class AccountReader:
         if since is None:
             yield from self._backfill(accounts, run_start)
             return
-        start, last = since.modified_at - self.lookback, since
+        start, last, merged = since.modified_at - self.lookback, since, MergedIds()
         for objects, checkpoint in search_modified_since(self.client, ACCOUNT_OBJECT, start, _wanted(accounts)):
             last = Bookmark(STREAM, min(checkpoint.modified_at, run_start), checkpoint.last_id)
-            yield Page(company_records(objects, accounts), last)
+            yield Page(merged.noted(company_records(objects, accounts)), last)
         if accounts.archived == "every_run":
-            yield from self._archived_since(accounts, start)
+            yield from self._archived_since(accounts, start, merged)
         yield Page([], read_start(last, run_start))
 
     def _backfill(self, accounts: AccountMapping, run_start: datetime) -> Iterator[Page[AccountRecord]]:
         # The list endpoint reads the portal itself (not the search index) and sees archived companies too. Its
         # order is by id, so only the whole pass is a checkpoint: the next increment starts at the pass's start.
-        for archived in (False, True):
-            for objects in list_pages(self.client, ACCOUNT_OBJECT, _wanted(accounts), archived=archived):
-                yield Page(company_records(objects, accounts, archived=archived), None)
+        merged = MergedIds()
+        for objects in list_pages(self.client, ACCOUNT_OBJECT, _wanted(accounts)):
+            yield Page(merged.noted(company_records(objects, accounts)), None)
+        for objects in list_pages(self.client, ACCOUNT_OBJECT, _wanted(accounts), archived=True):
+            yield Page(company_records(merged.left_out(objects), accounts, archived=True), None)
         yield Page([], Bookmark(STREAM, run_start))
 
-    def _archived_since(self, accounts: AccountMapping, start: datetime) -> Iterator[Page[AccountRecord]]:
+    def _archived_since(
+        self, accounts: AccountMapping, start: datetime, merged: MergedIds
+    ) -> Iterator[Page[AccountRecord]]:
         # The archived list cannot be filtered: keep the companies archived since the increment's start.
         for objects in list_pages(self.client, ACCOUNT_OBJECT, _wanted(accounts), archived=True):
-            recent = [obj for obj in objects if (archived_at(obj) or start) >= start]
+            recent = [obj for obj in merged.left_out(objects) if (archived_at(obj) or start) >= start]
             if recent:
                 yield Page(company_records(recent, accounts, archived=True), None)
+
+
+class MergedIds:
+    """The companies one pull has already named as merged: should the archived list name them too, the record that
+    says where their contacts went is the one to keep."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    def noted(self, records: list[AccountRecord]) -> list[AccountRecord]:
+        self.ids.update(record.crm_id for record in records if record.merged_into)
+        return records
+
+    def left_out(self, objects: list[Any]) -> list[Any]:
+        return [obj for obj in objects if str(obj.id) not in self.ids]
 
 
 def _wanted(accounts: AccountMapping) -> list[str]:

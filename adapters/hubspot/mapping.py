@@ -12,7 +12,14 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from adapters.hubspot.account_mapping import AccountMapping
-from adapters.hubspot.mapping_forms import HOLDS, Frozen, PropertyMap, WriteProperty, split_value_maps
+from adapters.hubspot.mapping_forms import (
+    Frozen,
+    PropertyMap,
+    WriteProperty,
+    check_holds,
+    only_known,
+    split_value_maps,
+)
 from adapters.value_map import ValueMap, apply_case
 from connector.crm import CONTACT_FIELDS, target_kind, unknown_target
 from connector.errors import ConfigError
@@ -131,10 +138,7 @@ class ContactMapping(Frozen):
     @field_validator("properties", "company_properties")
     @classmethod
     def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(CONTACT_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown ScoreBridge contact fields {unknown}; known: {', '.join(CONTACT_FIELDS)}")
-        return value
+        return dict(only_known(value, CONTACT_FIELDS, "ScoreBridge contact fields"))
 
 
 class ActivityMapping(Frozen):
@@ -181,18 +185,12 @@ class ActivityMapping(Frozen):
     @field_validator("engagements")
     @classmethod
     def _known_objects(cls, value: dict[str, EngagementSource]) -> dict[str, EngagementSource]:
-        unknown = sorted(set(value) - set(ENGAGEMENT_OBJECTS))
-        if unknown:
-            raise ValueError(f"unknown engagement objects {unknown}; known: {', '.join(ENGAGEMENT_OBJECTS)}")
-        return value
+        return dict(only_known(value, ENGAGEMENT_OBJECTS, "engagement objects"))
 
     @field_validator("marketing_email")
     @classmethod
     def _known_events(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(EMAIL_EVENT_TYPES))
-        if unknown:
-            raise ValueError(f"unknown email event types {unknown}; known: {', '.join(EMAIL_EVENT_TYPES)}")
-        return value
+        return dict(only_known(value, EMAIL_EVENT_TYPES, "email event types"))
 
 
 class WriteBack(Frozen):
@@ -208,9 +206,7 @@ class WriteBack(Frozen):
             kind = target_kind(target)
             if kind is None:
                 raise ValueError(unknown_target(target))
-            if prop.type not in HOLDS[kind]:
-                allowed = " or ".join(sorted(HOLDS[kind]))
-                raise ValueError(f"{target} holds {kind.words}: its property's type must be {allowed}, not {prop.type}")
+            check_holds(target, prop, kind)
         return value
 
 

@@ -3,13 +3,15 @@ its value map, and a property ScoreBridge writes with the HubSpot types able to 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.value_map import ValueMap
 from connector.crm import TargetKind
+
+T = TypeVar("T")
 
 
 class Frozen(BaseModel):
@@ -68,3 +70,18 @@ HOLDS: Mapping[TargetKind, frozenset[str]] = {
     TargetKind.TEXT: frozenset({"string", "enumeration"}),
     TargetKind.DATE: frozenset({"date"}),
 }
+
+
+def only_known(value: Mapping[str, T], known: Sequence[str], what: str) -> Mapping[str, T]:
+    """`value` as it is when every key is one of `known`, else a ValueError listing the unknown and known ones."""
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; known: {', '.join(known)}")
+    return value
+
+
+def check_holds(target: str, prop: WriteProperty, kind: TargetKind) -> None:
+    """A ValueError when the property's type cannot hold what the target writes."""
+    if prop.type not in HOLDS[kind]:
+        allowed = " or ".join(sorted(HOLDS[kind]))
+        raise ValueError(f"{target} holds {kind.words}: its property's type must be {allowed}, not {prop.type}")

@@ -86,26 +86,58 @@ def test_an_increment_reads_the_companies_changed_since_the_bookmark_less_the_lo
     assert later[-1] == Bookmark("accounts", fake_time.now(), changed)
 
 
-def test_a_quiet_increment_costs_one_search(sandbox, adapter, fake_time):
-    add_company(sandbox)
+def caught_up(adapter, fake_time) -> Bookmark:
+    """The bookmark after a backfill and one increment an hour later (which re-reads the lookback once)."""
     _, bookmarks = pulled(adapter)
     fake_time.advance(3600)
     _, bookmarks = pulled(adapter, bookmarks[-1])
     fake_time.advance(3600)
+    return bookmarks[-1]
+
+
+def with_archived(mapping: HubSpotMapping, archived: str) -> HubSpotMapping:
+    return mapping.model_copy(update={"accounts": mapping.accounts.model_copy(update={"archived": archived})})
+
+
+def test_a_quiet_increment_costs_the_companies_search_and_the_archived_listing(sandbox, adapter, fake_time):
+    add_company(sandbox)
+    bookmark = caught_up(adapter, fake_time)
     before = adapter.usage().calls
-    records, _ = pulled(adapter, bookmarks[-1])
-    assert records == [] and adapter.usage().calls - before == 1  # `archived: backfill` in the shipped mapping
+    records, _ = pulled(adapter, bookmark)
+    assert records == [] and adapter.usage().calls - before == 2
 
 
-def test_archived_companies_are_listed_every_run_when_the_mapping_says_so(sandbox, make_adapter, mapping, fake_time):
-    every_run = mapping.model_copy(update={"accounts": mapping.accounts.model_copy(update={"archived": "every_run"})})
-    adapter = make_adapter(sandbox, mapping=every_run)
+def test_a_company_deleted_since_the_bookmark_comes_flagged_at_the_next_increment(sandbox, adapter, fake_time):
     gone = add_company(sandbox, "Gone")
     _, bookmarks = pulled(adapter)
     fake_time.advance(3600)
     sandbox.app.portal.objects.archive(sandbox.app.portal.objects.get("companies", gone), fake_time.now())
     records, _ = pulled(adapter, bookmarks[-1])
     assert [(r.crm_id, r.deleted) for r in records] == [(gone, True)]
+
+
+def test_with_archived_backfill_a_quiet_increment_costs_one_search_and_deletions_wait(
+    sandbox, make_adapter, mapping, fake_time
+):
+    adapter = make_adapter(sandbox, mapping=with_archived(mapping, "backfill"))
+    gone = add_company(sandbox, "Gone")
+    bookmark = caught_up(adapter, fake_time)
+    sandbox.app.portal.objects.archive(sandbox.app.portal.objects.get("companies", gone), fake_time.now())
+    before = adapter.usage().calls
+    records, _ = pulled(adapter, bookmark)
+    assert records == [] and adapter.usage().calls - before == 1
+    assert [(r.crm_id, r.deleted) for r in pulled(adapter)[0]] == [(gone, True)]  # a full re-read sees it
+
+
+def test_a_merged_company_the_archived_list_also_names_stays_merged_into_the_survivor(sandbox, adapter, fake_time):
+    survivor, other = add_company(sandbox, "Acme"), add_company(sandbox, "Acme Inc")
+    _, bookmarks = pulled(adapter)
+    fake_time.advance(3600)
+    objects = sandbox.app.portal.objects  # a portal whose merge also lists the merged-away company as archived
+    objects.update(objects.get("companies", survivor), {"hs_merged_object_ids": other}, fake_time.now())
+    objects.archive(objects.get("companies", other), fake_time.now())
+    records, _ = pulled(adapter, bookmarks[-1])
+    assert [(r.crm_id, r.deleted, r.merged_into) for r in records] == [(survivor, False, None), (other, True, survivor)]
 
 
 def test_a_merge_names_the_merged_company_as_merged_into_the_survivor(sandbox, adapter, fake_time):

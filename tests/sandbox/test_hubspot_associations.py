@@ -96,3 +96,20 @@ def test_archiving_a_record_drops_its_associations(hubspot_sandbox, records):
     client.crm.associations.v4.basic_api.create_default("tasks", records["task"], "contacts", records["contact"])
     client.crm.objects.tasks.basic_api.archive(records["task"])
     assert client.crm.associations.v4.basic_api.get_page("contacts", records["contact"], "tasks").results == []
+
+
+def test_a_type_id_of_another_pair_of_objects_is_refused(hubspot_sandbox, records):
+    v4 = client_for(hubspot_sandbox).crm.associations.v4
+    task_to_company = [AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=192)]
+    with pytest.raises(ApiException) as refused:
+        v4.basic_api.create("contacts", records["contact"], "companies", records["company"], task_to_company)
+    assert refused.value.status == 400
+    inputs = [
+        {"from": {"id": records["contact"]}, "to": {"id": records["company"]},
+         "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
+        for type_id in (192, 279)
+    ]  # fmt: skip
+    answer = v4.batch_api.create("contacts", "companies", BatchInputPublicAssociationMultiPost(inputs=inputs))
+    assert answer.num_errors == 1 and answer.errors[0].category == "VALIDATION_ERROR"
+    assert hubspot_sandbox.app.portal.associations.type_ids("contacts", int(records["contact"]), "companies",
+                                                            int(records["company"])) == [279]  # fmt: skip

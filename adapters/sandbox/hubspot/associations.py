@@ -181,6 +181,16 @@ def object_type_id(name: str) -> str:
     return OBJECT_TYPE_IDS[name]
 
 
+def unfit_type_ids(type_ids: Iterable[int], from_type: str, to_type: str) -> list[int]:
+    """The type ids that are no association type from `from_type` to `to_type` in this portal (HubSpot refuses
+    them: a type id names one direction of one pair of object types)."""
+    return [
+        type_id
+        for type_id in type_ids
+        if (spec := TYPES_BY_ID.get(type_id)) is None or (spec.from_type, spec.to_type) != (from_type, to_type)
+    ]
+
+
 def type_ids_from_specs(specs: Iterable[Mapping[str, Any]]) -> list[int] | None:
     """Type ids of `[{"associationCategory", "associationTypeId"}]`; None when one is malformed."""
     ids: list[int] = []

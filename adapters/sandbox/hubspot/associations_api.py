@@ -13,6 +13,7 @@ from adapters.sandbox.hubspot.associations import (
     object_type_id,
     spec_json,
     type_ids_from_specs,
+    unfit_type_ids,
 )
 from adapters.sandbox.hubspot.object_types import SINGULAR, canonical_type
 from adapters.sandbox.hubspot.portal import Portal
@@ -64,6 +65,9 @@ class AssociationsApi:
         type_ids = type_ids_from_specs(specs) if isinstance(specs, list) else None
         if not type_ids:
             return wire.validation_error("Expected a JSON array of {associationCategory, associationTypeId}.")
+        unfit = unfit_type_ids(type_ids, *pair)
+        if unfit:
+            return wire.validation_error(f"association types {unfit} are not valid from {pair[0]} to {pair[1]}")
         self.portal.associations.add(pair[0], int(from_id), pair[1], int(to_id), type_ids)
         return Response.json(201, self._labels(pair, int(from_id), int(to_id)))
 
@@ -116,6 +120,11 @@ class AssociationsApi:
             type_ids = type_ids_from_specs(item.get("types") or []) if from_id else None
             if not type_ids or self._missing(pair, from_id, to_id):
                 errors.append(_association_error(f"Cannot associate {from_id} with {to_id}.", str(from_id)))
+                continue
+            unfit = unfit_type_ids(type_ids, *pair)
+            if unfit:
+                message = f"association types {unfit} are not valid from {pair[0]} to {pair[1]}"
+                errors.append(wire.standard_error(message, "VALIDATION_ERROR", context={"fromObjectId": [from_id]}))
                 continue
             self.portal.associations.add(pair[0], int(from_id), pair[1], int(to_id), type_ids)
             results.append(self._labels(pair, int(from_id), int(to_id)))

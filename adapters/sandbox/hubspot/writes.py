@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, time
 from typing import Any
 
-from adapters.sandbox.hubspot.associations import TYPES_BY_ID, type_ids_from_specs
+from adapters.sandbox.hubspot.associations import TYPES_BY_ID, type_ids_from_specs, unfit_type_ids
 from adapters.sandbox.hubspot.portal import Portal
 from adapters.sandbox.hubspot.properties import PropertyProblem
 from adapters.sandbox.hubspot.wire import parse_moment
@@ -93,10 +93,10 @@ def plan_associations(
         type_ids = type_ids_from_specs(item.get("types") or []) if isinstance(item, Mapping) else None
         if to_id is None or not type_ids:
             return WriteProblem("VALIDATION_ERROR", "Each association needs `to.id` and at least one type.")
-        specs = [TYPES_BY_ID.get(type_id) for type_id in type_ids]
-        if any(spec is None or spec.from_type != object_type for spec in specs):
+        first = TYPES_BY_ID.get(type_ids[0])
+        to_type = first.to_type if first else ""
+        if first is None or unfit_type_ids(type_ids, object_type, to_type):
             return WriteProblem("VALIDATION_ERROR", f"Association types {type_ids} are not valid from {object_type}.")
-        to_type = specs[0].to_type
         if portal.objects.get(to_type, to_id) is None:
             return WriteProblem("VALIDATION_ERROR", f"One or more associated {to_type} ({to_id}) do not exist.")
         planned.append((to_type, int(to_id), type_ids))
