@@ -78,12 +78,19 @@ def read_accounts(
 
 
 def read_members(
-    connection: Connection, accounts: AccountsModel, scope: ContactScope | None, account_ids: np.ndarray
+    connection: Connection,
+    accounts: AccountsModel,
+    scope: ContactScope | None,
+    account_ids: np.ndarray,
+    only: int | None = None,
 ) -> Members:
-    """Every live contact of the accounts read, with its stored engagement and the fields the roles test."""
+    """Every live contact of the accounts read (the scope's, or the one account `only`), with its stored engagement
+    and the fields the roles test."""
     role_fields = sorted({role.field for role in accounts.buying_group})
     stored = sorted({_contact_column(name) for name in role_fields})
     where, params = account_scope_sql(scope)
+    if only is not None:
+        where, params = f"{where} AND a.id = ?", (*params, only)
     select = ", ".join(
         ["l.account_id", "l.contact_id", "s.engagement", "s.engaged", "s.last_engaged_at", "c.first_name",
          "c.last_name", "c.email", *(f"c.{name}" for name in stored)]

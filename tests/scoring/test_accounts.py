@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
+from connector.accounts.explain import account_rollup, find_account
 from connector.store.account_matching import match_leads
 from connector.store.tables import Account, Contact
+from tests.conftest import NOW
 from tests.scoring.account_builders import (
     ACCOUNTS_SECTION,
     account_model,
@@ -195,3 +197,27 @@ def test_an_account_without_contacts_is_scored_on_its_fit_alone(engine):
         "aware",
         None,
     )
+
+
+def test_the_rollup_of_one_account_names_each_contacts_share(engine, acme):
+    account_id, people, _ = acme
+    model = account_model(with_engagement(aggregate="top_mean", top=2))
+    score_all(engine, model)
+
+    rollup = account_rollup(engine, model, find_account(engine, "001A"), as_of=NOW)
+
+    assert rollup.account_id == account_id and rollup.name == "Acme"
+    assert (rollup.values["engagement"], rollup.values["stage"], rollup.aggregate) == (
+        25,
+        "engaged",
+        "mean of the top 2",
+    )
+    assert rollup.fit_rules == (("Software company", 20.0),)
+    assert [(share.name, share.engagement, share.counted) for share in rollup.contacts] == [
+        ("Ann Lee", 30, True),
+        ("Bo Chen", 20, True),
+        ("Cy Diaz", 10, False),
+        ("Dee Ray", 0, False),
+    ]
+    assert rollup.contacts[0].roles == ("Decision maker",)
+    assert rollup.stage_reason == "3 engaged contacts (Ann Lee, Bo Chen, Cy Diaz)"
