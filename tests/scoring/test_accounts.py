@@ -200,7 +200,7 @@ def test_an_account_without_contacts_is_scored_on_its_fit_alone(engine):
 
 
 def test_the_rollup_of_one_account_names_each_contacts_share(engine, acme):
-    account_id, people, _ = acme
+    account_id, _, _ = acme
     model = account_model(with_engagement(aggregate="top_mean", top=2))
     score_all(engine, model)
 
