@@ -31,7 +31,11 @@ def replace_crm_links(
 ) -> int:
     """Make the stored CRM links of these (live) contacts exactly what the records say; returns how many links
     named an account the store does not hold."""
-    latest = {(record.object_type, record.crm_id): record for record in records if not record.deleted}
+    latest = {
+        (record.object_type, record.crm_id): record
+        for record in records
+        if not record.deleted and is_storable(record.object_type + record.crm_id)  # the writer rejected the others
+    }
     if not latest:
         return 0
     contact_ids = ids.resolve(latest)
