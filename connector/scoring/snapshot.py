@@ -11,7 +11,13 @@ from sqlalchemy.engine import Connection
 
 from connector.scoring.account_values import read_account_values
 from connector.scoring.conditions import TextColumn
-from connector.scoring.fields import BOOLEAN_FIELDS, EXTRA_PREFIX, NUMERIC_FIELDS, is_account_value
+from connector.scoring.fields import (
+    BOOLEAN_FIELDS,
+    EXTRA_PREFIX,
+    NON_NEGATIVE_FIELDS,
+    NUMERIC_FIELDS,
+    is_account_value,
+)
 from connector.scoring.frame import ActivityArrays, ContactColumns, PreviousState
 from connector.scoring.kinds import KindRow, KindTable, classify_kinds
 from connector.scoring.model import ScoringModel
@@ -100,7 +106,7 @@ def field_column(field: str, raw: dict[str, list], warnings: dict[str, int]):
     if field in NUMERIC_FIELDS:
         numbers = np.array([np.nan if value is None else float(value) for value in values], dtype=np.float64)
         negative = numbers < 0
-        if negative.any():
+        if negative.any() and field in NON_NEGATIVE_FIELDS:  # an account's fit or score may well be negative
             warnings[f"{field} negative (rules skipped)"] = int(negative.sum())
             numbers[negative] = np.nan
         return numbers

@@ -221,3 +221,23 @@ def test_the_rollup_of_one_account_names_each_contacts_share(engine, acme):
     ]
     assert rollup.contacts[0].roles == ("Decision maker",)
     assert rollup.stage_reason == "3 engaged contacts (Ann Lee, Bo Chen, Cy Diaz)"
+
+
+def test_contacts_read_their_accounts_fields_and_a_negative_account_fit(engine, acme):
+    _, people, store = acme
+    loner = store.contact(first_name="Lone")
+    section = {
+        **ACCOUNTS_SECTION,
+        "fit": {"fields": {"industry": {"rules": [{"in": ["Software"], "points": -10, "label": "Not our market"}]}}},
+    }
+    contact_fit = {
+        "account.industry": {"rules": [{"in": ["Software"], "points": 7}]},
+        "account.fit": {"rules": [{"max": -1, "points": -3}]},
+    }
+    model = account_model(section, contact_fit=contact_fit)
+
+    summary = score_all(engine, model)
+
+    assert stored_score(engine, people["Ann"]).fit == 4  # 7 for the industry, -3 for the account's negative fit
+    assert stored_score(engine, loner).fit == 0
+    assert summary.contacts_rescored is not None
