@@ -19,7 +19,7 @@ from tests.scoring.account_builders import (
     score_all,
     store_account,
 )
-from tests.scoring.builders import StoreBuilder, days_ago, stored_score
+from tests.scoring.builders import StoreBuilder, days_ago, example, stored_score
 
 
 def meetings(store: StoreBuilder, contact_id: int, count: int) -> None:
@@ -241,3 +241,24 @@ def test_contacts_read_their_accounts_fields_and_a_negative_account_fit(engine, 
     assert stored_score(engine, people["Ann"]).fit == 4  # 7 for the industry, -3 for the account's negative fit
     assert stored_score(engine, loner).fit == 0
     assert summary.contacts_rescored is not None
+
+
+def test_buying_group_example_three_webinars_make_a_hot_account_and_three_mqls(engine):
+    model = example("buying_group")
+    store = StoreBuilder(engine)
+    account_id = store_account(engine, "001A", name="Acme")
+    people = [store.contact(first_name=name, last_name="Lee") for name in ("Ann", "Bo", "Cy")]
+    loner = store.contact(first_name="Lone", last_name="Wolf")
+    for contact_id in [*people, loner]:
+        store.activity(contact_id, "webinar_attended", days_ago(3))
+    for contact_id in people:
+        link(engine, account_id, contact_id)
+
+    summary = score_all(engine, model)
+
+    [change] = summary.notifications
+    assert change.reason == "Buying group engaged; 3 engaged contacts (Ann Lee, Bo Lee, Cy Lee); engagement 60 >= 50"
+    assert [stored_score(engine, contact_id).stage for contact_id in people] == ["mql"] * 3
+    assert (stored_score(engine, people[0]).lead, stored_score(engine, loner).stage) == (20, "prospect")
+    mql = summary.contacts_rescored.notifications
+    assert {change.contact_id for change in mql} == set(people)
