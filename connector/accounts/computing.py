@@ -36,7 +36,7 @@ def compute_accounts(
     accounts = model.accounts
     assert accounts is not None, "account scoring needs the model's accounts section"
     columns = read_accounts(connection, accounts, scope, only)
-    members = read_members(connection, accounts, scope, columns.ids)
+    members = read_members(connection, accounts, scope, columns.ids, only)
     rollup = roll_up(accounts, columns, members, as_of)
     stages = assign_account_stages(accounts, rollup)
     rows, reasons = [], {}

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy.engine import Connection
 
-from connector.scoring.conditions import Column, TextColumn, column_matches
-from connector.scoring.fields import (
-    ACCOUNT_BOOLEAN_FIELDS,
-    ACCOUNT_NUMERIC_FIELDS,
-    BOOLEAN_FIELDS,
-    EXTRA_PREFIX,
-    NUMERIC_FIELDS,
-)
+from connector.scoring.conditions import Column, column_matches
+from connector.scoring.fields import EXTRA_PREFIX
 from connector.scoring.model_accounts import AccountsModel
 from connector.scoring.scope import ContactScope
+from connector.scoring.snapshot import field_column, stored_column
 from connector.store.bulk import raw_rows
 
 #: No engaging activity ever (the store's `last_engaged_at` is empty).
@@ -72,18 +66,25 @@ def read_accounts(
     sql = f"SELECT {select} FROM account a WHERE {where} ORDER BY a.id"
     rows = [row for batch in raw_rows(connection, sql, params) for row in batch]
     raw = {name: [row[2 + index] for row in rows] for index, name in enumerate(stored)}
-    columns = {name: _column(name, raw, ACCOUNT_NUMERIC_FIELDS, ACCOUNT_BOOLEAN_FIELDS) for name in fields}
+    columns = {name: field_column(name, raw, {}) for name in fields}  # the account's fields are typed as a contact's
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     return AccountColumns(ids, [row[1] for row in rows], columns)
 
 
 def read_members(
-    connection: Connection, accounts: AccountsModel, scope: ContactScope | None, account_ids: np.ndarray
+    connection: Connection,
+    accounts: AccountsModel,
+    scope: ContactScope | None,
+    account_ids: np.ndarray,
+    only: int | None = None,
 ) -> Members:
-    """Every live contact of the accounts read, with its stored engagement and the fields the roles test."""
+    """Every live contact of the accounts read (the scope's, or the one account `only`), with its stored engagement
+    and the fields the roles test."""
     role_fields = sorted({role.field for role in accounts.buying_group})
-    stored = sorted({_contact_column(name) for name in role_fields})
+    stored = sorted({stored_column(name) for name in role_fields})
     where, params = account_scope_sql(scope)
+    if only is not None:
+        where, params = f"{where} AND a.id = ?", (*params, only)
     select = ", ".join(
         ["l.account_id", "l.contact_id", "s.engagement", "s.engaged", "s.last_engaged_at", "c.first_name",
          "c.last_name", "c.email", *(f"c.{name}" for name in stored)]
@@ -96,7 +97,7 @@ def read_members(
     rows = [row for batch in raw_rows(connection, sql, (*params, False)) for row in batch]
     position = np.searchsorted(account_ids, np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
     raw = {name: [row[8 + index] for row in rows] for index, name in enumerate(stored)}
-    columns = {name: _column(name, raw, NUMERIC_FIELDS, BOOLEAN_FIELDS) for name in role_fields}
+    columns = {name: field_column(name, raw, {}) for name in role_fields}
     roles = np.zeros((len(accounts.buying_group), len(rows)), dtype=bool)
     for index, role in enumerate(accounts.buying_group):
         roles[index] = column_matches(role, columns[role.field])
@@ -113,36 +114,6 @@ def read_members(
 
 def _fit_fields(accounts: AccountsModel) -> set[str]:
     return set(accounts.fit.fields) | {rule.field for rule in accounts.fit.disqualifiers}
-
-
-def _contact_column(field: str) -> str:
-    if field.startswith(EXTRA_PREFIX):
-        return "extra"
-    return "email" if field == "email_domain" else field
-
-
-def _column(field: str, raw: dict[str, list], numeric: frozenset[str], boolean: frozenset[str]) -> Column:
-    values = raw[_contact_column(field)]
-    if field in numeric:
-        return np.array([np.nan if value is None else float(value) for value in values], dtype=np.float64)
-    if field in boolean:
-        return np.array([bool(value) for value in values], dtype=bool)
-    if field == "email_domain":
-        return TextColumn.from_values([_domain(value) for value in values])
-    if field.startswith(EXTRA_PREFIX):
-        key = field.removeprefix(EXTRA_PREFIX)
-        return TextColumn.from_values([_extra(value, key) for value in values])
-    return TextColumn.from_values(values)
-
-
-def _domain(email: str | None) -> str | None:
-    return email.rsplit("@", 1)[1].strip().lower() if email and "@" in email else None
-
-
-def _extra(stored: object, key: str) -> str | None:
-    extra = json.loads(stored or "{}") if isinstance(stored, str) else stored
-    value = extra.get(key) if isinstance(extra, dict) else None
-    return None if value is None else str(value)
 
 
 def _person(first: str | None, last: str | None, email: str | None) -> str:

@@ -17,6 +17,10 @@ ACCOUNT_VALUE_FIELDS = frozenset(
 ACCOUNT_NUMBERS = frozenset({"employees", "annual_revenue", *ACCOUNT_SCORES, "engaged_contacts"})
 NUMERIC_FIELDS = frozenset({"employees", "annual_revenue"}) | {ACCOUNT_PREFIX + name for name in ACCOUNT_NUMBERS}
 BOOLEAN_FIELDS = frozenset({"is_customer", "email_opt_out", ACCOUNT_PREFIX + "is_customer"})
+#: Numbers that cannot be below zero: a negative one is a data error, treated as empty (and counted).
+NON_NEGATIVE_FIELDS = frozenset(
+    {"employees", "annual_revenue", ACCOUNT_PREFIX + "employees", ACCOUNT_PREFIX + "annual_revenue"}
+)
 #: ``email_domain`` is derived from ``email`` (lower case, after the @) so competitor domains are one list.
 #: Each derived field and the field it is computed from.
 DERIVED_FROM = {"email_domain": "email"}

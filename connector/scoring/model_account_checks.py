@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from connector.scoring.fields import DISQUALIFIED, is_account_value, is_known_field
-from connector.scoring.model_checks import ACCOUNT_FIELD_KINDS, Problem, fit_problems
+from connector.scoring.fields import is_account_value, is_known_field
+from connector.scoring.model_checks import ACCOUNT_FIELD_KINDS, Problem, fit_problems, stage_name_problems
 
 if TYPE_CHECKING:
     from connector.scoring.model import ScoringModel
@@ -41,11 +41,7 @@ def _stage_problems(accounts: AccountsModel) -> Iterator[Problem]:
     roles = set(accounts.role_names)
     for stage_index, stage in enumerate(accounts.stages):
         key = f"{KEY}.stages[{stage_index}]"
-        if stage.name == DISQUALIFIED:
-            yield f"{key}.name", "'disqualified' is implicit (accounts.fit.disqualifiers lead there); do not list it"
-        if stage.name in seen:
-            yield f"{key}.name", f"stage {stage.name!r} is listed twice"
-        seen.add(stage.name)
+        yield from stage_name_problems(stage.name, key, seen, f"{KEY}.fit")
         for index, condition in enumerate(stage.when):
             for role in condition.roles:
                 if role not in roles:

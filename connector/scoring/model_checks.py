@@ -156,11 +156,7 @@ def _stage_problems(model: ScoringModel) -> Iterator[Problem]:
     highest: dict[str, tuple[str, float]] = {}
     for stage_index, stage in enumerate(model.stages):
         key = f"stages[{stage_index}]"
-        if stage.name == DISQUALIFIED:
-            yield f"{key}.name", "'disqualified' is implicit (fit.disqualifiers lead there); do not list it"
-        if stage.name in seen:
-            yield f"{key}.name", f"stage {stage.name!r} is listed twice"
-        seen.add(stage.name)
+        yield from stage_name_problems(stage.name, key, seen, "fit")
         for index, condition in enumerate(stage.when):
             where = f"{key}.when[{index}]"
             if condition.activity is not None and condition.activity not in model.activity_types:
@@ -169,6 +165,15 @@ def _stage_problems(model: ScoringModel) -> Iterator[Problem]:
                 yield f"{where}.field", f"unknown contact field {condition.field!r}"
             if condition.score is not None:
                 yield from threshold_problems(condition.score, condition.at_least, stage.name, where, highest)
+
+
+def stage_name_problems(name: str, key: str, seen: set[str], fit_key: str) -> Iterator[Problem]:
+    """A stage named "disqualified" (where `fit_key`.disqualifiers lead) or listed twice; adds the name to `seen`."""
+    if name == DISQUALIFIED:
+        yield f"{key}.name", f"'disqualified' is implicit ({fit_key}.disqualifiers lead there); do not list it"
+    if name in seen:
+        yield f"{key}.name", f"stage {name!r} is listed twice"
+    seen.add(name)
 
 
 def threshold_problems(

@@ -12,7 +12,13 @@ from sqlalchemy.engine import Connection
 from connector.scoring.account_values import read_account_values
 from connector.scoring.chunks import ContactSlice
 from connector.scoring.conditions import TextColumn
-from connector.scoring.fields import BOOLEAN_FIELDS, EXTRA_PREFIX, NUMERIC_FIELDS, is_account_value
+from connector.scoring.fields import (
+    BOOLEAN_FIELDS,
+    EXTRA_PREFIX,
+    NON_NEGATIVE_FIELDS,
+    NUMERIC_FIELDS,
+    is_account_value,
+)
 from connector.scoring.frame import ActivityArrays, ContactColumns, PreviousState
 from connector.scoring.kinds import KindRow, KindTable, classify_kinds
 from connector.scoring.model import ScoringModel
@@ -73,7 +79,7 @@ def read_contacts(
 ) -> ContactColumns:
     """The live (not deleted, not merged) contacts of the scope in `part`, with the columns the model reads."""
     fields = sorted(model_fields(model))
-    stored = sorted({_stored_column(name) for name in fields if not is_account_value(name)})
+    stored = sorted({stored_column(name) for name in fields if not is_account_value(name)})
     select = ", ".join(["c.id", "c.created_at", *[f"c.{name}" for name in stored]])
     in_scope = (Condition() if targeted else contact_in_scope(scope)).also(part.on("c.id"))  # targets: in scope
     sql = (
@@ -89,22 +95,24 @@ def read_contacts(
     future = sum(1 for value in created if value is not None and value > now)
     if future:
         warnings["contacts created in the future"] = future
-    columns = {name: _column(name, raw, warnings) for name in fields}
+    columns = {name: field_column(name, raw, warnings) for name in fields}
     return ContactColumns(ids, columns, warnings)
 
 
-def _stored_column(field: str) -> str:
+def stored_column(field: str) -> str:
+    """The contact column a field is read from (extra.* from "extra", email_domain from "email")."""
     if field.startswith(EXTRA_PREFIX):
         return "extra"
     return "email" if field == "email_domain" else field
 
 
-def _column(field: str, raw: dict[str, list], warnings: dict[str, int]):
-    values = raw[_stored_column(field)]
+def field_column(field: str, raw: dict[str, list], warnings: dict[str, int]):
+    """One field's column for conditions, from the stored values by column (`raw`; extra.* read from "extra")."""
+    values = raw[stored_column(field)]
     if field in NUMERIC_FIELDS:
         numbers = np.array([np.nan if value is None else float(value) for value in values], dtype=np.float64)
         negative = numbers < 0
-        if negative.any():
+        if negative.any() and field in NON_NEGATIVE_FIELDS:  # an account's fit or score may well be negative
             warnings[f"{field} negative (rules skipped)"] = int(negative.sum())
             numbers[negative] = np.nan
         return numbers

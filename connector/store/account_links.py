@@ -31,9 +31,15 @@ def replace_crm_links(
 ) -> int:
     """Make the stored CRM links of these (live) contacts exactly what the records say; returns how many links
     named an account the store does not hold."""
-    latest = {(record.object_type, record.crm_id): record for record in records if not record.deleted}
+    latest = {
+        (record.object_type, record.crm_id): record
+        for record in records
+        if not record.deleted and is_storable(record.object_type + record.crm_id)  # the writer rejected the others
+    }
     if not latest:
         return 0
+    if not _holds_accounts(connection, source, instance):  # no accounts read: no link stored, none can be made
+        return sum(len(record.accounts) for record in latest.values())
     contact_ids = ids.resolve(latest)
     named = {link.account_crm_id for record in latest.values() for link in record.accounts}
     accounts = _account_ids_by_crm_id(connection, source, instance, named)
@@ -50,6 +56,12 @@ def replace_crm_links(
     changed = [contact_id for contact_id, links in wanted.items() if links != stored.get(contact_id, {})]
     _replace(connection, {contact_id: wanted[contact_id] for contact_id in changed})
     return unlinked
+
+
+def _holds_accounts(connection: Connection, source: str, instance: str) -> bool:
+    a = ACCOUNT_TABLE.c
+    query = select(a.id).where(a.source == source, a.instance == instance).limit(1)
+    return connection.execute(query).first() is not None
 
 
 def _by_account(links: Iterable[AccountLink], accounts: dict[str, int]) -> Links:

@@ -14,8 +14,9 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from connector.crm import ACCOUNT_FIELDS, AccountRecord
-from connector.store.contact_ids import LOOKUP_KEYS, chunked, crm_ids_by_type, flag_for_rescore
+from connector.store.contact_ids import LOOKUP_KEYS, chunked, flag_for_rescore
 from connector.store.counts import UpsertCounts
+from connector.store.keyed_rows import stored_values
 from connector.store.storable import Screened
 from connector.store.tables import Account, AccountContact
 from connector.store.types import from_epoch, to_epoch
@@ -62,13 +63,13 @@ class AccountWriter:
         self._insert(new)
         self._update(changed)
         self._flag_contacts_of(moved)  # their contacts' conditions may read the account's fields
-        return UpsertCounts(
+        return UpsertCounts.classified(
             read=len(records),
+            distinct=len(latest),
             inserted=len(new),
-            updated=len(changed) - flagged_deleted,
-            unchanged=len(latest) - len(new) - len(changed) - skipped,
+            changed=len(changed),
             deleted=flagged_deleted,
-            skipped=skipped + len(records) - len(latest),
+            skipped=skipped,
             cleaned=screened.cleaned,
         )
 
@@ -106,21 +107,7 @@ class AccountWriter:
         return found
 
     def _stored_values(self, keys: Iterable[AccountKey]) -> dict[AccountKey, tuple[int, dict]]:
-        a = ACCOUNT_TABLE.c
-        found = {}
-        for object_type, crm_ids in crm_ids_by_type(keys):
-            query = select(a.id, a.crm_id, *(a[name] for name in ACCOUNT_VALUE_COLUMNS)).where(
-                a.source == self._source,
-                a.instance == self._instance,
-                a.object_type == object_type,
-                a.crm_id.in_(crm_ids),
-            )
-            for row in self._connection.execute(query):
-                found[(object_type, row.crm_id)] = (
-                    row.id,
-                    {name: getattr(row, name) for name in ACCOUNT_VALUE_COLUMNS},
-                )
-        return found
+        return stored_values(self._connection, ACCOUNT_TABLE, ACCOUNT_VALUE_COLUMNS, self._source, self._instance, keys)
 
     def _insert(self, rows: list[dict]) -> None:
         if rows:
@@ -142,14 +129,7 @@ def account_ids(
     connection: Connection, source: str, instance: str, keys: Iterable[AccountKey]
 ) -> dict[AccountKey, int]:
     """The stored ids of those of ``keys`` that are in the store."""
-    a = ACCOUNT_TABLE.c
-    found: dict[AccountKey, int] = {}
-    for object_type, crm_ids in crm_ids_by_type(keys):
-        query = select(a.id, a.crm_id).where(
-            a.source == source, a.instance == instance, a.object_type == object_type, a.crm_id.in_(crm_ids)
-        )
-        found.update({(object_type, row.crm_id): row.id for row in connection.execute(query)})
-    return found
+    return {key: row[0] for key, row in stored_values(connection, ACCOUNT_TABLE, (), source, instance, keys).items()}
 
 
 def move_links(connection: Connection, from_id: int, to_id: int) -> None:

@@ -54,13 +54,13 @@ class ContactWriter:
                 flagged_deleted += record.deleted and not before[1]["deleted"]
         self._insert(new)
         self._update(changed)
-        return UpsertCounts(
+        return UpsertCounts.classified(
             read=len(records),
+            distinct=len(latest),
             inserted=len(new),
-            updated=len(changed) - flagged_deleted,
-            unchanged=len(latest) - len(new) - len(changed) - skipped,
+            changed=len(changed),
             deleted=flagged_deleted,
-            skipped=skipped + len(records) - len(latest),
+            skipped=skipped,
             cleaned=screened.cleaned,
         )
 

@@ -24,5 +24,22 @@ class UpsertCounts:
     #: them).
     unlinked: int = 0
 
+    @classmethod
+    def classified(
+        cls, *, read: int, distinct: int, inserted: int, changed: int, deleted: int, skipped: int, **more: int
+    ) -> UpsertCounts:
+        """The counts of a chunk of `read` records, `distinct` of them by key (the rest repeat a key: the last
+        wins), classified as `inserted`, `changed` (of which `deleted` newly flagged deleted), `skipped`, or else
+        unchanged."""
+        return cls(
+            read=read,
+            inserted=inserted,
+            updated=changed - deleted,
+            unchanged=distinct - inserted - changed - skipped,
+            deleted=deleted,
+            skipped=skipped + read - distinct,
+            **more,
+        )
+
     def __add__(self, other: UpsertCounts) -> UpsertCounts:
         return UpsertCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))

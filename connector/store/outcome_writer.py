@@ -21,9 +21,9 @@ from connector.store.contact_ids import (
     ContactIds,
     ContactKey,
     chunked,
-    crm_ids_by_type,
 )
 from connector.store.counts import UpsertCounts
+from connector.store.keyed_rows import stored_values
 from connector.store.storable import Screened, is_storable
 from connector.store.tables import Outcome
 from connector.store.tables import OutcomeContact as OutcomeContactRow
@@ -90,34 +90,20 @@ class OutcomeWriter:
         self._update(changed)
         self._replace_links(links, [*relinked, *((row["object_type"], row["crm_id"]) for row in new)])
         updated = len({row["outcome_id"] for row in changed} | {stored[key][0] for key in relinked})
-        return UpsertCounts(
+        return UpsertCounts.classified(
             read=len(records),
+            distinct=len(latest),
             inserted=len(new),
-            updated=updated - flagged_deleted,
-            unchanged=len(latest) - len(new) - updated - skipped,
+            changed=updated,
             deleted=flagged_deleted,
-            skipped=skipped + len(records) - len(latest),
+            skipped=skipped,
             cleaned=screened.cleaned,
             unlinked=unlinked,
         )
 
     def _stored_values(self, keys: Iterable[OutcomeKey]) -> dict[OutcomeKey, tuple[int, dict]]:
         """(id, column values) of the outcomes among ``keys`` that are in the store."""
-        o = OUTCOME_TABLE.c
-        found = {}
-        for object_type, crm_ids in crm_ids_by_type(keys):
-            query = select(o.id, o.crm_id, *(o[name] for name in OUTCOME_VALUE_COLUMNS)).where(
-                o.source == self._source,
-                o.instance == self._instance,
-                o.object_type == object_type,
-                o.crm_id.in_(crm_ids),
-            )
-            for row in self._connection.execute(query):
-                found[(object_type, row.crm_id)] = (
-                    row.id,
-                    {name: getattr(row, name) for name in OUTCOME_VALUE_COLUMNS},
-                )
-        return found
+        return stored_values(self._connection, OUTCOME_TABLE, OUTCOME_VALUE_COLUMNS, self._source, self._instance, keys)
 
     def _links(self, records: Sequence[OutcomeRecord]) -> tuple[dict[OutcomeKey, Links], int]:
         """Each outcome's links by live contact id, and how many links named a contact the store does not know."""

@@ -37,7 +37,9 @@ ACCOUNTS_SECTION = {
 }
 
 
-def account_model(accounts: dict | None = None, contact_stages: list | None = None) -> ScoringModel:
+def account_model(
+    accounts: dict | None = None, contact_stages: list | None = None, contact_fit: dict | None = None
+) -> ScoringModel:
     """Meetings give 10 lead and engagement points each; 10 engagement makes a contact engaged; mql needs 50."""
     raw = {
         "activity_types": ["meeting", "email_open"],
@@ -48,6 +50,8 @@ def account_model(accounts: dict | None = None, contact_stages: list | None = No
     }
     if accounts is not None:
         raw["accounts"] = accounts
+    if contact_fit is not None:
+        raw["fit"] = {"fields": contact_fit}
     return parse_model(raw)
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
+from connector.accounts.explain import account_rollup, find_account
 from connector.store.account_matching import match_leads
 from connector.store.tables import Account, Contact
+from tests.conftest import NOW
 from tests.scoring.account_builders import (
     ACCOUNTS_SECTION,
     account_model,
@@ -17,7 +19,7 @@ from tests.scoring.account_builders import (
     score_all,
     store_account,
 )
-from tests.scoring.builders import StoreBuilder, days_ago, stored_score
+from tests.scoring.builders import StoreBuilder, days_ago, example, stored_score
 
 
 def meetings(store: StoreBuilder, contact_id: int, count: int) -> None:
@@ -195,3 +197,68 @@ def test_an_account_without_contacts_is_scored_on_its_fit_alone(engine):
         "aware",
         None,
     )
+
+
+def test_the_rollup_of_one_account_names_each_contacts_share(engine, acme):
+    account_id, _, _ = acme
+    model = account_model(with_engagement(aggregate="top_mean", top=2))
+    score_all(engine, model)
+
+    rollup = account_rollup(engine, model, find_account(engine, "001A"), as_of=NOW)
+
+    assert rollup.account_id == account_id and rollup.name == "Acme"
+    assert (rollup.values["engagement"], rollup.values["stage"], rollup.aggregate) == (
+        25,
+        "engaged",
+        "mean of the top 2",
+    )
+    assert rollup.fit_rules == (("Software company", 20.0),)
+    assert [(share.name, share.engagement, share.counted) for share in rollup.contacts] == [
+        ("Ann Lee", 30, True),
+        ("Bo Chen", 20, True),
+        ("Cy Diaz", 10, False),
+        ("Dee Ray", 0, False),
+    ]
+    assert rollup.contacts[0].roles == ("Decision maker",)
+    assert rollup.stage_reason == "3 engaged contacts (Ann Lee, Bo Chen, Cy Diaz)"
+
+
+def test_contacts_read_their_accounts_fields_and_a_negative_account_fit(engine, acme):
+    _, people, store = acme
+    loner = store.contact(first_name="Lone")
+    section = {
+        **ACCOUNTS_SECTION,
+        "fit": {"fields": {"industry": {"rules": [{"in": ["Software"], "points": -10, "label": "Not our market"}]}}},
+    }
+    contact_fit = {
+        "account.industry": {"rules": [{"in": ["Software"], "points": 7}]},
+        "account.fit": {"rules": [{"max": -1, "points": -3}]},
+    }
+    model = account_model(section, contact_fit=contact_fit)
+
+    summary = score_all(engine, model)
+
+    assert stored_score(engine, people["Ann"]).fit == 4  # 7 for the industry, -3 for the account's negative fit
+    assert stored_score(engine, loner).fit == 0
+    assert summary.contacts_rescored is not None
+
+
+def test_buying_group_example_three_webinars_make_a_hot_account_and_three_mqls(engine):
+    model = example("buying_group")
+    store = StoreBuilder(engine)
+    account_id = store_account(engine, "001A", name="Acme")
+    people = [store.contact(first_name=name, last_name="Lee") for name in ("Ann", "Bo", "Cy")]
+    loner = store.contact(first_name="Lone", last_name="Wolf")
+    for contact_id in [*people, loner]:
+        store.activity(contact_id, "webinar_attended", days_ago(3))
+    for contact_id in people:
+        link(engine, account_id, contact_id)
+
+    summary = score_all(engine, model)
+
+    [change] = summary.notifications
+    assert change.reason == "Buying group engaged; 3 engaged contacts (Ann Lee, Bo Lee, Cy Lee); engagement 60 >= 50"
+    assert [stored_score(engine, contact_id).stage for contact_id in people] == ["mql"] * 3
+    assert (stored_score(engine, people[0]).lead, stored_score(engine, loner).stage) == (20, "prospect")
+    mql = summary.contacts_rescored.notifications
+    assert {change.contact_id for change in mql} == set(people)
