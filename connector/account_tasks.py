@@ -14,17 +14,23 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from connector.account_members import account_members
 from connector.account_task_facts import account_task_facts
 from connector.account_task_text import account_task_text
 from connector.config import TaskPolicy
-from connector.crm import Bookmark
-from connector.outbox import HISTORIC, PENDING, Queued, is_recent, task_key, task_payload
+from connector.outbox import (
+    HISTORIC,
+    PENDING,
+    Queued,
+    is_recent,
+    mark_read,
+    task_key,
+    task_payload,
+    unread_transitions,
+)
 from connector.scoring import ScoringModel
-from connector.store.bookmarks import load_bookmark, save_bookmark
 from connector.store.tables import Account, AccountTransition, TaskOutbox
 from connector.task_facts import TaskAuthor, TaskCause
 
@@ -49,22 +55,13 @@ def enqueue_account_tasks(
     author: TaskAuthor,
 ) -> Queued:
     """Record a task for each new transition of this connection's live accounts into a notifying stage."""
-    seen = load_bookmark(session, connection, ACCOUNT_TRANSITIONS_STREAM)
-    after_id = int(seen.last_id) if seen and seen.last_id else 0
-    rows = session.execute(
-        select(AccountTransition, Account)
-        .join(Account, Account.id == AccountTransition.account_id)
-        .where(AccountTransition.id > after_id, Account.source == source, Account.instance == connection)
-        .order_by(AccountTransition.id)
-    ).all()
+    rows = unread_transitions(session, connection, source, ACCOUNT_TRANSITIONS_STREAM, AccountTransition, Account)
     statuses = []
     for transition, account in rows:
         if policy.enabled and transition.to_stage in notify_stages and _is_live(account):
             status = _record(session, connection, account, transition, policy, now, author)
             statuses += [status] if status else []
-    if rows:
-        last = max(transition.id for transition, _ in rows)
-        save_bookmark(session, connection, Bookmark(ACCOUNT_TRANSITIONS_STREAM, now, f"{last:012d}"), now=now)
+    mark_read(session, connection, ACCOUNT_TRANSITIONS_STREAM, rows, now)
     return Queued(statuses.count(PENDING), statuses.count(HISTORIC))
 
 
