@@ -1,9 +1,10 @@
 """Account owner tasks: an account entering a stage the model marks `notify: true` gets one task for its owner.
 
 Keyed like a contact's stage task, by what the CRM knows: `Account:0015g00000XyZ:hot:20261202150000`, the account's
-CRM id, the stage and the transition's moment, so a crash, a retry or a rebuilt store never makes it twice (the
-outbox asks the CRM for the key before every create). The same `tasks.recent_days` rule as contact tasks: a
-transition older than that (history a first sync or a replay finds) is recorded as "historic" and never sent.
+CRM id, the stage and the moment the stage began to hold (the latest engaging activity of its contacts), so a crash,
+a retry or a rebuilt store never makes it twice (the outbox asks the CRM for the key before every create). The same
+`tasks.recent_days` rule as contact tasks, on that moment: a transition whose engagement is older (history a first
+sync or a replayed model finds) is recorded as "historic" and never sent.
 
 The task is attached to the account (TaskRequest.object_type is the account object) and names, in the outbox's
 `contact_id`, the account's most engaged contact; its words come from connector/account_task_text.py.
@@ -31,7 +32,7 @@ from connector.outbox import (
     unread_transitions,
 )
 from connector.scoring import ScoringModel
-from connector.store.tables import Account, AccountTransition, TaskOutbox
+from connector.store.tables import Account, AccountScore, AccountTransition, TaskOutbox
 from connector.task_facts import TaskAuthor, TaskCause
 
 ACCOUNT = "account"  # TaskOutbox.kind
@@ -65,9 +66,19 @@ def enqueue_account_tasks(
     return Queued(statuses.count(PENDING), statuses.count(HISTORIC))
 
 
-def account_task_key(account: Account, transition: AccountTransition) -> str:
+def account_task_key(account: Account, transition: AccountTransition, moment: datetime) -> str:
     """`Account:0015g00000XyZ:hot:20261202150000`: the same in every store that holds the org."""
-    return task_key(account.object_type, account.crm_id, transition.to_stage, transition.at)
+    return task_key(account.object_type, account.crm_id, transition.to_stage, moment)
+
+
+def account_transition_moment(transition: AccountTransition, last_engaged_at: datetime | None) -> datetime:
+    """When the stage began to hold, as the CRM's data says: the latest engaging activity of any of the account's
+    contacts (what moves an account up), never after the scoring that saw the change; the scoring's moment when no
+    contact ever engaged. The scoring's own moment would differ in a rebuilt store, and would make a first sync
+    (or a replayed model) look recent: its transitions would reach sales."""
+    if last_engaged_at is not None and last_engaged_at <= transition.at:
+        return last_engaged_at
+    return transition.at
 
 
 def _is_live(account: Account) -> bool:
@@ -85,12 +96,14 @@ def _record(
 ) -> str | None:
     """Add the transition's outbox row unless its key is held; its status, or None when none was added (a key
     already recorded, or an account with no live contact to name)."""
-    key = account_task_key(account, transition)
+    score = session.get(AccountScore, account.id)
+    moment = account_transition_moment(transition, score.last_engaged_at if score else None)
+    key = account_task_key(account, transition, moment)
     members = account_members(session, account.id)
     if not members or session.get(TaskOutbox, (connection, key)) is not None:
         return None
-    status = PENDING if is_recent(transition.at, policy, now) else HISTORIC
-    cause = TaskCause(ACCOUNT, transition.to_stage, transition.reason, transition.at, transition.from_stage)
+    status = PENDING if is_recent(moment, policy, now) else HISTORIC
+    cause = TaskCause(ACCOUNT, transition.to_stage, transition.reason, moment, transition.from_stage)
     due_at = now + timedelta(days=policy.due_in_days)
     text = None
     if status == PENDING:  # history is never read: only a task that will be sent gets its words
