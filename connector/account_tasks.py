@@ -1,9 +1,10 @@
 """Account owner tasks: an account entering a stage the model marks `notify: true` gets one task for its owner.
 
 Keyed like a contact's stage task, by what the CRM knows: `Account:0015g00000XyZ:hot:20261202150000`, the account's
-CRM id, the stage and the transition's moment, so a crash, a retry or a rebuilt store never makes it twice (the
-outbox asks the CRM for the key before every create). The same `tasks.recent_days` rule as contact tasks: a
-transition older than that (history a first sync or a replay finds) is recorded as "historic" and never sent.
+CRM id, the stage and the moment the stage began to hold (the latest engaging activity of its contacts), so a crash,
+a retry or a rebuilt store never makes it twice (the outbox asks the CRM for the key before every create). The same
+`tasks.recent_days` rule as contact tasks, on that moment: a transition whose engagement is older (history a first
+sync or a replayed model finds) is recorded as "historic" and never sent.
 
 The task is attached to the account (TaskRequest.object_type is the account object) and names, in the outbox's
 `contact_id`, the account's most engaged contact; its words come from connector/account_task_text.py.
@@ -14,18 +15,24 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from connector.account_members import account_members
 from connector.account_task_facts import account_task_facts
 from connector.account_task_text import account_task_text
 from connector.config import TaskPolicy
-from connector.crm import Bookmark
-from connector.outbox import HISTORIC, PENDING, Queued, is_recent, task_key, task_payload
+from connector.outbox import (
+    HISTORIC,
+    PENDING,
+    Queued,
+    is_recent,
+    mark_read,
+    task_key,
+    task_payload,
+    unread_transitions,
+)
 from connector.scoring import ScoringModel
-from connector.store.bookmarks import load_bookmark, save_bookmark
-from connector.store.tables import Account, AccountTransition, TaskOutbox
+from connector.store.tables import Account, AccountScore, AccountTransition, TaskOutbox
 from connector.task_facts import TaskAuthor, TaskCause
 
 ACCOUNT = "account"  # TaskOutbox.kind
@@ -49,28 +56,29 @@ def enqueue_account_tasks(
     author: TaskAuthor,
 ) -> Queued:
     """Record a task for each new transition of this connection's live accounts into a notifying stage."""
-    seen = load_bookmark(session, connection, ACCOUNT_TRANSITIONS_STREAM)
-    after_id = int(seen.last_id) if seen and seen.last_id else 0
-    rows = session.execute(
-        select(AccountTransition, Account)
-        .join(Account, Account.id == AccountTransition.account_id)
-        .where(AccountTransition.id > after_id, Account.source == source, Account.instance == connection)
-        .order_by(AccountTransition.id)
-    ).all()
+    rows = unread_transitions(session, connection, source, ACCOUNT_TRANSITIONS_STREAM, AccountTransition, Account)
     statuses = []
     for transition, account in rows:
         if policy.enabled and transition.to_stage in notify_stages and _is_live(account):
             status = _record(session, connection, account, transition, policy, now, author)
             statuses += [status] if status else []
-    if rows:
-        last = max(transition.id for transition, _ in rows)
-        save_bookmark(session, connection, Bookmark(ACCOUNT_TRANSITIONS_STREAM, now, f"{last:012d}"), now=now)
+    mark_read(session, connection, ACCOUNT_TRANSITIONS_STREAM, rows, now)
     return Queued(statuses.count(PENDING), statuses.count(HISTORIC))
 
 
-def account_task_key(account: Account, transition: AccountTransition) -> str:
+def account_task_key(account: Account, transition: AccountTransition, moment: datetime) -> str:
     """`Account:0015g00000XyZ:hot:20261202150000`: the same in every store that holds the org."""
-    return task_key(account.object_type, account.crm_id, transition.to_stage, transition.at)
+    return task_key(account.object_type, account.crm_id, transition.to_stage, moment)
+
+
+def account_transition_moment(transition: AccountTransition, last_engaged_at: datetime | None) -> datetime:
+    """When the stage began to hold, as the CRM's data says: the latest engaging activity of any of the account's
+    contacts (what moves an account up), never after the scoring that saw the change; the scoring's moment when no
+    contact ever engaged. The scoring's own moment would differ in a rebuilt store, and would make a first sync
+    (or a replayed model) look recent: its transitions would reach sales."""
+    if last_engaged_at is not None and last_engaged_at <= transition.at:
+        return last_engaged_at
+    return transition.at
 
 
 def _is_live(account: Account) -> bool:
@@ -88,12 +96,14 @@ def _record(
 ) -> str | None:
     """Add the transition's outbox row unless its key is held; its status, or None when none was added (a key
     already recorded, or an account with no live contact to name)."""
-    key = account_task_key(account, transition)
+    score = session.get(AccountScore, account.id)
+    moment = account_transition_moment(transition, score.last_engaged_at if score else None)
+    key = account_task_key(account, transition, moment)
     members = account_members(session, account.id)
     if not members or session.get(TaskOutbox, (connection, key)) is not None:
         return None
-    status = PENDING if is_recent(transition.at, policy, now) else HISTORIC
-    cause = TaskCause(ACCOUNT, transition.to_stage, transition.reason, transition.at, transition.from_stage)
+    status = PENDING if is_recent(moment, policy, now) else HISTORIC
+    cause = TaskCause(ACCOUNT, transition.to_stage, transition.reason, moment, transition.from_stage)
     due_at = now + timedelta(days=policy.due_in_days)
     text = None
     if status == PENDING:  # history is never read: only a task that will be sent gets its words

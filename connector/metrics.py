@@ -37,6 +37,18 @@ SUMMED_COUNTS = (
     ),
     ("written", "scorebridge_records_written", "Score writes the CRM confirmed.", {"outcome": "confirmed"}),
     ("write_failed", "scorebridge_records_written", "Score writes the CRM confirmed.", {"outcome": "failed"}),
+    (
+        "account_written",
+        "scorebridge_account_records_written",
+        "Account score writes the CRM confirmed.",
+        {"outcome": "confirmed"},
+    ),
+    (
+        "account_write_failed",
+        "scorebridge_account_records_written",
+        "Account score writes the CRM confirmed.",
+        {"outcome": "failed"},
+    ),
     ("tasks_created", "scorebridge_tasks_created", "Follow-up tasks created in the CRM.", {}),
     ("tasks_found", "scorebridge_tasks_found", "Follow-up tasks found in the CRM already, not created again.", {}),
     (

@@ -67,14 +67,7 @@ def enqueue_tasks(
     """Record a task for each new transition of this connection's contacts into a notifying stage; `author` writes
     the text (default: the default templates, with no record link)."""
     author = author or TaskAuthor()
-    seen = load_bookmark(session, connection, TRANSITIONS_STREAM)
-    after_id = int(seen.last_id) if seen and seen.last_id else 0
-    rows = session.execute(
-        select(StageTransition, Contact)
-        .join(Contact, Contact.id == StageTransition.contact_id)
-        .where(StageTransition.id > after_id, Contact.source == source, Contact.instance == connection)
-        .order_by(StageTransition.id)
-    ).all()
+    rows = unread_transitions(session, connection, source, TRANSITIONS_STREAM, StageTransition, Contact)
     recorded: dict[str, str] = {}
     for transition, contact in rows:
         if policy.enabled and transition.to_stage in notify_stages and not contact.deleted:
@@ -85,11 +78,30 @@ def enqueue_tasks(
                 cause = TaskCause("stage", transition.to_stage, transition.reason, moment, transition.from_stage)
                 row = outbox_row(session, key, connection, contact, cause, policy, now, recorded[key], author)
                 session.add(row)
-    if rows:
-        last = max(transition.id for transition, _ in rows)
-        save_bookmark(session, connection, Bookmark(TRANSITIONS_STREAM, now, f"{last:012d}"), now=now)
+    mark_read(session, connection, TRANSITIONS_STREAM, rows, now)
     statuses = list(recorded.values())
     return Queued(statuses.count(PENDING), statuses.count(HISTORIC))
+
+
+def unread_transitions(session: Session, connection: str, source: str, stream: str, transition, record) -> list:
+    """(transition, record) of this connection's contacts (StageTransition, Contact) or accounts (AccountTransition,
+    Account) that the stream's bookmark has not passed yet, oldest first."""
+    seen = load_bookmark(session, connection, stream)
+    after_id = int(seen.last_id) if seen and seen.last_id else 0
+    owner = transition.contact_id if record is Contact else transition.account_id
+    return session.execute(
+        select(transition, record)
+        .join(record, record.id == owner)
+        .where(transition.id > after_id, record.source == source, record.instance == connection)
+        .order_by(transition.id)
+    ).all()
+
+
+def mark_read(session: Session, connection: str, stream: str, rows: list, now: datetime) -> None:
+    """Move the stream's bookmark past these transitions, in the transaction that recorded their tasks."""
+    if rows:
+        last = max(transition.id for transition, _ in rows)
+        save_bookmark(session, connection, Bookmark(stream, now, f"{last:012d}"), now=now)
 
 
 def transition_task_key(contact: Contact, transition: StageTransition) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from sqlmodel import Session
 
 from connector.crm import Bookmark
 from connector.errors import InputError
-from connector.store.tables import SyncBookmark, SyncRun, TaskOutbox, WriteLedger
+from connector.store.tables import AccountWriteLedger, SyncBookmark, SyncRun, TaskOutbox, WriteLedger
 
 #: Run statuses that count as the connection working (a CRM limit is an expected pause, not a fault).
 HEALTHY_STATUSES = ("succeeded", "limit_reached")
@@ -142,15 +143,20 @@ def interrupted_connections(engine: Engine, connections: Iterable[str]) -> list[
 
 
 def backlogs(engine: Engine) -> dict[str, Backlog]:
-    """Write-back backlog per connection, counted in the database."""
+    """Write-back backlog per connection, counted in the database: contact and account records awaiting a write
+    the CRM refused, and tasks not created yet."""
+    writes: Counter[str] = Counter()
     with Session(engine) as session:
-        writes = dict(
-            session.execute(
-                select(WriteLedger.connection, func.count())
-                .where(has_pending_values())
-                .group_by(WriteLedger.connection)
-            ).all()
-        )
+        for ledger in (WriteLedger, AccountWriteLedger):
+            writes.update(
+                dict(
+                    session.execute(
+                        select(ledger.connection, func.count())
+                        .where(has_pending_values(ledger))
+                        .group_by(ledger.connection)
+                    ).all()
+                )
+            )
         tasks = dict(
             session.execute(
                 select(TaskOutbox.connection, func.count())
@@ -161,10 +167,10 @@ def backlogs(engine: Engine) -> dict[str, Backlog]:
     return {name: Backlog(writes.get(name, 0), tasks.get(name, 0)) for name in sorted({*writes, *tasks})}
 
 
-def has_pending_values():
+def has_pending_values(ledger: type[WriteLedger] | type[AccountWriteLedger] = WriteLedger):
     # The JSON column stores Python None as the JSON text 'null' rather than SQL NULL, so test for both.
-    as_text = cast(WriteLedger.pending_values, String)
-    return and_(WriteLedger.pending_values.is_not(None), as_text.not_in(["null", "{}"]))
+    as_text = cast(ledger.pending_values, String)
+    return and_(ledger.pending_values.is_not(None), as_text.not_in(["null", "{}"]))
 
 
 def connection_statuses(engine: Engine, connections: Sequence[tuple[str, str]]) -> list[ConnectionStatus]:

@@ -41,6 +41,10 @@ COUNT_LABELS = {
     "writes_changed": "records with changed values",
     "written": "records written",
     "write_failed": "writes rejected",
+    "account_tasks_queued": "account owner tasks queued",
+    "account_writes_changed": "accounts with changed values",
+    "account_written": "accounts written",
+    "account_write_failed": "account writes rejected",
     "api_calls": "API calls",
     "rate_limited": "429 responses",
 }

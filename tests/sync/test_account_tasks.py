@@ -30,12 +30,15 @@ def _enqueue(engine, policy=TaskPolicy(), now=NOW) -> Queued:
         )  # fmt: skip
 
 
-def _hot_acme(engine, crm_id="001ACME", *, days_ago=1.0, to_stage="hot", **account_fields) -> dict[str, int]:
+def _hot_acme(
+    engine, crm_id="001ACME", *, days_ago=1.0, to_stage="hot", engaged_days_ago=None, **account_fields
+) -> dict[str, int]:
     """Acme's buyers: Dana (VP, engaged), Omar (engaged), Kim (not engaged); the account just became hot."""
     tag = "" if crm_id == "001ACME" else crm_id
+    last_engaged = None if engaged_days_ago is None else NOW - timedelta(days=engaged_days_ago)
     with session_scope(engine) as session:
         account = add_account(session, crm_id, **account_fields)
-        add_account_score(session, account)
+        add_account_score(session, account, last_engaged_at=last_engaged)
         pricing = ("page_view", 2, {"url": "https://acme.example/pricing"})
         dana = add_member(session, account, f"003DANA{tag}", "Dana Diaz", title="VP Operations", engagement=48.6,
                           engaged=True, touches=[("demo_attended", 1, {}), pricing])  # fmt: skip
@@ -113,6 +116,21 @@ def test_an_old_transition_is_recorded_as_history_and_never_sent(engine):
     assert row.status == "historic" and row.payload["description"] == ""
     with session_scope(engine) as session:
         assert pending_tasks(session, "acme") == []
+
+
+def test_the_moment_is_the_latest_engagement_so_a_rescore_finds_the_same_key(engine):
+    """Scored today, hot because of Dana's demo two days ago: the key and the recency go by the demo."""
+    _hot_acme(engine, days_ago=0, engaged_days_ago=2)
+    assert _enqueue(engine) == Queued(pending=1)
+    [row] = _rows(engine)
+    assert row.idempotency_key == "Account:001ACME:hot:20261030120000"
+    assert "became Hot (was Engaged) on Fri 30 Oct 2026" in row.payload["description"]
+
+
+def test_a_first_sync_finding_an_account_hot_from_old_engagement_sends_nothing(engine):
+    """The transition is recorded today (the first scoring), but the engagement behind it is a month old."""
+    _hot_acme(engine, days_ago=0, engaged_days_ago=30)
+    assert _enqueue(engine) == Queued(historic=1)
 
 
 def test_stages_that_do_not_notify_deleted_accounts_and_disabled_tasks_make_none(engine):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connector.account_writeback import plan_account_writes
 from connector.crm import WriteResult
+from connector.runs import backlogs
 from connector.store import session_scope
 from connector.store.tables import AccountScore, AccountWriteLedger, WriteLedger
 from connector.writeback import record_results
@@ -87,3 +88,11 @@ def test_reasons_are_cut_to_what_a_text_field_holds(engine):
         add_account_score(session, add_account(session), reasons=["x" * 200, "y" * 200])
     [planned] = _plan(engine)
     assert len(planned.write.values["reasons"]) == 255
+
+
+def test_a_refused_account_write_counts_in_the_write_back_backlog(engine):
+    _hot_account(engine)
+    _confirm(engine, _plan(engine), ok=False)
+    assert backlogs(engine)["acme"].pending_writes == 1
+    _confirm(engine, _plan(engine))
+    assert backlogs(engine) == {}

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlmodel import select
 
 from connector.config import ConnectionConfig, ConnectorConfig
@@ -20,11 +21,15 @@ MODEL = Path(__file__).parents[2] / "mappings" / "scoring.yaml"
 
 @pytest.fixture
 def store(tmp_path):
+    """The default model without its `accounts` section, so the account rows these tests seed stay as seeded."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = make_engine(url)
     upgrade_store(engine)
+    model = yaml.safe_load(MODEL.read_text(encoding="utf-8"))
+    model.pop("accounts", None)
+    (tmp_path / "model.yaml").write_text(yaml.safe_dump(model), encoding="utf-8")
     connection = ConnectionConfig(name="acme", crm="salesforce", mapping=Path("unused.yaml"))
-    config = ConnectorConfig(database_url=url, model=MODEL, connections=[connection])
+    config = ConnectorConfig(database_url=url, model=tmp_path / "model.yaml", connections=[connection])
     yield engine, config, connection
     engine.dispose()
 
