@@ -177,6 +177,13 @@ CRMS: tuple[CrmKind, ...] = (
 )
 
 
+def account_write_target_keys(mapping: Any) -> dict[str, str]:
+    """The mapping's key path -> account write target, for either CRM (both spell the section the same way)."""
+    if getattr(mapping, "accounts", None) is None:
+        return {}
+    return {f"accounts.write_back.{target}": target for target in mapping.accounts.write_back}
+
+
 def crm_names() -> tuple[str, ...]:
     return tuple(kind.name for kind in CRMS)
 

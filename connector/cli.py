@@ -71,6 +71,7 @@ def _crm(config: ConnectorConfig, connection: ConnectionConfig) -> CrmKind:
 def mapping_profile(config: ConnectorConfig, connection: ConnectionConfig) -> MappingProfile:
     """The activity types and attributes and the contact fields a connection's mapping file produces, read
     offline (no credentials needed)."""
+    from adapters.registry import account_write_target_keys
     from connector.mapping_checks import MappingProfile
 
     crm = _crm(config, connection)
@@ -80,6 +81,7 @@ def mapping_profile(config: ConnectorConfig, connection: ConnectionConfig) -> Ma
         mapping.activity_attributes(),
         mapping.filled_fields(),
         crm.write_target_keys(mapping),
+        account_write_target_keys(mapping),
     )
 
 

@@ -31,6 +31,8 @@ class MappingProfile:
     fields: Mapping[str, frozenset[str] | None]
     #: The mapping's key path -> the write-back target it names (``write_back.properties.groups.web.lead``).
     write_targets: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: The same for the account write-back (``accounts.write_back.stage``).
+    account_write_targets: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def activity_types(self) -> frozenset[str]:
         return frozenset(self.activity_attributes)
@@ -49,8 +51,16 @@ def model_mapping_problems(model: ScoringModel, model_source: Path, mapping: Map
     """One line per rule or stage the mapping leaves inert: `MODEL: key (name): what (mapping FILE)`."""
     found = (*_attribute_problems(model, mapping), *_field_problems(model, mapping), *_stage_problems(model, mapping))
     lines = [f"{model_source}: {key}: {problem} (mapping {mapping.source})" for key, problem in found]
-    return lines + [f"{mapping.source}: {key}: {problem} (model {model_source})" for key, problem in
-                    _group_target_problems(model, mapping)]  # fmt: skip
+    written = (*_group_target_problems(model, mapping), *_account_target_problems(model, mapping))
+    return lines + [f"{mapping.source}: {key}: {problem} (model {model_source})" for key, problem in written]
+
+
+def _account_target_problems(model: ScoringModel, mapping: MappingProfile) -> Iterator[tuple[str, str]]:
+    """Account values written back while the model scores no accounts: the fields would stay empty forever."""
+    if model.accounts is not None or not mapping.account_write_targets:
+        return
+    key = next(iter(mapping.account_write_targets))
+    yield key, "the mapping writes account values back, but the model has no `accounts` section to compute them"
 
 
 def _group_target_problems(model: ScoringModel, mapping: MappingProfile) -> Iterator[tuple[str, str]]:

@@ -42,12 +42,13 @@ def _grouped_model(tmp_path, *, listed: bool = True) -> Path:
     text = (ROOT / "mappings/scoring.yaml").read_text()
     text = text.replace("points: 15, total_cap: 45, label: Webinar attended}", "points: 15, total_cap: 45, "
                         "group: content, label: Webinar attended}")  # fmt: skip
-    block = text[text.index("# groups:") :]
-    uncommented = "\n".join(line.removeprefix("# ") for line in block.splitlines())
+    start = text.index("# groups:")
+    end = text.index("\n\n", start)  # the commented block ends at the first blank line
+    uncommented = "\n".join(line.removeprefix("# ") for line in text[start:end].splitlines())
     if not listed:
         uncommented = uncommented.replace("    values: [analytics, crm]\n", "")
     path = tmp_path / "grouped.yaml"
-    path.write_text(text[: text.index("# groups:")] + uncommented + "\n")
+    path.write_text(text[:start] + uncommented + text[end:])
     return path
 
 
@@ -102,3 +103,18 @@ def test_a_group_per_any_attribute_value_leaves_every_group_target_possible(tmp_
     result = CliRunner().invoke(app, ["validate", "--config", str(config)])
 
     assert result.exit_code == 0, result.output
+
+
+def test_account_values_written_back_by_a_model_without_accounts_is_one_line_per_mapping(tmp_path):
+    text = (ROOT / "mappings/scoring.yaml").read_text()
+    without_accounts = tmp_path / "people-only.yaml"
+    without_accounts.write_text(text[: text.index("\naccounts:")] + "\n")
+
+    result = CliRunner().invoke(app, ["validate", "--config", str(_config(tmp_path, without_accounts))])
+
+    assert isinstance(result.exception, ConfigError), result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("- ")]
+    assert len(lines) == 2
+    for line, mapping in zip(lines, ("salesforce", "hubspot"), strict=True):
+        assert line.startswith(f"- {ROOT / 'mappings' / mapping}.yaml: accounts.write_back.")
+        assert "the model has no `accounts` section" in line
