@@ -76,6 +76,15 @@ class GatedCrm:
     def pull_outcomes(self, since: Bookmark | None) -> Iterator[Page]:
         return iter(())
 
+    def pull_accounts(self, since: Bookmark | None) -> Iterator[Page]:
+        return iter(())
+
+    def account_matching(self) -> tuple[str, ...]:
+        return ()
+
+    def account_write_targets(self) -> frozenset[str]:
+        return frozenset()
+
     def write_scores(self, writes: Sequence[ScoreWrite]) -> list[WriteResult]:
         self.calls += 1
         self.written.extend(writes)
