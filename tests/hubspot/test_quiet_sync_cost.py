@@ -26,6 +26,12 @@ class StoredBookmarks:
         activities = self._pull("activities", adapter.pull_activities)
         return contacts, activities
 
+    def sync_all(self, adapter):
+        """Every stream in the sync's order (accounts before contacts); returns how many records came."""
+        pulls = [("accounts", adapter.pull_accounts), ("contacts", adapter.pull_contacts)]
+        pulls += [("activities", adapter.pull_activities), ("outcomes", adapter.pull_outcomes)]
+        return sum(len(self._pull(stream, pull)) for stream, pull in pulls)
+
     def _pull(self, stream, pull):
         records = []
         for page in pull(self.streams.get(stream)):
@@ -58,6 +64,22 @@ def test_a_no_change_sync_after_a_writing_sync_costs_one_contacts_search_and_the
     # the contacts search and the archived contacts listing: no re-read of our write-back, no activity source
     assert adapter.usage().calls - before == 2
     assert store.streams["contacts"] == Bookmark("contacts", fake_time.now())
+
+
+def test_a_quiet_sync_of_every_stream_of_the_shipped_mapping_costs_five_calls(sandbox, adapter, fake_time):
+    adapter.setup()
+    company = sandbox.app.insert("companies", {"name": "Acme", "domain": "acme.com"})
+    ann = sandbox.app.insert("contacts", {"email": "ann@acme.com"}, {"companies": [company]})
+    sandbox.app.insert("deals", {"dealname": "Acme", "pipeline": "default"}, {"contacts": [ann]})
+    store = StoredBookmarks()
+    store.sync_all(adapter)
+    for _ in range(2):  # the first increment re-reads the lookback once
+        fake_time.advance(3600)
+        store.sync_all(adapter)
+    before = adapter.usage().calls
+    assert store.sync_all(adapter) == 0
+    # the companies search and archived list (`accounts`), the contacts search and archived list, the deals search
+    assert adapter.usage().calls - before == 5
 
 
 def test_a_contact_modified_just_before_the_previous_read_started_is_still_returned(sandbox, adapter, fake_time):

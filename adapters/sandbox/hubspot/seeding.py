@@ -10,7 +10,7 @@ from typing import Any
 
 from adapters.sandbox import outcomes
 from adapters.sandbox.hubspot.associations import DEAL_CONTACT_LABELS
-from adapters.sandbox.hubspot.company_links import company_summary, linked_companies
+from adapters.sandbox.hubspot.company_membership import company_summary, linked_companies
 from adapters.sandbox.hubspot.lifecycle import lifecycle_history
 from adapters.sandbox.hubspot.marketing import PORTAL_ID, EmailEvent, Form, FormSubmission, WebEvent
 from adapters.sandbox.hubspot.portal import Portal
