@@ -83,16 +83,7 @@ def write_accounts(
 ) -> WrittenAccounts:
     """Write the rows that differ from `stored`; `reasons` gives each account's stage reason (for transitions)."""
     changed = [row for row in rows if stored.get(row.account_id) is None or stored[row.account_id].values != row.values]
-    new = [_params(row, scored_at) for row in changed if row.account_id not in stored]
-    updated = [_params(row, scored_at) for row in changed if row.account_id in stored]
-    if new:
-        connection.execute(insert(SCORE_TABLE), new)
-    if updated:
-        statement = update(SCORE_TABLE).where(SCORE_TABLE.c.account_id == bindparam("b_account_id"))
-        connection.execute(
-            statement,
-            [{**{k: v for k, v in p.items() if k != "account_id"}, "b_account_id": p["account_id"]} for p in updated],
-        )
+    _upsert(connection, changed, stored, scored_at)
     transitions = tuple(
         AccountStageChange(
             row.account_id, _stage(stored.get(row.account_id)), row.value("stage"), reasons[row.account_id]
@@ -100,14 +91,27 @@ def write_accounts(
         for row in changed
         if _stage(stored.get(row.account_id)) != row.value("stage")
     )
-    version = rows[0].value("model_version") if rows else ""
     if transitions:
+        version = rows[0].value("model_version")
         connection.execute(
             insert(TRANSITION_TABLE),
             [{"account_id": t.account_id, "from_stage": t.from_stage, "to_stage": t.to_stage, "at": at,
               "reason": t.reason, "model_version": version} for t in transitions],
         )  # fmt: skip
     return WrittenAccounts(len(changed), transitions, _moved_values(changed, stored))
+
+
+def _upsert(connection: Connection, changed: Sequence[AccountRow], stored: dict[int, AccountRow], at: int) -> None:
+    new = [
+        {"account_id": row.account_id, **_values(row), "scored_at": at}
+        for row in changed
+        if row.account_id not in stored
+    ]
+    updated = [{"key": row.account_id, **_values(row), "scored_at": at} for row in changed if row.account_id in stored]
+    if new:
+        connection.execute(insert(SCORE_TABLE), new)
+    if updated:
+        connection.execute(update(SCORE_TABLE).where(SCORE_TABLE.c.account_id == bindparam("key")), updated)
 
 
 def _moved_values(changed: Sequence[AccountRow], stored: dict[int, AccountRow]) -> dict[int, frozenset[str]]:
@@ -124,8 +128,8 @@ def _stage(row: AccountRow | None) -> str | None:
     return None if row is None else row.value("stage")
 
 
-def _params(row: AccountRow, scored_at: int) -> dict:
-    return {"account_id": row.account_id, **dict(zip(SCORE_COLUMNS, row.values, strict=True)), "scored_at": scored_at}
+def _values(row: AccountRow) -> dict:
+    return dict(zip(SCORE_COLUMNS, row.values, strict=True))
 
 
 def _decoded(values: tuple) -> tuple:
