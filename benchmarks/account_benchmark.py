@@ -1,7 +1,7 @@
 """What account scoring adds to a full rescore: 20,000 accounts over 100,000 contacts, on SQLite.
 
     python benchmarks/account_benchmark.py [--accounts 20000] [--contacts 100000] [--activities 2000000]
-                                           [--work DIR] [--postgres URL]
+                                           [--work DIR [--again]] [--postgres URL]
 
 Generates the contacts and activities of the scoring benchmark (benchmarks/dataset.py), imports them with
 `scorebridge import`, adds the accounts (stored by `upsert_accounts`, as the sync stores them) and links every
@@ -103,12 +103,14 @@ def rescore(url: str, model: Path) -> dict:
 
 
 def measure_store(url: str, work: Path, files, accounts: int) -> list[str]:
+    """Fill the store (unless `files` is None: `--again` re-times the store a run left in `--work`), then time."""
     from connector.store import make_engine, upgrade_store
 
-    upgrade_store(make_engine(url))
-    import_file(url, "contacts", files.contacts)
-    import_file(url, "activities", files.activities)
-    store_accounts(url, accounts)
+    if files is not None:
+        upgrade_store(make_engine(url))
+        import_file(url, "contacts", files.contacts)
+        import_file(url, "activities", files.activities)
+        store_accounts(url, accounts)
     maintain(url)
     plain, with_accounts = model_without_accounts(work), DEFAULT_MODEL
     first = rescore(url, with_accounts)  # the first account run writes every account row and transition
@@ -148,13 +150,15 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="scorebridge-accounts-") as temporary:
         work = options.work or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
-        print(f"generating {options.contacts:,} contacts and {options.activities:,} activities in {work} ...")
-        files = write_dataset(work, contacts=options.contacts, activities=options.activities)
         database = work / "accounts.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        files = None
+        if not (options.again and database.exists()):
+            print(f"generating {options.contacts:,} contacts and {options.activities:,} activities in {work} ...")
+            files = write_dataset(work, contacts=options.contacts, activities=options.activities)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{database}{suffix}").unlink(missing_ok=True)
         lines = [f"SQLite: {line}" for line in measure_store(f"sqlite:///{database}", work, files, options.accounts)]
-        if options.postgres:
+        if options.postgres and files is not None:
             schema = PostgresSchema(options.postgres)
             schema.execute(f'CREATE SCHEMA "{schema.name}"')
             try:

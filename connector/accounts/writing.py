@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection
 
@@ -29,6 +30,9 @@ SCORE_COLUMNS = (
     "reasons",
     "model_version",
 )
+#: Where the reasons sit among the values: a run phrases them only for accounts whose other values moved.
+REASONS = SCORE_COLUMNS.index("reasons")
+COVERAGE = SCORE_COLUMNS.index("coverage")
 #: The values a contact's conditions may read (`account.<name>`): a change in one of them rescores its contacts.
 CONTACT_VISIBLE = ("fit", "engagement", "score", "grade", "stage", "engaged_contacts")
 #: Scores are kept to this many decimals, so rounding noise never counts as a change.
@@ -60,16 +64,26 @@ class WrittenAccounts:
     moved_values: dict[int, frozenset[str]]
 
 
-def rounded(value: float) -> float:
-    return round(float(value), DECIMALS)
+def without_reasons(row: AccountRow) -> tuple:
+    return row.values[:REASONS] + row.values[REASONS + 1 :]
+
+
+def rounded(values: np.ndarray) -> list[float]:
+    """Scores as stored: to `DECIMALS` places, as plain floats (what the store hands back compares equal)."""
+    return np.round(values.astype(np.float64), DECIMALS).tolist()
 
 
 def read_stored(connection: Connection, scope: ContactScope | None) -> dict[int, AccountRow]:
+    """The stored rows of the scope's live accounts. Their reasons are not read (None): a run phrases reasons only
+    for the accounts whose other values moved, and writes nothing for the others."""
     where, params = account_scope_sql(scope)
-    columns = ", ".join(f"s.{name}" for name in SCORE_COLUMNS)
+    columns = ", ".join("NULL" if name == "reasons" else f"s.{name}" for name in SCORE_COLUMNS)
     sql = f"SELECT s.account_id, {columns} FROM account_score s JOIN account a ON a.id = s.account_id WHERE {where}"
+    lists: dict[str, list] = {}
     return {
-        row[0]: AccountRow(row[0], _decoded(row[1:])) for batch in raw_rows(connection, sql, params) for row in batch
+        row[0]: AccountRow(row[0], _decoded(row[1:], lists))
+        for batch in raw_rows(connection, sql, params)
+        for row in batch
     }
 
 
@@ -132,13 +146,13 @@ def _values(row: AccountRow) -> dict:
     return dict(zip(SCORE_COLUMNS, row.values, strict=True))
 
 
-def _decoded(values: tuple) -> tuple:
-    """Stored values as a run computes them: JSON lists decoded (SQLite hands back text), scores rounded."""
-    decoded = []
-    for name, value in zip(SCORE_COLUMNS, values, strict=True):
-        if name in ("coverage", "reasons"):
-            value = json.loads(value) if isinstance(value, str) else list(value or [])
-        elif name in ("fit", "engagement", "score"):
-            value = rounded(value)
-        decoded.append(value)
+def _decoded(values: tuple, lists: dict[str, list]) -> tuple:
+    """Stored values as a run computes them: the coverage list decoded (SQLite hands back JSON text; accounts share
+    few distinct coverages, so each text is decoded once, through `lists`)."""
+    decoded = list(values)
+    coverage = decoded[COVERAGE]
+    if isinstance(coverage, str):
+        decoded[COVERAGE] = lists[coverage] if coverage in lists else lists.setdefault(coverage, json.loads(coverage))
+    elif coverage is not None:
+        decoded[COVERAGE] = list(coverage)
     return tuple(decoded)
