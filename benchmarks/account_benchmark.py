@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--postgres", metavar="URL", help="also measure on this PostgreSQL server, in a schema of its own"
     )
+    parser.add_argument("--again", action="store_true", help="re-time the SQLite store a run left in --work")
     parser.add_argument("--measure", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
