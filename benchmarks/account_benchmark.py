@@ -8,7 +8,8 @@ Generates the contacts and activities of the scoring benchmark (benchmarks/datas
 contact to one account (contact i to account i mod N, primary) and one contact in ten to a second one. Then, in
 fresh processes and alternately (so a burst of load on the shared machine hits both alike), a full rescore with
 the default model without its `accounts` section, and one with it (contacts, then the account roll-up). Prints the
-best of each and the share the accounts add; the goal is at most 30%.
+best of each, and the share the account step adds to the contact rescore of the same run (the goal: at most 30%);
+taken within one process, the share holds on a loaded machine, where the totals of separate runs move by 2x.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def measure_store(url: str, work: Path, files, accounts: int) -> list[str]:
         runs["with"].append(rescore(url, with_accounts))
     without = min(run["total"] for run in runs["without"])
     best = min(runs["with"], key=lambda run: run["total"])
-    added = best["total"] / without - 1
+    added = best["accounts"] / best["contacts"]  # in one process: what load does to one, it does to the other
     verdict = "met" if added <= GOAL else "MISSED"
     return [
         f"first account run: {first['accounts']:.2f} s for {first['accounts_scored']:,} accounts "
@@ -128,7 +129,8 @@ def measure_store(url: str, work: Path, files, accounts: int) -> list[str]:
         f"full rescore without accounts: {without:.2f} s (best of {REPEATS})",
         f"full rescore with accounts: {best['total']:.2f} s = contacts {best['contacts']:.2f} s + accounts "
         f"{best['accounts']:.2f} s; peak {best['peak_mb']:.0f} MB",
-        f"accounts add {added:.0%} (goal <= {GOAL:.0%}: {verdict})",
+        f"accounts add {added:.0%} to the contact rescore of the same run (goal <= {GOAL:.0%}: {verdict}); "
+        f"across runs: {best['total'] / without - 1:+.0%}",
     ]
 
 
