@@ -1,14 +1,15 @@
 """What account scoring adds to a full rescore: 20,000 accounts over 100,000 contacts, on SQLite.
 
     python benchmarks/account_benchmark.py [--accounts 20000] [--contacts 100000] [--activities 2000000]
-                                           [--work DIR] [--postgres URL]
+                                           [--work DIR [--again]] [--postgres URL]
 
 Generates the contacts and activities of the scoring benchmark (benchmarks/dataset.py), imports them with
 `scorebridge import`, adds the accounts (stored by `upsert_accounts`, as the sync stores them) and links every
 contact to one account (contact i to account i mod N, primary) and one contact in ten to a second one. Then, in
 fresh processes and alternately (so a burst of load on the shared machine hits both alike), a full rescore with
 the default model without its `accounts` section, and one with it (contacts, then the account roll-up). Prints the
-best of each and the share the accounts add; the goal is at most 30%.
+best of each, and the share the account step adds to the contact rescore of the same run (the goal: at most 30%);
+taken within one process, the share holds on a loaded machine, where the totals of separate runs move by 2x.
 """
 
 from __future__ import annotations
@@ -103,12 +104,14 @@ def rescore(url: str, model: Path) -> dict:
 
 
 def measure_store(url: str, work: Path, files, accounts: int) -> list[str]:
+    """Fill the store (unless `files` is None: `--again` re-times the store a run left in `--work`), then time."""
     from connector.store import make_engine, upgrade_store
 
-    upgrade_store(make_engine(url))
-    import_file(url, "contacts", files.contacts)
-    import_file(url, "activities", files.activities)
-    store_accounts(url, accounts)
+    if files is not None:
+        upgrade_store(make_engine(url))
+        import_file(url, "contacts", files.contacts)
+        import_file(url, "activities", files.activities)
+        store_accounts(url, accounts)
     maintain(url)
     plain, with_accounts = model_without_accounts(work), DEFAULT_MODEL
     first = rescore(url, with_accounts)  # the first account run writes every account row and transition
@@ -118,7 +121,7 @@ def measure_store(url: str, work: Path, files, accounts: int) -> list[str]:
         runs["with"].append(rescore(url, with_accounts))
     without = min(run["total"] for run in runs["without"])
     best = min(runs["with"], key=lambda run: run["total"])
-    added = best["total"] / without - 1
+    added = best["accounts"] / best["contacts"]  # in one process: what load does to one, it does to the other
     verdict = "met" if added <= GOAL else "MISSED"
     return [
         f"first account run: {first['accounts']:.2f} s for {first['accounts_scored']:,} accounts "
@@ -126,7 +129,8 @@ def measure_store(url: str, work: Path, files, accounts: int) -> list[str]:
         f"full rescore without accounts: {without:.2f} s (best of {REPEATS})",
         f"full rescore with accounts: {best['total']:.2f} s = contacts {best['contacts']:.2f} s + accounts "
         f"{best['accounts']:.2f} s; peak {best['peak_mb']:.0f} MB",
-        f"accounts add {added:.0%} (goal <= {GOAL:.0%}: {verdict})",
+        f"accounts add {added:.0%} to the contact rescore of the same run (goal <= {GOAL:.0%}: {verdict}); "
+        f"across runs: {best['total'] / without - 1:+.0%}",
     ]
 
 
@@ -139,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--postgres", metavar="URL", help="also measure on this PostgreSQL server, in a schema of its own"
     )
+    parser.add_argument("--again", action="store_true", help="re-time the SQLite store a run left in --work")
     parser.add_argument("--measure", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
@@ -148,13 +153,15 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="scorebridge-accounts-") as temporary:
         work = options.work or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
-        print(f"generating {options.contacts:,} contacts and {options.activities:,} activities in {work} ...")
-        files = write_dataset(work, contacts=options.contacts, activities=options.activities)
         database = work / "accounts.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        files = None
+        if not (options.again and database.exists()):
+            print(f"generating {options.contacts:,} contacts and {options.activities:,} activities in {work} ...")
+            files = write_dataset(work, contacts=options.contacts, activities=options.activities)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{database}{suffix}").unlink(missing_ok=True)
         lines = [f"SQLite: {line}" for line in measure_store(f"sqlite:///{database}", work, files, options.accounts)]
-        if options.postgres:
+        if options.postgres and files is not None:
             schema = PostgresSchema(options.postgres)
             schema.execute(f'CREATE SCHEMA "{schema.name}"')
             try:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from connector.accounts.computing import compute_accounts
-from connector.accounts.reading import NEVER
+from connector.accounts.reading import NEVER, with_names
 from connector.accounts.rollup import rank_within_account
 from connector.accounts.stages import member_rows
 from connector.accounts.writing import SCORE_COLUMNS
@@ -63,9 +63,10 @@ def account_rollup(
     moment = to_epoch(as_of or datetime.now(UTC))
     with engine.connect() as connection:
         computed = compute_accounts(connection, model, None, moment, only=account_id)
+        members = with_names(connection, computed.members, np.arange(len(computed.members.contact_id)))
     if not computed.rows:
         return None
-    members, rollup, accounts = computed.members, computed.rollup, computed.accounts
+    rollup, accounts = computed.rollup, computed.accounts
     rows = member_rows(members, 0)
     points = np.maximum(members.engagement, 0.0)
     counted = rank_within_account(members.account, points) < accounts.engagement.top_count
@@ -74,7 +75,7 @@ def account_rollup(
     shares = [
         ContactShare(
             int(members.contact_id[row]),
-            members.names[row],
+            members.name(row),
             float(members.engagement[row]),
             bool(members.engaged[row]),
             bool(counted[row]),

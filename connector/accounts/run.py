@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from connector.accounts.computing import compute_accounts
-from connector.accounts.writing import AccountStageChange, read_stored, write_accounts
+from connector.accounts.writing import AccountStageChange, write_accounts
 from connector.scoring import ScoreRunSummary, ScoringModel, score_store
 from connector.scoring.account_values import account_values_read
 from connector.scoring.scope import ContactScope
@@ -72,8 +72,8 @@ def score_accounts(
     as_of = to_epoch(contacts.as_of)
     with engine.begin() as connection:
         computed = compute_accounts(connection, model, scope, as_of)
-        stored = read_stored(connection, scope)
-        written = write_accounts(connection, computed.rows, stored, computed.stage_reasons, as_of, to_epoch(now()))
+        at = to_epoch(now())
+        written = write_accounts(connection, computed.rows, computed.stored, computed.stage_reasons, as_of, at)
         read = account_values_read(model_fields(model))
         moved = [account_id for account_id, names in written.moved_values.items() if names & read]
         link = ACCOUNT_LINK_TABLE.c

@@ -75,9 +75,15 @@ def condition_holds(
 
 
 def stage_reason(
-    accounts: AccountsModel, stages: AccountStages, rollup: Rollup, members: Members, position: int
+    accounts: AccountsModel,
+    stages: AccountStages,
+    rollup: Rollup,
+    members: Members,
+    position: int,
+    values: dict[str, Column] | None = None,
 ) -> str:
-    """Why the account is where it is, in words: "3 engaged contacts (Ann Lee, ...); engagement 74 >= 60"."""
+    """Why the account is where it is, in words: "3 engaged contacts (Ann Lee, ...); engagement 74 >= 60".
+    `values`: `condition_values(rollup)`, computed once by a caller phrasing many accounts."""
     if int(stages.stage[position]) == len(accounts.stages):
         rule = accounts.fit.disqualifiers[int(rollup.fit.disqualified_by[position])]
         return f"disqualified: {rule.label or f'{rule.field} {rule.describe()}'}"
@@ -86,14 +92,18 @@ def stage_reason(
         return "no stage condition holds"
     condition = accounts.stages[entered[0]].when[entered[1]]
     parts = [] if condition.label is None else [condition.label]
-    parts += _test_phrases(accounts, condition, rollup, members, position)
+    parts += _test_phrases(accounts, condition, rollup, members, position, values or condition_values(rollup))
     return "; ".join(parts)
 
 
 def _test_phrases(
-    accounts: AccountsModel, condition: AccountCondition, rollup: Rollup, members: Members, position: int
+    accounts: AccountsModel,
+    condition: AccountCondition,
+    rollup: Rollup,
+    members: Members,
+    position: int,
+    values: dict[str, Column],
 ) -> list[str]:
-    values = condition_values(rollup)
     phrases = []
     for name in values:
         test = condition.value_test(name)
@@ -124,7 +134,7 @@ def engaged_names(members: Members, position: int) -> list[str]:
     rows = member_rows(members, position)
     rows = rows[members.engaged[rows]]
     rows = rows[np.argsort(-members.engagement[rows], kind="stable")]
-    return [members.names[row] for row in rows]
+    return [members.name(row) for row in rows]
 
 
 def engaged_phrase(rollup: Rollup, members: Members, position: int) -> str:
@@ -146,6 +156,6 @@ def role_phrase(
         index = accounts.role_names.index(role)
         rows = member_rows(members, position)
         rows = rows[members.engaged[rows] & members.roles[index][rows]]
-        who = members.names[rows[np.argmax(members.engagement[rows])]] if len(rows) else "nobody"
+        who = members.name(rows[np.argmax(members.engagement[rows])]) if len(rows) else "nobody"
         phrases.append(f"{role} ({who})")
     return phrases

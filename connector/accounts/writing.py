@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection
 
@@ -29,6 +30,9 @@ SCORE_COLUMNS = (
     "reasons",
     "model_version",
 )
+#: Where the reasons sit among the values: a run phrases them only for accounts whose other values moved.
+REASONS = SCORE_COLUMNS.index("reasons")
+COVERAGE = SCORE_COLUMNS.index("coverage")
 #: The values a contact's conditions may read (`account.<name>`): a change in one of them rescores its contacts.
 CONTACT_VISIBLE = ("fit", "engagement", "score", "grade", "stage", "engaged_contacts")
 #: Scores are kept to this many decimals, so rounding noise never counts as a change.
@@ -60,16 +64,26 @@ class WrittenAccounts:
     moved_values: dict[int, frozenset[str]]
 
 
-def rounded(value: float) -> float:
-    return round(float(value), DECIMALS)
+def without_reasons(row: AccountRow) -> tuple:
+    return row.values[:REASONS] + row.values[REASONS + 1 :]
+
+
+def rounded(values: np.ndarray) -> list[float]:
+    """Scores as stored: to `DECIMALS` places, as plain floats (what the store hands back compares equal)."""
+    return np.round(values.astype(np.float64), DECIMALS).tolist()
 
 
 def read_stored(connection: Connection, scope: ContactScope | None) -> dict[int, AccountRow]:
+    """The stored rows of the scope's live accounts. Their reasons are not read (None): a run phrases reasons only
+    for the accounts whose other values moved, and writes nothing for the others."""
     where, params = account_scope_sql(scope)
-    columns = ", ".join(f"s.{name}" for name in SCORE_COLUMNS)
+    columns = ", ".join("NULL" if name == "reasons" else f"s.{name}" for name in SCORE_COLUMNS)
     sql = f"SELECT s.account_id, {columns} FROM account_score s JOIN account a ON a.id = s.account_id WHERE {where}"
+    lists: dict[str, list] = {}
     return {
-        row[0]: AccountRow(row[0], _decoded(row[1:])) for batch in raw_rows(connection, sql, params) for row in batch
+        row[0]: AccountRow(row[0], _decoded(row[1:], lists))
+        for batch in raw_rows(connection, sql, params)
+        for row in batch
     }
 
 
@@ -83,16 +97,7 @@ def write_accounts(
 ) -> WrittenAccounts:
     """Write the rows that differ from `stored`; `reasons` gives each account's stage reason (for transitions)."""
     changed = [row for row in rows if stored.get(row.account_id) is None or stored[row.account_id].values != row.values]
-    new = [_params(row, scored_at) for row in changed if row.account_id not in stored]
-    updated = [_params(row, scored_at) for row in changed if row.account_id in stored]
-    if new:
-        connection.execute(insert(SCORE_TABLE), new)
-    if updated:
-        statement = update(SCORE_TABLE).where(SCORE_TABLE.c.account_id == bindparam("b_account_id"))
-        connection.execute(
-            statement,
-            [{**{k: v for k, v in p.items() if k != "account_id"}, "b_account_id": p["account_id"]} for p in updated],
-        )
+    _upsert(connection, changed, stored, scored_at)
     transitions = tuple(
         AccountStageChange(
             row.account_id, _stage(stored.get(row.account_id)), row.value("stage"), reasons[row.account_id]
@@ -100,14 +105,27 @@ def write_accounts(
         for row in changed
         if _stage(stored.get(row.account_id)) != row.value("stage")
     )
-    version = rows[0].value("model_version") if rows else ""
     if transitions:
+        version = rows[0].value("model_version")
         connection.execute(
             insert(TRANSITION_TABLE),
             [{"account_id": t.account_id, "from_stage": t.from_stage, "to_stage": t.to_stage, "at": at,
               "reason": t.reason, "model_version": version} for t in transitions],
         )  # fmt: skip
     return WrittenAccounts(len(changed), transitions, _moved_values(changed, stored))
+
+
+def _upsert(connection: Connection, changed: Sequence[AccountRow], stored: dict[int, AccountRow], at: int) -> None:
+    new = [
+        {"account_id": row.account_id, **_values(row), "scored_at": at}
+        for row in changed
+        if row.account_id not in stored
+    ]
+    updated = [{"key": row.account_id, **_values(row), "scored_at": at} for row in changed if row.account_id in stored]
+    if new:
+        connection.execute(insert(SCORE_TABLE), new)
+    if updated:
+        connection.execute(update(SCORE_TABLE).where(SCORE_TABLE.c.account_id == bindparam("key")), updated)
 
 
 def _moved_values(changed: Sequence[AccountRow], stored: dict[int, AccountRow]) -> dict[int, frozenset[str]]:
@@ -124,17 +142,17 @@ def _stage(row: AccountRow | None) -> str | None:
     return None if row is None else row.value("stage")
 
 
-def _params(row: AccountRow, scored_at: int) -> dict:
-    return {"account_id": row.account_id, **dict(zip(SCORE_COLUMNS, row.values, strict=True)), "scored_at": scored_at}
+def _values(row: AccountRow) -> dict:
+    return dict(zip(SCORE_COLUMNS, row.values, strict=True))
 
 
-def _decoded(values: tuple) -> tuple:
-    """Stored values as a run computes them: JSON lists decoded (SQLite hands back text), scores rounded."""
-    decoded = []
-    for name, value in zip(SCORE_COLUMNS, values, strict=True):
-        if name in ("coverage", "reasons"):
-            value = json.loads(value) if isinstance(value, str) else list(value or [])
-        elif name in ("fit", "engagement", "score"):
-            value = rounded(value)
-        decoded.append(value)
+def _decoded(values: tuple, lists: dict[str, list]) -> tuple:
+    """Stored values as a run computes them: the coverage list decoded (SQLite hands back JSON text; accounts share
+    few distinct coverages, so each text is decoded once, through `lists`)."""
+    decoded = list(values)
+    coverage = decoded[COVERAGE]
+    if isinstance(coverage, str):
+        decoded[COVERAGE] = lists[coverage] if coverage in lists else lists.setdefault(coverage, json.loads(coverage))
+    elif coverage is not None:
+        decoded[COVERAGE] = list(coverage)
     return tuple(decoded)
