@@ -67,3 +67,12 @@ def test_a_first_sync_finding_a_company_hot_from_old_engagement_sends_no_task(en
     assert report.status == "succeeded", report.message
     assert report.counts.get("account_tasks_queued", 0) == 0
     assert not [task for task in crm.tasks.values() if task.object_type == "Account"]
+
+
+def test_a_dry_run_plans_the_account_task_and_writes_but_sends_nothing(engine):
+    crm = _acme()
+    planned = run_sync(engine, CONFIG, CONNECTION, crm, clock=lambda: NOW, dry_run=True)
+    assert planned.status == "dry_run", planned.message
+    assert [task["crm_id"] for task in planned.planned_tasks if task["object_type"] == "Account"] == ["001A"]
+    assert ("Account", "001A") in [(write.object_type, write.crm_id) for write in planned.planned_writes]
+    assert crm.tasks == {} and crm.values == {}
