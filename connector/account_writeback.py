@@ -57,8 +57,10 @@ def plan_account_writes(
 
 def has_scored_accounts(session: Session, *, connection: str, source: str) -> bool:
     """Whether the connection has any scored account: without one, the CRM is not even asked for its targets."""
-    query = select(Account.id).join(AccountScore, AccountScore.account_id == Account.id)
-    return (
-        session.execute(query.where(Account.source == source, Account.instance == connection).limit(1)).first()
-        is not None
+    query = (
+        select(Account.id)
+        .join(AccountScore, AccountScore.account_id == Account.id)
+        .where(Account.source == source, Account.instance == connection)
+        .limit(1)
     )
+    return session.execute(query).first() is not None

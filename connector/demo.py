@@ -105,8 +105,14 @@ def _sync_all(
         console.print(
             f"{crm.connection.name}: {report.status} in {seconds:.1f} s; pulled {counts.get('pulled_contacts', 0):,} "
             f"contacts and {counts.get('pulled_activities', 0):,} activities, scored {counts.get('scored', 0):,}, "
-            f"{counts.get('stage_changes', 0):,} stage changes, wrote {counts.get('written', 0):,} records, "
-            f"created {counts.get('tasks_created', 0):,} tasks"
+            f"{counts.get('stage_changes', 0):,} stage changes, wrote {counts.get('written', 0):,} records"
+            + (f" and {counts['account_written']:,} accounts" if counts.get("account_written") else "")
+            + f", created {counts.get('tasks_created', 0):,} tasks"
+            + (
+                f" ({counts['account_tasks_queued']:,} for account owners)"
+                if counts.get("account_tasks_queued")
+                else ""
+            )
             + (f", {counts['tasks_historic']:,} older ones recorded, not sent" if counts.get("tasks_historic") else "")
             + (f" [red]({report.message})[/]" if report.message else "")
         )

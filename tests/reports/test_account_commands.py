@@ -115,3 +115,12 @@ def test_index_by_account(store, monkeypatch, capsys):
 def test_index_by_an_unknown_grouping_names_account_among_the_choices(store, monkeypatch, capsys):
     assert run_cli(monkeypatch, "index", "--by", "acount", "--database", store) == 2
     assert "use account or one of" in capsys.readouterr().err
+
+
+def test_index_by_account_at_a_past_moment_is_replayed(store, monkeypatch, capsys):
+    """No stored activity made anyone engaged a year ago: the replayed index per account says so."""
+    past = "2025-11-01T12:00:00+00:00"
+    assert run_cli(monkeypatch, "index", "--by", "account", "--as-of", past, "-f", "json", "--database", store) == 0
+    index = json.loads(capsys.readouterr().out)
+    rows = {row["group"]: (row["contacts"], row["engaged"]) for row in index["groups"]}
+    assert rows == {"Acme Corp (001ACME)": (3, 0), "Globex (001GLOBEX)": (1, 0), None: (1, 0)}

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from connector.config import ConnectionConfig, ConnectorConfig
 from connector.crm import ContactRecord
-from connector.store import make_engine, session_scope, upgrade_store
+from connector.store import session_scope, upgrade_store
 from connector.store.tables import AccountWriteLedger
 from connector.sync import run_sync
 from tests.sync.account_builders import NOW, AccountCrm, add_account, add_account_score
@@ -20,18 +20,15 @@ MODEL = Path(__file__).parents[2] / "mappings" / "scoring.yaml"
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(empty_engine, tmp_path):
     """The default model without its `accounts` section, so the account rows these tests seed stay as seeded."""
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = make_engine(url)
-    upgrade_store(engine)
+    upgrade_store(empty_engine)
     model = yaml.safe_load(MODEL.read_text(encoding="utf-8"))
     model.pop("accounts", None)
     (tmp_path / "model.yaml").write_text(yaml.safe_dump(model), encoding="utf-8")
     connection = ConnectionConfig(name="acme", crm="salesforce", mapping=Path("unused.yaml"))
-    config = ConnectorConfig(database_url=url, model=tmp_path / "model.yaml", connections=[connection])
-    yield engine, config, connection
-    engine.dispose()
+    config = ConnectorConfig(model=tmp_path / "model.yaml", connections=[connection])
+    return empty_engine, config, connection
 
 
 def _crm(**options) -> AccountCrm:
