@@ -18,6 +18,7 @@ from connector.accounts.computing import compute_accounts
 from connector.accounts.writing import AccountStageChange, write_accounts
 from connector.scoring import ScoreRunSummary, ScoringModel, score_store
 from connector.scoring.account_values import account_values_read
+from connector.scoring.run_lock import scoring_lock
 from connector.scoring.scope import ContactScope
 from connector.scoring.snapshot import model_fields
 from connector.store.account_writer import ACCOUNT_LINK_TABLE
@@ -70,7 +71,8 @@ def score_accounts(
     if model.accounts is None:
         return None
     as_of = to_epoch(contacts.as_of)
-    with engine.begin() as connection:
+    # the lock contact scoring takes: an overlapping run over the same accounts waits for the next sync
+    with scoring_lock(engine, scope), engine.begin() as connection:
         computed = compute_accounts(connection, model, scope, as_of)
         at = to_epoch(now())
         written = write_accounts(connection, computed.rows, computed.stored, computed.stage_reasons, as_of, at)
