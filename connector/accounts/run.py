@@ -37,12 +37,13 @@ class AccountRunSummary:
     contacts_rescored: ScoreRunSummary | None = None
 
     def counts(self) -> dict[str, int]:
-        """What the run did, as the sync report counts it (the second contact pass adds to the contact counts)."""
+        """What the run did, as the sync report counts it (the second contact pass adds to the contact counts); a
+        connection that reads no accounts adds nothing."""
         counts = {"accounts_scored": self.accounts_scored, "account_stage_changes": len(self.transitions)}
         if self.contacts_rescored is not None:
             counts["scored"] = self.contacts_rescored.contacts_scored
             counts["stage_changes"] = len(self.contacts_rescored.transitions)
-        return counts
+        return {name: count for name, count in counts.items() if count}
 
     def describe(self) -> str:
         """One line for `scorebridge score`."""
