@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connector.score_catalog import split_group_target
-from connector.scoring.fields import DERIVED_FROM
+from connector.scoring.fields import DERIVED_FROM, is_account_value
 from connector.scoring.model import ScoringModel
 from connector.scoring.model_stages import StageCondition
 from connector.scoring.model_types import Match
@@ -38,7 +38,8 @@ class MappingProfile:
         return frozenset(self.activity_attributes)
 
     def fills(self, field: str) -> bool:
-        return DERIVED_FROM.get(field, field) in self.fields
+        # an account value (`account.stage`) comes from the account section or account scoring: not checked here
+        return is_account_value(field) or DERIVED_FROM.get(field, field) in self.fields
 
     def can_hold(self, field: str, expected: tuple[object, ...]) -> bool:
         if not self.fills(field):

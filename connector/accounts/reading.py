@@ -92,23 +92,7 @@ def read_members(
 
     Three plain scans (links, live contacts, scores) joined in numpy: one B-tree look-up per link and table, as a
     SQL join does, costs more than reading the three tables whole."""
-    links_sql = "SELECT account_id, contact_id FROM account_contact"
-    contacts_sql = "SELECT id FROM contact c WHERE c.deleted = ? AND c.merged_into_id IS NULL"
-    scores_sql = (
-        "SELECT contact_id, engagement, CASE WHEN engaged THEN 1 ELSE 0 END, "
-        f"COALESCE(last_engaged_at, {NEVER}) FROM contact_score"
-    )
-    if only is not None:
-        of_account = "(SELECT contact_id FROM account_contact WHERE account_id = ?)"
-        links = _table(connection, f"{links_sql} WHERE account_id = ?", (only,), 2)
-        live = _table(connection, f"{contacts_sql} AND c.id IN {of_account}", (False, only), 1)
-        scores = _table(connection, f"{scores_sql} WHERE contact_id IN {of_account}", (only,), 4)
-    else:
-        in_scope = contact_in_scope(scope)
-        links = _table(connection, links_sql, (), 2)
-        live = _table(connection, f"{contacts_sql}{in_scope.and_clause}", (False, *in_scope.params), 1)
-        owned = owner_in_scope(scope, "contact_id")
-        scores = _table(connection, f"{scores_sql}{owned.where_clause}", owned.params, 4)
+    links, live, scores = _member_tables(connection, scope, only)
     account = _positions(account_ids, links[:, 0])
     contact_ids = links[:, 1].astype(np.int64)
     kept = (account >= 0) & (_positions(np.sort(live[:, 0].astype(np.int64)), contact_ids) >= 0)
@@ -117,8 +101,9 @@ def read_members(
     score_ids = scores[:, 0].astype(np.int64)
     by_id = np.argsort(score_ids)
     found = _positions(score_ids[by_id], contact_ids)
-    row = np.where(found >= 0, by_id[np.maximum(found, 0)], -1)
+    row = np.where(found >= 0, by_id[np.maximum(found, 0)] if len(by_id) else 0, -1)
     scored = row >= 0
+    scores = scores if len(scores) else np.zeros((1, 4))  # nobody scored yet: every member reads as unscored
     return Members(
         account=account,
         contact_id=contact_ids,
@@ -126,6 +111,32 @@ def read_members(
         engaged=scored & (scores[row, 2] > 0),
         last_engaged=np.where(scored, scores[row, 3], NEVER).astype(np.int64),
         roles=_roles(connection, accounts, contact_ids),
+    )
+
+
+def _member_tables(
+    connection: Connection, scope: ContactScope | None, only: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(account id, contact id) of the links, the ids of live contacts, and (contact id, engagement, engaged, last
+    engaged) of the stored scores: of the scope, or of the one account `only`."""
+    links_sql = "SELECT account_id, contact_id FROM account_contact"
+    contacts_sql = "SELECT id FROM contact c WHERE c.deleted = ? AND c.merged_into_id IS NULL"
+    scores_sql = (
+        "SELECT contact_id, engagement, CASE WHEN engaged THEN 1 ELSE 0 END, "
+        f"COALESCE(last_engaged_at, {NEVER}) FROM contact_score"
+    )
+    if only is not None:
+        of_account = "(SELECT contact_id FROM account_contact WHERE account_id = ?)"
+        return (
+            _table(connection, f"{links_sql} WHERE account_id = ?", (only,), 2),
+            _table(connection, f"{contacts_sql} AND c.id IN {of_account}", (False, only), 1),
+            _table(connection, f"{scores_sql} WHERE contact_id IN {of_account}", (only,), 4),
+        )
+    in_scope, owned = contact_in_scope(scope), owner_in_scope(scope, "contact_id")
+    return (
+        _table(connection, links_sql, (), 2),
+        _table(connection, f"{contacts_sql}{in_scope.and_clause}", (False, *in_scope.params), 1),
+        _table(connection, f"{scores_sql}{owned.where_clause}", owned.params, 4),
     )
 
 

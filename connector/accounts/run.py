@@ -18,6 +18,7 @@ from connector.accounts.computing import compute_accounts
 from connector.accounts.writing import AccountStageChange, write_accounts
 from connector.scoring import ScoreRunSummary, ScoringModel, score_store
 from connector.scoring.account_values import account_values_read
+from connector.scoring.run_lock import scoring_lock
 from connector.scoring.scope import ContactScope
 from connector.scoring.snapshot import model_fields
 from connector.store.account_writer import ACCOUNT_LINK_TABLE
@@ -36,12 +37,13 @@ class AccountRunSummary:
     contacts_rescored: ScoreRunSummary | None = None
 
     def counts(self) -> dict[str, int]:
-        """What the run did, as the sync report counts it (the second contact pass adds to the contact counts)."""
+        """What the run did, as the sync report counts it (the second contact pass adds to the contact counts); a
+        connection that reads no accounts adds nothing."""
         counts = {"accounts_scored": self.accounts_scored, "account_stage_changes": len(self.transitions)}
         if self.contacts_rescored is not None:
             counts["scored"] = self.contacts_rescored.contacts_scored
             counts["stage_changes"] = len(self.contacts_rescored.transitions)
-        return counts
+        return {name: count for name, count in counts.items() if count}
 
     def describe(self) -> str:
         """One line for `scorebridge score`."""
@@ -70,7 +72,8 @@ def score_accounts(
     if model.accounts is None:
         return None
     as_of = to_epoch(contacts.as_of)
-    with engine.begin() as connection:
+    # the lock contact scoring takes: an overlapping run over the same accounts waits for the next sync
+    with scoring_lock(engine, scope), engine.begin() as connection:
         computed = compute_accounts(connection, model, scope, as_of)
         at = to_epoch(now())
         written = write_accounts(connection, computed.rows, computed.stored, computed.stage_reasons, as_of, at)

@@ -79,7 +79,7 @@ def read_contacts(
 ) -> ContactColumns:
     """The live (not deleted, not merged) contacts of the scope in `part`, with the columns the model reads."""
     fields = sorted(model_fields(model))
-    stored = sorted({stored_column(name) for name in fields if not is_account_value(name)})
+    stored = sorted({_stored_column(name) for name in fields if not is_account_value(name)})
     select = ", ".join(["c.id", "c.created_at", *[f"c.{name}" for name in stored]])
     in_scope = (Condition() if targeted else contact_in_scope(scope)).also(part.on("c.id"))  # targets: in scope
     sql = (
@@ -95,20 +95,18 @@ def read_contacts(
     future = sum(1 for value in created if value is not None and value > now)
     if future:
         warnings["contacts created in the future"] = future
-    columns = {name: field_column(name, raw, warnings) for name in fields}
+    columns = {name: _column(name, raw, warnings) for name in fields}
     return ContactColumns(ids, columns, warnings)
 
 
-def stored_column(field: str) -> str:
-    """The contact column a field is read from (extra.* from "extra", email_domain from "email")."""
+def _stored_column(field: str) -> str:
     if field.startswith(EXTRA_PREFIX):
         return "extra"
     return "email" if field == "email_domain" else field
 
 
-def field_column(field: str, raw: dict[str, list], warnings: dict[str, int]):
-    """One field's column for conditions, from the stored values by column (`raw`; extra.* read from "extra")."""
-    values = raw[stored_column(field)]
+def _column(field: str, raw: dict[str, list], warnings: dict[str, int]):
+    values = raw[_stored_column(field)]
     if field in NUMERIC_FIELDS:
         numbers = np.array([np.nan if value is None else float(value) for value in values], dtype=np.float64)
         negative = numbers < 0
@@ -255,3 +253,10 @@ def _previous_state(model: ScoringModel, stored: list[tuple | None]) -> Previous
     stage = np.array([NO_STAGE if row is None else index.get(row.stage, NO_STAGE) for row in stored], dtype=np.int64)
     flags = np.array([row is not None and row.reengaged for row in stored], dtype=bool)
     return PreviousState(stage, flags)
+
+
+#: The same column reading for the account roll-up (connector/accounts/reading.py): the contact column a field is
+#: read from (extra.* from "extra", email_domain from "email"), and a field's column for conditions from the stored
+#: values by column.
+stored_column = _stored_column
+field_column = _column

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.engine import Connection
 
 from connector.crm import AccountLink, ContactRecord
@@ -26,39 +26,47 @@ CRM_LINKS = ("account", "converted", "association")
 Links = dict[int, tuple[bool, str]]
 
 
-def replace_crm_links(
-    connection: Connection, source: str, instance: str, records: Sequence[ContactRecord], ids: ContactIds
-) -> int:
-    """Make the stored CRM links of these (live) contacts exactly what the records say; returns how many links
-    named an account the store does not hold."""
-    latest = {
-        (record.object_type, record.crm_id): record
-        for record in records
-        if not record.deleted and is_storable(record.object_type + record.crm_id)  # the writer rejected the others
-    }
-    if not latest:
-        return 0
-    if not _holds_accounts(connection, source, instance):  # no accounts read: no link stored, none can be made
-        return sum(len(record.accounts) for record in latest.values())
-    contact_ids = ids.resolve(latest)
-    named = {link.account_crm_id for record in latest.values() for link in record.accounts}
-    accounts = _account_ids_by_crm_id(connection, source, instance, named)
-    wanted: dict[int, Links] = {}
-    unlinked = 0
-    for key, record in latest.items():
-        contact_id = contact_ids.get(key)
-        if contact_id is None:
-            continue  # refused by the contact writer (an id the store cannot hold)
-        known = [link for link in record.accounts if link.account_crm_id in accounts]
-        unlinked += len(record.accounts) - len(known)
-        wanted[contact_id] = _by_account(known, accounts)
-    stored = _stored_crm_links(connection, list(wanted))
-    changed = [contact_id for contact_id, links in wanted.items() if links != stored.get(contact_id, {})]
-    _replace(connection, {contact_id: wanted[contact_id] for contact_id in changed})
-    return unlinked
+class CrmLinks:
+    """Replaces the CRM links of the contacts one upsert writes, chunk by chunk, for one source and instance."""
+
+    def __init__(self, connection: Connection, source: str, instance: str) -> None:
+        self._connection = connection
+        self._source = source
+        self._instance = instance
+        # Asked once per upsert: a connection that reads no accounts has no link to keep, and none can be made.
+        self._active = _holds_accounts(connection, source, instance)
+
+    def replace(self, records: Sequence[ContactRecord], ids: ContactIds) -> int:
+        """Make the stored CRM links of these (live) contacts exactly what the records say; returns how many links
+        named an account the store does not hold."""
+        latest = {
+            (record.object_type, record.crm_id): record
+            for record in records
+            if not record.deleted and is_storable(record.object_type + record.crm_id)  # the writer rejected the others
+        }
+        if not self._active:
+            return sum(len(record.accounts) for record in latest.values())
+        contact_ids = ids.resolve(latest)
+        named = {link.account_crm_id for record in latest.values() for link in record.accounts}
+        accounts = _account_ids_by_crm_id(self._connection, self._source, self._instance, named)
+        wanted: dict[int, Links] = {}
+        unlinked = 0
+        for key, record in latest.items():
+            contact_id = contact_ids.get(key)
+            if contact_id is None:
+                continue  # refused by the contact writer (an id the store cannot hold)
+            known = [link for link in record.accounts if link.account_crm_id in accounts]
+            unlinked += len(record.accounts) - len(known)
+            wanted[contact_id] = _by_account(known, accounts)
+        stored = _stored_crm_links(self._connection, list(wanted))
+        changed = [contact_id for contact_id, links in wanted.items() if links != stored.get(contact_id, {})]
+        _replace(self._connection, {contact_id: wanted[contact_id] for contact_id in changed})
+        return unlinked
 
 
 def _holds_accounts(connection: Connection, source: str, instance: str) -> bool:
+    if not inspect(connection).has_table(ACCOUNT_TABLE.name):
+        return False  # a store not upgraded to accounts yet (migration 0006) keeps no links
     a = ACCOUNT_TABLE.c
     query = select(a.id).where(a.source == source, a.instance == instance).limit(1)
     return connection.execute(query).first() is not None

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from connector.crm import ACCOUNT_FIELDS, AccountRecord
 from connector.store.contact_ids import LOOKUP_KEYS, chunked, flag_for_rescore
 from connector.store.counts import UpsertCounts
-from connector.store.keyed_rows import stored_values
+from connector.store.keyed_rows import classify, stored_values
 from connector.store.storable import Screened
 from connector.store.tables import Account, AccountContact
 from connector.store.types import from_epoch, to_epoch
@@ -44,34 +44,13 @@ class AccountWriter:
     def write(self, records: Sequence[AccountRecord]) -> UpsertCounts:
         screened = Screened()
         latest = {(record.object_type, record.crm_id): record for record in screened.accounts(records)}  # last wins
-        stored = self._stored_values(latest)
-        new, changed, moved, flagged_deleted, skipped = [], [], [], 0, 0
-        for key, record in latest.items():
-            if record.merged_into:
-                self._merges[key] = record.merged_into
-            before = stored.get(key)
-            values = _account_values(record, before)
-            if before is None and record.deleted:
-                skipped += 1  # nothing to flag: the CRM deleted an account we never stored
-            elif before is None:
-                new.append({"object_type": key[0], "crm_id": key[1], **values})
-            elif values != before[1]:
-                changed.append({"account_id": before[0], **values})
-                flagged_deleted += record.deleted and not before[1]["deleted"]
-                if any(values[name] != before[1][name] for name in values if name not in BOOKKEEPING_COLUMNS):
-                    moved.append(before[0])
-        self._insert(new)
-        self._update(changed)
-        self._flag_contacts_of(moved)  # their contacts' conditions may read the account's fields
-        return UpsertCounts.classified(
-            read=len(records),
-            distinct=len(latest),
-            inserted=len(new),
-            changed=len(changed),
-            deleted=flagged_deleted,
-            skipped=skipped,
-            cleaned=screened.cleaned,
-        )
+        self._merges.update({key: r.merged_into for key, r in latest.items() if r.merged_into})
+        chunk = classify(latest, self._stored_values(latest), _account_values, BOOKKEEPING_COLUMNS)
+        self._insert(chunk.new)
+        self._update([{"account_id": account_id, **values} for account_id, values, _ in chunk.changed])
+        # the contacts of a changed account: their conditions may read the account's fields
+        self._flag_contacts_of([account_id for account_id, _, matters in chunk.changed if matters])
+        return chunk.counts(len(records), len(latest), cleaned=screened.cleaned)
 
     def link_merged(self) -> None:
         """Point merged accounts at their survivor, and move their contacts' links there."""

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from connector.crm import CONTACT_FIELDS, ContactRecord
 from connector.store.contact_ids import CONTACT_TABLE, LOOKUP_KEYS, ContactIds, ContactKey
 from connector.store.counts import UpsertCounts
+from connector.store.keyed_rows import classify
 from connector.store.storable import Screened
 from connector.store.types import from_epoch, to_epoch
 
@@ -38,31 +39,11 @@ class ContactWriter:
             self.ids.load_all()
         ids = self.ids.resolve(latest)
         stored = self._stored_values({key: ids[key] for key in latest if ids[key] is not None})
-        new, changed, flagged_deleted, skipped = [], [], 0, 0
-        for key, record in latest.items():
-            if record.merged_into:
-                self._merges[key] = _merge_target(record.merged_into)
-            before = stored.get(key)
-            values = _contact_values(record, before)
-            if before is None and record.deleted:
-                skipped += 1  # nothing to flag: the CRM deleted a contact we never stored
-            elif before is None:
-                new.append({"object_type": key[0], "crm_id": key[1], **values})
-            elif values != before[1]:
-                rescore = any(values[name] != before[1][name] for name in values if name not in BOOKKEEPING_COLUMNS)
-                changed.append({"contact_id": before[0], **values, "needs_rescore": rescore})
-                flagged_deleted += record.deleted and not before[1]["deleted"]
-        self._insert(new)
-        self._update(changed)
-        return UpsertCounts.classified(
-            read=len(records),
-            distinct=len(latest),
-            inserted=len(new),
-            changed=len(changed),
-            deleted=flagged_deleted,
-            skipped=skipped,
-            cleaned=screened.cleaned,
-        )
+        self._merges.update({key: _merge_target(r.merged_into) for key, r in latest.items() if r.merged_into})
+        chunk = classify(latest, stored, _contact_values, BOOKKEEPING_COLUMNS)
+        self._insert(chunk.new)
+        self._update([{"contact_id": i, **values, "needs_rescore": matters} for i, values, matters in chunk.changed])
+        return chunk.counts(len(records), len(latest), cleaned=screened.cleaned)
 
     def link_merged(self) -> None:
         """Point merged records (a converted Salesforce lead) at the contact their history now belongs to."""

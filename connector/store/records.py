@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from connector.crm import AccountRecord, ActivityRecord, ContactRecord, OutcomeRecord
-from connector.store.account_links import replace_crm_links
+from connector.store.account_links import CrmLinks
 from connector.store.account_writer import AccountWriter
 from connector.store.activity_writer import (
     ActivityRow,
@@ -69,9 +69,10 @@ def upsert_contacts(target: StoreTarget, source: str, instance: str, records: It
     counts = UpsertCounts()
     with _connection(target) as connection:
         writer = ContactWriter(connection, source, instance)
+        links = CrmLinks(connection, source, instance)
         for chunk in chunked(records, LOOKUP_KEYS):
             counts += writer.write(chunk)
-            counts += UpsertCounts(unlinked=replace_crm_links(connection, source, instance, chunk, writer.ids))
+            counts += UpsertCounts(unlinked=links.replace(chunk, writer.ids))
         writer.link_merged()
     return counts
 

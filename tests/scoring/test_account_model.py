@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from connector.cli import app
 from connector.errors import ConfigError
 from connector.scoring.model import load_model, parse_model
 from tests.scoring.account_builders import ACCOUNTS_SECTION, account_model
 from tests.scoring.builders import DEFAULT_MODEL
+from tests.unit.test_mapping_checks import _files as shipped_files
 
 BASE = {
     "activity_types": ["meeting"],
@@ -105,3 +108,15 @@ def test_the_default_model_has_an_accounts_section_that_notifies_on_hot():
     accounts = load_model(DEFAULT_MODEL).accounts
     assert accounts is not None
     assert [stage.name for stage in accounts.stages if stage.notify] == ["hot"]
+
+
+def test_a_stage_reached_through_the_account_validates_against_the_mappings(tmp_path):
+    config = shipped_files(
+        tmp_path,
+        scoring=(
+            "{field: extra.lead_status, in: [working, qualified], label: Sales is working the lead}",
+            "{field: account.stage, in: [hot], label: Works at a hot account}",
+        ),
+    )
+    result = CliRunner().invoke(app, ["validate", "--config", str(config)])
+    assert result.exit_code == 0, result.output

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
+from connector.accounts.computing import compute_accounts
 from connector.accounts.explain import account_rollup, find_account
 from connector.store.account_matching import match_leads
 from connector.store.tables import Account, Contact
+from connector.store.types import to_epoch
 from tests.conftest import NOW
 from tests.scoring.account_builders import (
     ACCOUNTS_SECTION,
@@ -262,3 +264,13 @@ def test_buying_group_example_three_webinars_make_a_hot_account_and_three_mqls(e
     assert (stored_score(engine, people[0]).lead, stored_score(engine, loner).stage) == (20, "prospect")
     mql = summary.contacts_rescored.notifications
     assert {change.contact_id for change in mql} == set(people)
+
+
+def test_accounts_scored_before_their_contacts_count_nobody_engaged(engine, acme):
+    account_id, _, _ = acme
+    model = account_model(ACCOUNTS_SECTION)
+    with engine.begin() as connection:
+        computed = compute_accounts(connection, model, None, to_epoch(NOW))
+
+    [row] = computed.rows
+    assert (row.account_id, row.value("engaged_contacts"), row.value("stage")) == (account_id, 0, "aware")
