@@ -55,7 +55,6 @@ def score(
     last scoring (or after now) is replayed and reported without storing anything."""
     from datetime import UTC, datetime
 
-    from connector.accounts.run import score_accounts
     from connector.errors import InputError
     from connector.reports.scoring_console import print_replay, print_summary, progress_bar
     from connector.scoring import load_model, score_store
@@ -79,9 +78,21 @@ def score(
         with progress_bar(command_console(stderr=True)) as report:
             summary = score_store(engine, loaded, moment, full=full, contacts=scope, progress=report, shard=share)
         print_summary(console, summary)
-        accounts = score_accounts(engine, loaded, summary, scope=scope)  # the model's accounts section, if any
-        if accounts is not None:
-            console.print(accounts.describe())
+        _score_accounts(console, engine, loaded, summary, scope, sharded=share is not None)
+
+
+def _score_accounts(console, engine, model, summary, scope, *, sharded: bool) -> None:
+    """Roll the contacts up to their accounts (the model's `accounts` section, if any). An account's contacts fall
+    in every shard, so a shard leaves the roll-up to the run without --shard that follows the shards."""
+    from connector.accounts.run import score_accounts
+
+    if model.accounts is None:
+        return
+    if sharded:
+        console.print("Accounts not rolled up by a shard: run `scorebridge score` without --shard once every shard "
+                      "has scored (docs/scaling.md).")  # fmt: skip
+        return
+    console.print(score_accounts(engine, model, summary, scope=scope).describe())
 
 
 def explain(

@@ -17,6 +17,7 @@ from connector.store.tables import Contact, ContactScore
 from connector.store.upgrade import MIGRATIONS_DIR
 from tests.cli import run_cli as run
 from tests.conftest import NOW
+from tests.scoring.account_builders import account_score, link, store_account
 from tests.scoring.builders import EXAMPLES, StoreBuilder, days_ago
 
 AS_OF = NOW.isoformat()
@@ -160,3 +161,24 @@ def test_explain_index_and_export_read_the_store_the_connector_file_names(store,
     assert json.loads(capsys.readouterr().out)["overall"]["contacts"] == 1
     assert run(monkeypatch, "export", "--output", "scores.csv") == 0
     assert "00Q1" in (tmp_path / "scores.csv").read_text()
+
+
+def test_shards_leave_accounts_to_the_unsharded_run_after_them(store, monkeypatch, capsys):
+    url, engine = store
+    model = str(EXAMPLES / "buying_group.yaml")
+    builder = StoreBuilder(engine)
+    account_id = store_account(engine, "001A", name="Acme")
+    for name in ("Ann", "Bo", "Cy"):
+        contact_id = builder.contact(first_name=name, last_name="Lee")
+        builder.activity(contact_id, "webinar_attended", days_ago(3))
+        link(engine, account_id, contact_id)
+
+    for shard in ("0/2", "1/2"):
+        assert run(monkeypatch, "score", "--shard", shard, "--model", model, "--as-of", AS_OF, "--database", url) == 0
+        assert "Accounts not rolled up by a shard" in capsys.readouterr().out
+    assert account_score(engine, account_id) is None
+
+    assert run(monkeypatch, "score", "--model", model, "--as-of", AS_OF, "--database", url) == 0
+
+    assert "Scored 1 account(s)" in capsys.readouterr().out
+    assert account_score(engine, account_id).stage == "hot"
