@@ -20,6 +20,10 @@ from connector.commands.options import (
     parse_as_of,
 )
 
+SHARD_HELP = (
+    "Score only this worker's share, I/N: the contacts whose store id modulo N is I (0 to N-1), with a checkpoint "
+    "and lock of its own, so N workers sharing one PostgreSQL store score it side by side (docs/scaling.md)."
+)
 HISTORY_AS_OF_HELP = "Look at this moment (ISO 8601); a moment before the last scoring is replayed, never stored."
 WHAT_IF_HELP = (
     "Also show the scores and stage if these activities happened at the as-of moment, never stored: activity types "
@@ -33,6 +37,7 @@ def score(
     as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),
     database: str | None = typer.Option(None, "--database", help=DATABASE_HELP),
     config: Path | None = typer.Option(None, "--config", "-c", help=STORE_CONFIG_HELP),
+    shard: str | None = typer.Option(None, "--shard", metavar="I/N", help=SHARD_HELP),
 ) -> None:
     """Score the store: fit, lead, engagement, recency, combined, grade and stage, incrementally by default.
 
@@ -40,11 +45,14 @@ def score(
     last scoring (or after now) is replayed and reported without storing anything."""
     from datetime import UTC, datetime
 
+    from connector.errors import InputError
     from connector.reports.scoring_console import print_replay, print_summary, progress_bar
     from connector.scoring import load_model, score_store
     from connector.scoring.replay import is_replay, replay_store
+    from connector.scoring.shard import parse_shard
     from connector.terminal import command_console
 
+    share = None if shard is None else parse_shard(shard)
     sources = StoreSources.read(config, database, model)
     runs = [(scope, load_model(path)) for scope, path in sources.scopes()]  # a bad model leaves the store untouched
     moment = parse_as_of(as_of)
@@ -52,10 +60,13 @@ def score(
     console = command_console()
     for scope, loaded in runs:
         if is_replay(engine, moment, datetime.now(UTC), scope):
+            if share is not None:
+                raise InputError("--shard splits live scoring; a replay (--as-of before the last scoring) stores "
+                                 "nothing: run it without --shard")  # fmt: skip
             print_replay(console, replay_store(engine, loaded, moment, scope), scope)
             continue
         with progress_bar(command_console(stderr=True)) as report:
-            summary = score_store(engine, loaded, moment, full=full, contacts=scope, progress=report)
+            summary = score_store(engine, loaded, moment, full=full, contacts=scope, progress=report, shard=share)
         print_summary(console, summary)
 
 

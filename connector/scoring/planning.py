@@ -11,6 +11,7 @@ from connector.scoring.behavior import SECONDS_PER_DAY
 from connector.scoring.decay import model_decay, rule_decays
 from connector.scoring.model import ScoringModel
 from connector.scoring.scope import DEFAULT_SCOPE, Condition, ContactScope, checkpoint_name, contact_in_scope
+from connector.scoring.shard import Shard, shard_prefix
 from connector.scoring.snapshot import raw_rows
 
 
@@ -44,14 +45,9 @@ def latest_scored_as_of(connection: Connection, scope: ContactScope | None) -> i
     A run over the whole store covers every connection's contacts, and a connection's contacts are also covered by
     the whole-store checkpoint; a live run at an earlier moment would move those contacts' scores backwards.
     """
-    if scope is None:
-        sql, params = "SELECT MAX(as_of) FROM scoring_checkpoint", ()
-    else:
-        sql, params = (
-            "SELECT MAX(as_of) FROM scoring_checkpoint WHERE scope IN (?, ?)",
-            (DEFAULT_SCOPE, checkpoint_name(scope)),
-        )
-    [[latest]] = next(raw_rows(connection, sql, params))
+    covering = _covering_checkpoints(scope)
+    [[latest]] = next(raw_rows(connection, f"SELECT MAX(as_of) FROM scoring_checkpoint{covering.where_clause}",
+                               covering.params))  # fmt: skip
     return None if latest is None else int(latest)
 
 
@@ -75,8 +71,9 @@ def plan_run(
     as_of: int,
     full: bool,
     scope: ContactScope | None = None,
+    shard: Shard | None = None,
 ) -> RunPlan:
-    """The plan of a run over `scope` (None: the whole store), whose own checkpoint is `checkpoint`."""
+    """The plan of a run over `scope` (None: the whole store) or one shard of it, whose checkpoint is `checkpoint`."""
     if full:
         return RunPlan(None, "--full asked")
     if checkpoint is None:
@@ -84,7 +81,8 @@ def plan_run(
     if checkpoint.model_version != model.version:
         return RunPlan(None, "the model changed")
     mixed = _other_models_scored(connection, model, scope)
-    return RunPlan(_changed_contacts(connection, model, checkpoint.as_of, as_of, scope, mixed))
+    span = _PlanSpan(checkpoint.as_of, as_of, scope, shard)
+    return RunPlan(_changed_contacts(connection, model, span, mixed))
 
 
 def _other_models_scored(connection: Connection, model: ScoringModel, scope: ContactScope | None) -> bool:
@@ -96,32 +94,49 @@ def _other_models_scored(connection: Connection, model: ScoringModel, scope: Con
     of its contacts names another model: the whole-store checkpoint covers every contact, a connection's covers
     its own (the same rule as `latest_scored_as_of`).
     """
-    if scope is None:
-        sql, params = "SELECT COUNT(*) FROM scoring_checkpoint WHERE model_version <> ?", (model.version,)
-    else:
-        sql, params = (
-            "SELECT COUNT(*) FROM scoring_checkpoint WHERE model_version <> ? AND scope IN (?, ?)",
-            (model.version, DEFAULT_SCOPE, checkpoint_name(scope)),
-        )
-    [[count]] = next(raw_rows(connection, sql, params))
+    other = Condition("model_version <> ?", (model.version,)).also(_covering_checkpoints(scope))
+    [[count]] = next(raw_rows(connection, f"SELECT COUNT(*) FROM scoring_checkpoint WHERE {other.sql}", other.params))
     return bool(count)
 
 
-def _changed_contacts(
-    connection: Connection, model: ScoringModel, last: int, as_of: int, scope: ContactScope | None, mixed: bool
-) -> np.ndarray:
+def _covering_checkpoints(scope: ContactScope | None) -> Condition:
+    """The checkpoints of runs that may have scored contacts of the scope: every one for the whole store; for a
+    connection, the whole store's and the connection's, and those of their shards (connector/scoring/shard.py)."""
+    if scope is None:
+        return Condition()
+    names = (DEFAULT_SCOPE, checkpoint_name(scope))
+    shards = (f"{shard_prefix(None)}%", f"{shard_prefix(scope)}%")  # "_" in a name matches more: harmless here
+    return Condition("(scope IN (?, ?) OR scope LIKE ? OR scope LIKE ?)", (*names, *shards))
+
+
+@dataclass(frozen=True)
+class _PlanSpan:
+    """What an incremental run covers: the moments since its checkpoint, and its scope and shard."""
+
+    last: int
+    as_of: int
+    scope: ContactScope | None
+    shard: Shard | None
+
+
+def _changed_contacts(connection: Connection, model: ScoringModel, span: _PlanSpan, mixed: bool) -> np.ndarray:
     """Contacts of the scope flagged by the importer, not scored with this model, or crossing a time boundary
     between the two as-of times: one UNION of the reasons, limited to the scope by one join at the end."""
-    in_scope = contact_in_scope(scope)
-    parts = _change_queries(model, last, as_of, in_scope, mixed)
+    scope, shard = span.scope, span.shard
+    in_shard = Condition() if shard is None else shard.condition("c.id")
+    in_scope = contact_in_scope(scope).also(in_shard)
+    parts = _change_queries(model, span.last, span.as_of, in_scope, mixed)
     sql = " UNION ".join(part for part, _ in parts)
     params = [value for _, values in parts for value in values]
-    if in_scope.sql:
+    if scope is not None:
         # the time-boundary parts yield a few ids each: look those up by key, once, rather than building the
         # connection's whole id list for every part
         owner = contact_in_scope(scope, "owner")
         sql = f"SELECT changed.id FROM ({sql}) changed JOIN contact owner ON owner.id = changed.id WHERE {owner.sql}"
         params.extend(owner.params)
+    if shard is not None:
+        sql = f"SELECT sharded.id FROM ({sql}) sharded WHERE {shard.condition('sharded.id').sql}"
+        params.extend(shard.condition("sharded.id").params)
     ids = [row[0] for batch in raw_rows(connection, sql, params) for row in batch]
     return np.array(sorted(ids), dtype=np.int64)
 

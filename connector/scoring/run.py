@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,15 +11,19 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Connection, Engine
 
 from connector.errors import InputError
+from connector.scoring.chunks import CHUNK_CONTACTS, ContactSlice, contact_slices, run_contact_ids
 from connector.scoring.frame import score_frame
 from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
 from connector.scoring.planning import plan_run, read_checkpoint, write_checkpoint
 from connector.scoring.replay import live_moment_problem
-from connector.scoring.results import Transition, write_results
+from connector.scoring.results import Transition, WriteOutcome, write_results
 from connector.scoring.run_lock import scoring_lock
 from connector.scoring.scope import ContactScope, checkpoint_name, contact_in_scope
+from connector.scoring.shard import Shard, run_checkpoint_name
+from connector.scoring.shard_checkpoint import combine_shard_checkpoints
 from connector.scoring.snapshot import (
+    TARGET_TABLE,
     count_future_activities,
     load_targets,
     placeholder,
@@ -77,27 +82,34 @@ def score_store(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     progress: Progress | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    shard: Shard | None = None,
+    chunk_contacts: int = CHUNK_CONTACTS,
 ) -> ScoreRunSummary:
     """Score the store as of `as_of` (default now) in one transaction; only what changed is written.
 
     With `contacts`, only that connection's contacts are read, planned, scored and written, under a checkpoint of
-    their own. Raises StoreBusyError, touching nothing, while an overlapping run holds the scoring lock, and
-    InputError, touching nothing, for a moment before the last live run or after now (see `replay_store`).
+    their own; with `shard`, only that shard of them (connector/scoring/shard.py), under the shard's checkpoint.
+    Contacts are scored `chunk_contacts` at a time (connector/scoring/chunks.py), all in the one transaction.
+    Raises StoreBusyError, touching nothing, while an overlapping run holds the scoring lock, and InputError,
+    touching nothing, for a moment before the last live run or after now (see `replay_store`).
     """
     started = clock()
     report = progress or (lambda _step, _done, _total: None)
     current = now()
     moment = to_epoch(as_of or current)
-    checkpoint = checkpoint_name(contacts)
-    with scoring_lock(engine, contacts), engine.begin() as connection:
-        report("plan", 0, len(STEPS))
-        _refuse_replay(connection, contacts, moment, to_epoch(current))
-        plan = plan_run(connection, model, read_checkpoint(connection, checkpoint), moment, full, contacts)
-        if plan.targets is not None:
-            load_targets(connection, plan.targets)
-        run = _RunSelection(plan.targets is not None, contacts)
-        summary = _score_and_write(connection, model, moment, to_epoch(current), run, report)
-        write_checkpoint(connection, checkpoint, model, moment)
+    checkpoint = run_checkpoint_name(contacts, shard)
+    with scoring_lock(engine, contacts, shard):
+        with engine.begin() as connection:
+            report("plan", 0, len(STEPS))
+            _refuse_replay(connection, contacts, moment, to_epoch(current))
+            plan = plan_run(connection, model, read_checkpoint(connection, checkpoint), moment, full, contacts, shard)
+            if plan.targets is not None:
+                load_targets(connection, plan.targets)
+            run = _RunSelection(plan.targets is not None, contacts, shard, chunk_contacts)
+            summary = _score_and_write(connection, model, moment, to_epoch(current), run, report)
+            write_checkpoint(connection, checkpoint, model, moment)
+        if shard is not None:
+            combine_shard_checkpoints(engine, contacts, shard, model)
         report("write", len(STEPS), len(STEPS))
     return ScoreRunSummary(**summary, full=plan.full, why_full=plan.why_full, seconds=clock() - started)
 
@@ -131,44 +143,83 @@ def stale_scores_problem(engine: Engine, model: ScoringModel, scope: ContactScop
 
 @dataclass(frozen=True)
 class _RunSelection:
-    """The contacts a run reads: its planned targets (incremental) or all of its scope (full)."""
+    """The contacts a run reads: its planned targets (incremental) or all of its scope (full), of its shard."""
 
     targeted: bool
     scope: ContactScope | None
+    shard: Shard | None = None
+    chunk_contacts: int = CHUNK_CONTACTS
 
 
 def _score_and_write(
     connection: Connection, model: ScoringModel, as_of: int, now: int, run: _RunSelection, report: Progress
 ) -> dict:
     report("read", 1, len(STEPS))
-    targeted, scope = run.targeted, run.scope
     kinds = read_kinds(connection, model)
-    contacts = read_contacts(connection, model, targeted, now, scope)
-    activities = read_activities(connection, contacts, as_of, targeted, scope)
-    stored, previous = read_previous(connection, model, contacts, targeted, scope)
+    join = f" JOIN {TARGET_TABLE} t ON t.contact_id = c.id" if run.targeted else ""
+    ids = run_contact_ids(connection, join, None if run.targeted else run.scope, run.shard)
     report("score", 2, len(STEPS))
-    frame = score_frame(model, kinds, contacts, activities, as_of, previous)
+    tally = _RunTally()
+    for part in contact_slices(ids, run.chunk_contacts, run.shard):
+        tally.add(*_score_chunk(connection, model, kinds, (as_of, now), run, part))
     report("write", 3, len(STEPS))
-    outcome = write_results(connection, model, frame, contacts, activities, stored, as_of)
     _clear_rescore_flags(connection, run)
-    warnings = dict(contacts.warnings)
-    warnings.update({f"fit rules skipped: {name} empty": count for name, count in frame.fit.skipped.items()})
-    warnings.update(_activity_warnings(connection, kinds, now, run))
+    tally.warnings.update(_activity_warnings(connection, kinds, now, run))
     return {
         "as_of": from_epoch(as_of),
         "model_version": model.version,
-        "contacts_scored": contacts.size,
-        "rows_written": outcome.rows_written,
-        "scores_changed": outcome.scores_changed,
-        "transitions": _stage_changes(model, outcome.transitions, as_of),
-        "reengaged": outcome.newly_reengaged,
-        "warnings": warnings,
+        "contacts_scored": tally.contacts,
+        "rows_written": tally.rows_written,
+        "scores_changed": tally.scores_changed,
+        "transitions": _stage_changes(model, tuple(tally.transitions), as_of),
+        "reengaged": tuple(tally.reengaged),
+        "warnings": dict(tally.warnings),
     }
+
+
+def _score_chunk(
+    connection: Connection,
+    model: ScoringModel,
+    kinds: KindTable,
+    moments: tuple[int, int],
+    run: _RunSelection,
+    part: ContactSlice,
+) -> tuple[int, WriteOutcome, dict[str, int]]:
+    """Read, score and write one chunk of the run's contacts: (contacts scored, what was written, warnings)."""
+    (as_of, now), targeted, scope = moments, run.targeted, run.scope
+    contacts = read_contacts(connection, model, targeted, now, scope, part)
+    activities = read_activities(connection, contacts, as_of, targeted, scope, part)
+    stored, previous = read_previous(connection, model, contacts, targeted, scope, part)
+    frame = score_frame(model, kinds, contacts, activities, as_of, previous)
+    outcome = write_results(connection, model, frame, contacts, activities, stored, as_of)
+    warnings = dict(contacts.warnings)
+    warnings.update({f"fit rules skipped: {name} empty": count for name, count in frame.fit.skipped.items()})
+    return contacts.size, outcome, warnings
+
+
+@dataclass
+class _RunTally:
+    """What the chunks of one run wrote, added up."""
+
+    contacts: int = 0
+    rows_written: int = 0
+    scores_changed: int = 0
+    transitions: list[Transition] = field(default_factory=list)
+    reengaged: list[int] = field(default_factory=list)
+    warnings: Counter = field(default_factory=Counter)
+
+    def add(self, contacts: int, outcome: WriteOutcome, warnings: Mapping[str, int]) -> None:
+        self.contacts += contacts
+        self.rows_written += outcome.rows_written
+        self.scores_changed += outcome.scores_changed
+        self.transitions.extend(outcome.transitions)
+        self.reengaged.extend(outcome.newly_reengaged)
+        self.warnings.update(warnings)
 
 
 def _activity_warnings(connection: Connection, kinds: KindTable, now: int, run: _RunSelection) -> dict[str, int]:
     warnings = {}
-    future = count_future_activities(connection, now, run.targeted, run.scope)
+    future = count_future_activities(connection, now, run.targeted, run.scope, ContactSlice(shard=run.shard))
     if future:
         warnings["activities dated in the future (ignored)"] = future
     if kinds.unknown_type_kinds:
@@ -197,7 +248,7 @@ def _clear_rescore_flags(connection: Connection, run: _RunSelection) -> None:
     if run.targeted:
         sql, params = "UPDATE contact SET needs_rescore = ? WHERE id IN (SELECT contact_id FROM scoring_target)", ()
     else:
-        in_scope = contact_in_scope(run.scope, "contact")
+        in_scope = contact_in_scope(run.scope, "contact").also(ContactSlice(shard=run.shard).on("contact.id"))
         sql = f"UPDATE contact SET needs_rescore = ? WHERE needs_rescore = ?{in_scope.and_clause}"
         params = (True, *in_scope.params)
     connection.exec_driver_sql(sql.replace("?", placeholder(connection)), (False, *params))

@@ -50,6 +50,11 @@ class Condition:
     def where_clause(self) -> str:
         return f" WHERE {self.sql}" if self.sql else ""
 
+    def also(self, other: Condition) -> Condition:
+        """Both conditions, either of which may be empty."""
+        sql = " AND ".join(part for part in (self.sql, other.sql) if part)
+        return Condition(sql, (*self.params, *other.params))
+
 
 def contact_in_scope(scope: ContactScope | None, table: str = "c") -> Condition:
     """Keeps the rows of `contact` (named `table` in the query) that belong to the scope."""

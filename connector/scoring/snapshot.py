@@ -9,6 +9,7 @@ from itertools import chain
 import numpy as np
 from sqlalchemy.engine import Connection
 
+from connector.scoring.chunks import ContactSlice
 from connector.scoring.conditions import TextColumn
 from connector.scoring.fields import BOOLEAN_FIELDS, EXTRA_PREFIX, NUMERIC_FIELDS
 from connector.scoring.frame import ActivityArrays, ContactColumns, PreviousState
@@ -62,13 +63,18 @@ def model_fields(model: ScoringModel) -> set[str]:
 
 
 def read_contacts(
-    connection: Connection, model: ScoringModel, targeted: bool, now: int, scope: ContactScope | None = None
+    connection: Connection,
+    model: ScoringModel,
+    targeted: bool,
+    now: int,
+    scope: ContactScope | None = None,
+    part: ContactSlice = ContactSlice(),
 ) -> ContactColumns:
-    """The live (not deleted, not merged) contacts of the scope, with the columns the model reads."""
+    """The live (not deleted, not merged) contacts of the scope in `part`, with the columns the model reads."""
     fields = sorted(model_fields(model))
     stored = sorted({_stored_column(name) for name in fields})
     select = ", ".join(["c.id", "c.created_at", *[f"c.{name}" for name in stored]])
-    in_scope = Condition() if targeted else contact_in_scope(scope)  # targets are the scope's already
+    in_scope = (Condition() if targeted else contact_in_scope(scope)).also(part.on("c.id"))  # targets: in scope
     sql = (
         f"SELECT {select} FROM contact c{_target_join(targeted, 'c.id')} "
         f"WHERE c.deleted = ? AND c.merged_into_id IS NULL{in_scope.and_clause} ORDER BY c.id"
@@ -154,18 +160,24 @@ def kind_attributes(stored: object) -> dict:
 
 
 def read_activities(
-    connection: Connection, contacts: ContactColumns, as_of: int, targeted: bool, scope: ContactScope | None = None
+    connection: Connection,
+    contacts: ContactColumns,
+    as_of: int,
+    targeted: bool,
+    scope: ContactScope | None = None,
+    part: ContactSlice = ContactSlice(),
 ) -> ActivityArrays:
-    """The activities of the scored contacts at or before as_of, as integer arrays."""
-    owned = _untargeted(targeted, scope, "a.contact_id")
+    """The activities of the scored contacts (of `part`) at or before as_of, as integer arrays."""
+    owned = _untargeted(targeted, scope, "a.contact_id").also(part.on("a.contact_id"))
     if targeted:
         # CROSS JOIN fixes SQLite's join order: walk the few targets, then the (contact_id, occurred_at) index
         sql = (
             f"SELECT a.contact_id, a.kind_id, a.occurred_at FROM {TARGET_TABLE} t CROSS JOIN activity a "
-            "WHERE a.contact_id = t.contact_id AND a.occurred_at <= ?"
+            f"WHERE a.contact_id = t.contact_id AND a.occurred_at <= ?{owned.and_clause}"
         )
     else:
-        # unary + keeps SQLite off the occurred_at index: a full read is a table scan, not 2M index lookups
+        # unary + keeps SQLite off the occurred_at index: a full read is a table scan, not 2M index lookups, and a
+        # chunk's read (an id range) walks the (contact_id, occurred_at) index
         columns = "a.contact_id, a.kind_id, a.occurred_at"
         sql = f"SELECT {columns} FROM activity a WHERE +a.occurred_at <= ?{owned.and_clause}"
     table = _int_table(raw_rows(connection, sql, (as_of, *owned.params)), 3)
@@ -196,8 +208,14 @@ def _int_table(batches: Iterable[list[tuple]], width: int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
 
 
-def count_future_activities(connection: Connection, now: int, targeted: bool, scope: ContactScope | None = None) -> int:
-    owned = _untargeted(targeted, scope, "a.contact_id")
+def count_future_activities(
+    connection: Connection,
+    now: int,
+    targeted: bool,
+    scope: ContactScope | None = None,
+    part: ContactSlice = ContactSlice(),
+) -> int:
+    owned = _untargeted(targeted, scope, "a.contact_id").also(part.on("a.contact_id"))
     sql = (
         f"SELECT COUNT(*) FROM activity a{_target_join(targeted, 'a.contact_id')} "
         f"WHERE a.occurred_at > ?{owned.and_clause}"
@@ -211,11 +229,12 @@ def read_previous(
     contacts: ContactColumns,
     targeted: bool,
     scope: ContactScope | None = None,
+    part: ContactSlice = ContactSlice(),
 ) -> tuple[list[tuple | None], PreviousState]:
     """The stored score rows (connector/store/scores.py ScoreRow) of the scored contacts, aligned with
     `contacts.ids` (None where unscored), and the state the next stages follow from."""
     contact = f"{ALIAS}.contact_id"
-    owned = _untargeted(targeted, scope, contact)
+    owned = _untargeted(targeted, scope, contact).also(part.on(contact))
     join = _target_join(targeted, contact)
     stored = read_score_rows(connection, contacts.ids, join, owned.where_clause, owned.params)
     return stored, _previous_state(model, stored)

@@ -13,7 +13,7 @@ from alembic.config import Config
 from sqlmodel import SQLModel, func, select
 
 from connector.store import make_engine, session_scope
-from connector.store.tables import ContactScore
+from connector.store.tables import Contact, ContactScore
 from connector.store.upgrade import MIGRATIONS_DIR
 from tests.cli import run_cli as run
 from tests.conftest import NOW
@@ -45,6 +45,11 @@ def store(tmp_path):
 def scored(engine) -> int:
     with session_scope(engine) as session:
         return session.exec(select(func.count()).select_from(ContactScore)).one()
+
+
+def live_contacts(engine) -> int:
+    with session_scope(engine) as session:
+        return session.exec(select(func.count()).select_from(Contact).where(Contact.deleted == False)).one()  # noqa: E712
 
 
 def test_score_explain_index_export_and_validate(store, monkeypatch, capsys, tmp_path):
@@ -83,6 +88,32 @@ def test_a_bad_model_exits_2_with_one_line_and_leaves_the_store_untouched(store,
     assert error.count("\n") == 0
     assert error.startswith(f"error: {path}: behavior.rules[0].where.url.regex: not a valid regular expression")
     assert scored(engine) == 0
+
+
+@pytest.mark.parametrize(
+    ("shard", "says"),
+    [
+        ("3/2", "I must be 0 to 1 when N is 2"),
+        ("x/y", "give I/N, this worker's number I (0 to N-1) of N workers, e.g. 0/4"),
+        ("0/0", "N, the number of workers, must be 1 or more"),
+    ],
+)
+def test_a_bad_shard_exits_2_with_one_line_and_scores_nothing(store, monkeypatch, capsys, shard, says):
+    url, engine = store
+
+    assert run(monkeypatch, "score", "--shard", shard, "--database", url) == 2
+
+    assert capsys.readouterr().err.strip() == f"error: --shard {shard!r}: {says}"
+    assert scored(engine) == 0
+
+
+def test_two_shards_score_every_contact(store, monkeypatch, capsys):
+    url, engine = store
+    model = str(EXAMPLES / "sarah_walkthrough.yaml")
+    for shard in ("0/2", "1/2"):
+        assert run(monkeypatch, "score", "--shard", shard, "--model", model, "--as-of", AS_OF, "--database", url) == 0
+
+    assert scored(engine) == live_contacts(engine)
 
 
 def test_the_score_summary_keeps_its_brackets_and_piped_tables_keep_long_rows(store, monkeypatch, capsys):

@@ -1,0 +1,59 @@
+"""A run's contacts in bounded chunks: ranges of contact ids, each read, scored and written on its own.
+
+Every score depends on one contact's own fields and activities, so scoring the contacts chunk by chunk gives the
+same rows as scoring them at once, while memory holds one chunk's activities (docs/store.md, "Scoring in chunks").
+A chunk reads its activities by the (contact_id, occurred_at) index; a run that fits in one chunk reads with no
+id bound at all, as a table scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.engine import Connection
+
+from connector.scoring.scope import Condition, ContactScope, contact_in_scope
+from connector.scoring.shard import Shard
+from connector.store.bulk import raw_rows
+
+#: Contacts per chunk: about 20 activities each in the benchmark data set, so some 250 MB of arrays at peak.
+CHUNK_CONTACTS = 50_000
+
+
+@dataclass(frozen=True)
+class ContactSlice:
+    """The contacts one chunk reads: ids from `first` to `last` (None: unbounded) of one shard (None: all)."""
+
+    first: int | None = None
+    last: int | None = None
+    shard: Shard | None = None
+
+    def on(self, id_column: str) -> Condition:
+        """The condition keeping the rows whose contact id (`id_column`) is in the slice."""
+        bounded = (
+            Condition() if self.first is None else Condition(f"{id_column} BETWEEN ? AND ?", (self.first, self.last))
+        )
+        return bounded.also(Condition() if self.shard is None else self.shard.condition(id_column))
+
+
+def run_contact_ids(connection: Connection, join: str, scope: ContactScope | None, shard: Shard | None) -> np.ndarray:
+    """The ascending ids of the live contacts a run scores (`join`: its targets table, if any)."""
+    live = contact_in_scope(scope).also(ContactSlice(shard=shard).on("c.id"))
+    live_sql = f"c.deleted = ? AND c.merged_into_id IS NULL{live.and_clause}"
+    sql = f"SELECT c.id FROM contact c{join} WHERE {live_sql} ORDER BY c.id"
+    parts = [
+        np.fromiter((row[0] for row in batch), dtype=np.int64, count=len(batch))
+        for batch in raw_rows(connection, sql, (False, *live.params))
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def contact_slices(ids: np.ndarray, size: int, shard: Shard | None) -> Iterator[ContactSlice]:
+    """Slices of at most `size` of the ascending `ids`; one unbounded slice when they all fit in one."""
+    if len(ids) <= size:
+        yield ContactSlice(shard=shard)
+        return
+    for start in range(0, len(ids), size):
+        yield ContactSlice(int(ids[start]), int(ids[min(start + size, len(ids)) - 1]), shard)

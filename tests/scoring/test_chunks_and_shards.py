@@ -1,0 +1,118 @@
+"""Scoring in chunks and in shards stores exactly what one run over every contact at once stores."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from connector.scoring import load_model, score_store
+from connector.scoring.planning import read_checkpoint
+from connector.scoring.shard import Shard
+from tests.conftest import NOW
+from tests.scoring.builders import DEFAULT_MODEL, StoreBuilder, days_ago
+
+#: Activity types of the default model, with the attributes its rules look at.
+ACTIVITIES = (
+    ("page_view", {"url": "/pricing"}),
+    ("page_view", {"url": "/careers"}),
+    ("email_open", {}),
+    ("email_click", {}),
+    ("form_fill", {"form": "demo_request"}),
+    ("webinar_attended", {}),
+    ("demo_attended", {}),
+    ("meeting", {}),
+    ("unsubscribe", {}),
+)
+INDUSTRIES = ("Technology", "Retail", "Education", None)
+#: The first run's moment; the second (incremental) run is at NOW, with activity dated in between.
+EARLIER = NOW - timedelta(days=20)
+
+
+def varied_store(engine, contacts: int = 40) -> None:
+    """Contacts of every kind: quiet, busy, disqualified, with activity before and after EARLIER."""
+    chance = random.Random(13)
+    store = StoreBuilder(engine)
+    for number in range(contacts):
+        contact = store.contact(industry=INDUSTRIES[number % 4], employees=chance.choice([10, 300, 8000]))
+        for _ in range(chance.randrange(0, 9)):
+            kind, attributes = chance.choice(ACTIVITIES)
+            store.activity(contact, kind, days_ago(chance.uniform(0, 200)), **attributes)
+
+
+def scored_state(engine) -> dict[str, list[tuple]]:
+    """Everything a run stores, but the ids the database gives rows."""
+    queries = {
+        "scores": "SELECT * FROM contact_score ORDER BY contact_id",
+        "history": "SELECT contact_id, scored_at, lead, engagement, stage FROM score_change "
+        "ORDER BY contact_id, scored_at",
+        "transitions": "SELECT contact_id, from_stage, to_stage, at, reason, triggered_at FROM stage_transition "
+        "ORDER BY contact_id, at",
+        "flags": "SELECT id, needs_rescore FROM contact ORDER BY id",
+    }
+    with engine.connect() as connection:
+        return {name: [tuple(row) for row in connection.execute(text(sql))] for name, sql in queries.items()}
+
+
+def forget_scores(engine) -> None:
+    """Back to a store that was never scored, activities and contacts kept."""
+    with engine.begin() as connection:
+        for table in ("stage_transition", "score_change", "contact_score", "scoring_checkpoint"):
+            connection.execute(text(f"DELETE FROM {table}"))
+        connection.execute(text("UPDATE contact SET needs_rescore = :flag"), {"flag": True})
+
+
+def two_runs(engine, model, **options) -> None:
+    """A first (full) run at EARLIER, then an incremental one at NOW."""
+    for moment in (EARLIER, NOW):
+        score_store(engine, model, moment, now=lambda: NOW, **options)
+
+
+def scored_at_once(engine, model) -> dict[str, list[tuple]]:
+    """What two runs over every contact at once store in a varied store; the store is then left unscored."""
+    whole = scored_at_once(engine, model)
+    return whole
+
+
+def test_a_chunked_run_stores_what_an_unchunked_run_stores(engine):
+    model = load_model(DEFAULT_MODEL)
+    whole = scored_at_once(engine, model)
+
+    two_runs(engine, model, chunk_contacts=7)
+
+    assert scored_state(engine) == whole
+    assert whole["transitions"]
+
+
+def test_two_shards_store_what_one_unsharded_run_stores(engine):
+    model = load_model(DEFAULT_MODEL)
+    whole = scored_at_once(engine, model)
+
+    for moment in (EARLIER, NOW):
+        for index in (0, 1):
+            score_store(engine, model, moment, now=lambda: NOW, shard=Shard(index, 2), chunk_contacts=7)
+
+    assert scored_state(engine) == whole
+    with engine.connect() as connection:
+        assert read_checkpoint(connection, "default").as_of == int(NOW.timestamp())
+
+
+@pytest.mark.postgres
+def test_shards_scoring_side_by_side_store_what_one_run_stores(postgres_engine):
+    engine, model = postgres_engine, load_model(DEFAULT_MODEL)
+    SQLModel.metadata.create_all(engine)
+    whole = scored_at_once(engine, model)
+
+    for moment in (EARLIER, NOW):
+        with ThreadPoolExecutor(2) as workers:
+            runs = [
+                workers.submit(score_store, engine, model, moment, now=lambda: NOW, shard=Shard(index, 2))
+                for index in (0, 1)
+            ]
+            [run.result() for run in runs]
+
+    assert scored_state(engine) == whole
