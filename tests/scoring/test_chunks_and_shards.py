@@ -74,7 +74,10 @@ def two_runs(engine, model, **options) -> None:
 
 def scored_at_once(engine, model) -> dict[str, list[tuple]]:
     """What two runs over every contact at once store in a varied store; the store is then left unscored."""
-    whole = scored_at_once(engine, model)
+    varied_store(engine)
+    two_runs(engine, model)
+    whole = scored_state(engine)
+    forget_scores(engine)
     return whole
 
 
