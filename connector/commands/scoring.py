@@ -59,7 +59,7 @@ def score(
     engine = sources.open_store()
     console = command_console()
     for scope, loaded in runs:
-        if is_replay(engine, moment, datetime.now(UTC), scope):
+        if is_replay(engine, moment, datetime.now(UTC), scope, share):
             if share is not None:
                 raise InputError("--shard splits live scoring; a replay (--as-of before the last scoring) stores "
                                  "nothing: run it without --shard")  # fmt: skip

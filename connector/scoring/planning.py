@@ -11,7 +11,7 @@ from connector.scoring.behavior import SECONDS_PER_DAY
 from connector.scoring.decay import model_decay, rule_decays
 from connector.scoring.model import ScoringModel
 from connector.scoring.scope import DEFAULT_SCOPE, Condition, ContactScope, checkpoint_name, contact_in_scope
-from connector.scoring.shard import Shard, shard_prefix
+from connector.scoring.shard import Shard, run_checkpoint_name, shard_prefix
 from connector.scoring.snapshot import raw_rows
 
 
@@ -39,13 +39,13 @@ def read_checkpoint(connection: Connection, name: str) -> Checkpoint | None:
     return Checkpoint(rows[0][0], int(rows[0][1])) if rows else None
 
 
-def latest_scored_as_of(connection: Connection, scope: ContactScope | None) -> int | None:
+def latest_scored_as_of(connection: Connection, scope: ContactScope | None, shard: Shard | None = None) -> int | None:
     """The latest as-of at which any run covering some of the scope's contacts stored live scores.
 
     A run over the whole store covers every connection's contacts, and a connection's contacts are also covered by
     the whole-store checkpoint; a live run at an earlier moment would move those contacts' scores backwards.
     """
-    covering = _covering_checkpoints(scope)
+    covering = _covering_checkpoints(scope, shard)
     [[latest]] = next(raw_rows(connection, f"SELECT MAX(as_of) FROM scoring_checkpoint{covering.where_clause}",
                                covering.params))  # fmt: skip
     return None if latest is None else int(latest)
@@ -99,14 +99,25 @@ def _other_models_scored(connection: Connection, model: ScoringModel, scope: Con
     return bool(count)
 
 
-def _covering_checkpoints(scope: ContactScope | None) -> Condition:
+def _covering_checkpoints(scope: ContactScope | None, shard: Shard | None = None) -> Condition:
     """The checkpoints of runs that may have scored contacts of the scope: every one for the whole store; for a
-    connection, the whole store's and the connection's, and those of their shards (connector/scoring/shard.py)."""
+    connection, the whole store's and the connection's, and those of their shards (connector/scoring/shard.py).
+    For one shard, less its sibling shards of the same N: they never hold its contacts."""
     if scope is None:
-        return Condition()
-    names = (DEFAULT_SCOPE, checkpoint_name(scope))
-    shards = (f"{shard_prefix(None)}%", f"{shard_prefix(scope)}%")  # "_" in a name matches more: harmless here
-    return Condition("(scope IN (?, ?) OR scope LIKE ? OR scope LIKE ?)", (*names, *shards))
+        covering = Condition()
+    else:
+        names = (DEFAULT_SCOPE, checkpoint_name(scope))
+        shards = (f"{shard_prefix(None)}%", f"{shard_prefix(scope)}%")  # "_" in a name matches more: harmless here
+        covering = Condition("(scope IN (?, ?) OR scope LIKE ? OR scope LIKE ?)", (*names, *shards))
+    if shard is None or shard.count == 1:
+        return covering
+    siblings = [
+        run_checkpoint_name(owner, Shard(index, shard.count))
+        for owner in {None, scope}
+        for index in range(shard.count)
+        if index != shard.index
+    ]
+    return covering.also(Condition(f"scope NOT IN ({', '.join('?' * len(siblings))})", tuple(siblings)))
 
 
 @dataclass(frozen=True)

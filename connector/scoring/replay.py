@@ -28,6 +28,7 @@ from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
 from connector.scoring.planning import latest_scored_as_of
 from connector.scoring.scope import ContactScope
+from connector.scoring.shard import Shard
 from connector.scoring.snapshot import model_fields, read_activities, read_contacts, read_kinds
 from connector.scoring.stages import activity_conditions
 from connector.store.types import from_epoch, to_epoch
@@ -55,11 +56,13 @@ class Replay:
         return float(values.mean()) if len(values) else 0.0
 
 
-def live_moment_problem(connection: Connection, scope: ContactScope | None, as_of: int, now: int) -> str | None:
+def live_moment_problem(
+    connection: Connection, scope: ContactScope | None, as_of: int, now: int, shard: Shard | None = None
+) -> str | None:
     """Why a live run at `as_of` would move stored scores backwards or ahead of time; None when it may run."""
     if as_of > now:
         return f"as-of {from_epoch(as_of).isoformat()} is in the future"
-    latest = latest_scored_as_of(connection, scope)
+    latest = latest_scored_as_of(connection, scope, shard)
     if latest is not None and as_of < latest:
         return (
             f"as-of {from_epoch(as_of).isoformat()} is before the last live scoring ({from_epoch(latest).isoformat()})"
@@ -67,10 +70,12 @@ def live_moment_problem(connection: Connection, scope: ContactScope | None, as_o
     return None
 
 
-def is_replay(engine: Engine, as_of: datetime, now: datetime, scope: ContactScope | None = None) -> bool:
-    """Whether scoring at `as_of` must be a replay rather than a live run."""
+def is_replay(
+    engine: Engine, as_of: datetime, now: datetime, scope: ContactScope | None = None, shard: Shard | None = None
+) -> bool:
+    """Whether scoring at `as_of` must be a replay rather than a live run (of `shard`, if given)."""
     with engine.connect() as connection:
-        return live_moment_problem(connection, scope, to_epoch(as_of), to_epoch(now)) is not None
+        return live_moment_problem(connection, scope, to_epoch(as_of), to_epoch(now), shard) is not None
 
 
 def replay_store(engine: Engine, model: ScoringModel, as_of: datetime, scope: ContactScope | None = None) -> Replay:

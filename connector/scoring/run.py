@@ -101,7 +101,7 @@ def score_store(
     with scoring_lock(engine, contacts, shard):
         with engine.begin() as connection:
             report("plan", 0, len(STEPS))
-            _refuse_replay(connection, contacts, moment, to_epoch(current))
+            _refuse_replay(connection, contacts, moment, to_epoch(current), shard)
             plan = plan_run(connection, model, read_checkpoint(connection, checkpoint), moment, full, contacts, shard)
             if plan.targets is not None:
                 load_targets(connection, plan.targets)
@@ -114,8 +114,10 @@ def score_store(
     return ScoreRunSummary(**summary, full=plan.full, why_full=plan.why_full, seconds=clock() - started)
 
 
-def _refuse_replay(connection: Connection, scope: ContactScope | None, as_of: int, now: int) -> None:
-    problem = live_moment_problem(connection, scope, as_of, now)
+def _refuse_replay(
+    connection: Connection, scope: ContactScope | None, as_of: int, now: int, shard: Shard | None
+) -> None:
+    problem = live_moment_problem(connection, scope, as_of, now, shard)
     if problem:
         raise InputError(
             f"{problem}: live scores only move forward, so nothing was stored; "

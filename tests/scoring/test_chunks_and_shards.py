@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+from connector.errors import InputError
 from connector.scoring import load_model, score_store
 from connector.scoring.planning import read_checkpoint
 from connector.scoring.shard import Shard
@@ -119,3 +120,16 @@ def test_shards_scoring_side_by_side_store_what_one_run_stores(postgres_engine):
             [run.result() for run in runs]
 
     assert scored_state(engine) == whole
+
+
+def test_a_shard_may_score_at_an_earlier_moment_than_its_sibling_but_the_whole_store_may_not(engine):
+    model = load_model(DEFAULT_MODEL)
+    varied_store(engine, contacts=6)
+    score_store(engine, model, NOW, now=lambda: NOW, shard=Shard(0, 2))
+
+    score_store(engine, model, EARLIER, now=lambda: NOW, shard=Shard(1, 2))  # its own contacts: never scored later
+
+    with pytest.raises(InputError, match="before the last live scoring"):
+        score_store(engine, model, EARLIER, now=lambda: NOW)
+    with engine.connect() as connection:
+        assert read_checkpoint(connection, "default").as_of == int(EARLIER.timestamp())  # the earlier of the two
