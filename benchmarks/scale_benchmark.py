@@ -29,9 +29,9 @@ from benchmarks.scoring_benchmark import (  # noqa: E402
     FLOOR_NAMES,
     PostgresSchema,
     Timed,
+    floors_and_full_rescore,
     import_file,
     maintain,
-    read_floors,
     score,
 )
 
@@ -75,14 +75,8 @@ def measure(url: str, repeats: int, import_time: Timed | None = None) -> ScaleFi
     first, _ = score(url, DEFAULT_MODEL, 0, full=True)
     print(f"first scoring {first.wall:.1f} s, {first.peak_mb:,.0f} MB", flush=True)
     maintain(url)
-    floors: dict[str, float] = {}
-    fulls = []
-    for _ in range(repeats):
-        for method, seconds in read_floors(url).items():
-            floors[method] = min(seconds, floors.get(method, seconds))
-        fulls.append(score(url, DEFAULT_MODEL, 0, full=True)[0])
-        print(f"floor {floors}, full rescore {fulls[-1].wall:.1f} s, {fulls[-1].peak_mb:,.0f} MB", flush=True)
-    return ScaleFigures(import_time, first, min(fulls, key=lambda timed: timed.wall), floors)
+    floors, full = floors_and_full_rescore(url, DEFAULT_MODEL, repeats)
+    return ScaleFigures(import_time, first, full, floors)
 
 
 def describe(name: str, figures: ScaleFigures, activities: int) -> list[tuple[str, str]]:
