@@ -9,7 +9,8 @@ with `scorebridge import` (the fast paths: executemany on SQLite, COPY on Postgr
 process so the import's memory is not counted: the first scoring, the read floor (benchmarks/read_floor.py) and
 the full rescore, floor and rescore alternately --repeats times, the better of each kept. Peak memory is the
 scoring process's own `ru_maxrss`. Heavy at the default size: about 1.5 GB of CSV and a 3 GB store.
-`--store URL` measures a store already imported that way (no data set, no import).
+`--store URL` measures a store already imported that way (no data set, no import); with `--scored`, one already
+scored too (no first scoring).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ SIZE_FILE = "dataset.json"
 @dataclass(frozen=True)
 class ScaleFigures:
     imported: Timed | None
-    first: Timed
+    first: Timed | None
     full: Timed
     floors: dict[str, float]
 
@@ -70,10 +71,12 @@ def imported(url: str, contacts: Path, activities: Path) -> Timed:
     return timed
 
 
-def measure(url: str, repeats: int, import_time: Timed | None = None) -> ScaleFigures:
-    maintain(url)
-    first, _ = score(url, DEFAULT_MODEL, 0, full=True)
-    print(f"first scoring {first.wall:.1f} s, {first.peak_mb:,.0f} MB", flush=True)
+def measure(url: str, repeats: int, import_time: Timed | None = None, scored: bool = False) -> ScaleFigures:
+    first = None
+    if not scored:
+        maintain(url)
+        first, _ = score(url, DEFAULT_MODEL, 0, full=True)
+        print(f"first scoring {first.wall:.1f} s, {first.peak_mb:,.0f} MB", flush=True)
     maintain(url)
     floors, full = floors_and_full_rescore(url, DEFAULT_MODEL, repeats)
     return ScaleFigures(import_time, first, full, floors)
@@ -91,8 +94,12 @@ def describe(name: str, figures: ScaleFigures, activities: int) -> list[tuple[st
             )
         ]
     )
+    if figures.first is not None:
+        first = figures.first
+        rows.append(
+            (f"{name}: first scoring", f"{first.wall:.1f} s wall ({first.cpu:.1f} s CPU), {first.peak_mb:,.0f} MB peak")
+        )
     rows += [
-        (f"{name}: first scoring", f"{figures.first.wall:.1f} s wall, {figures.first.peak_mb:,.0f} MB peak"),
         (f"{name}: full rescore",
          f"{figures.full.wall:.1f} s wall ({figures.full.cpu:.1f} s CPU), {figures.full.peak_mb:,.0f} MB peak, "
          f"{per_million:.2f} s per million activities"),
@@ -111,9 +118,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres", metavar="URL", help="measure on this server (a schema of its own), not SQLite")
     parser.add_argument("--repeats", type=int, default=1, help="floor and full rescore measured this many times")
     parser.add_argument("--store", metavar="URL", help="measure this store, already imported (--activities: its size)")
+    parser.add_argument("--scored", action="store_true", help="with --store: it is scored already, skip the first")
     options = parser.parse_args(argv)
     if options.store:
-        print_rows(describe("store", measure(options.store, options.repeats), options.activities))
+        figures = measure(options.store, options.repeats, scored=options.scored)
+        print_rows(describe("store", figures, options.activities))
         return
     with tempfile.TemporaryDirectory(prefix="scorebridge-scale-") as temporary:
         work = options.work or Path(temporary)

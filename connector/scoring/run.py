@@ -11,7 +11,13 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Connection, Engine
 
 from connector.errors import InputError
-from connector.scoring.chunks import CHUNK_CONTACTS, ContactSlice, contact_slices, run_contact_ids
+from connector.scoring.chunks import (
+    CHUNK_CONTACTS,
+    SQLITE_CHUNK_CACHE_KIB,
+    ContactSlice,
+    contact_slices,
+    run_contact_ids,
+)
 from connector.scoring.frame import score_frame
 from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
@@ -32,6 +38,7 @@ from connector.scoring.snapshot import (
     read_kinds,
     read_previous,
 )
+from connector.store.activity_writer import bulk_page_cache
 from connector.store.types import from_epoch, to_epoch
 
 #: Called with (step name, steps done, steps in all) so the CLI can draw a progress bar.
@@ -162,8 +169,9 @@ def _score_and_write(
     ids = run_contact_ids(connection, join, None if run.targeted else run.scope, run.shard)
     report("score", 2, len(STEPS))
     tally = _RunTally()
-    for part in contact_slices(ids, run.chunk_contacts, run.shard):
-        tally.add(*_score_chunk(connection, model, kinds, (as_of, now), run, part))
+    with bulk_page_cache(connection, SQLITE_CHUNK_CACHE_KIB):
+        for part in contact_slices(ids, run.chunk_contacts, run.shard):
+            tally.add(*_score_chunk(connection, model, kinds, (as_of, now), run, part))
     report("write", 3, len(STEPS))
     _clear_rescore_flags(connection, run)
     tally.warnings.update(_activity_warnings(connection, kinds, now, run))

@@ -269,13 +269,13 @@ def _kind_row(fingerprint: str, key: KindKey) -> dict:
 
 
 @contextmanager
-def bulk_page_cache(connection: Connection) -> Iterator[None]:
-    """A large SQLite page cache for the length of a bulk import, then the connection's own again."""
+def bulk_page_cache(connection: Connection, kib: int = SQLITE_BULK_CACHE_KIB) -> Iterator[None]:
+    """A large SQLite page cache (`kib`) for the length of a bulk import or read, then the connection's own again."""
     if connection.dialect.name != "sqlite":
         yield
         return
     before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{kib}")
     try:
         yield
     finally:
