@@ -8,7 +8,8 @@ with `scorebridge import` (the fast paths: executemany on SQLite, COPY on Postgr
 --work, or with --postgres into a schema of its own on that server, dropped afterwards. Then, each in a fresh
 process so the import's memory is not counted: the first scoring, the read floor (benchmarks/read_floor.py) and
 the full rescore, floor and rescore alternately --repeats times, the better of each kept. Peak memory is the
-scoring process's own `ru_maxrss`. Heavy at the default size: about 1.5 GB of CSV and a 3 GB store.
+scoring process's own (`VmHWM`, see `peak_memory_mb` in scoring_benchmark.py). Heavy at the default size: about
+1.5 GB of CSV and a 3 GB store.
 `--store URL` measures a store already imported that way (no data set, no import); with `--scored`, one already
 scored too (no first scoring).
 """
