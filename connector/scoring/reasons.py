@@ -11,72 +11,30 @@ from connector.scoring.frame import ActivityArrays, ScoreFrame, stage_label
 from connector.scoring.model import ScoringModel
 from connector.scoring.repeats import repeat_reason
 from connector.scoring.stages import BY_CONDITIONS, DISQUALIFIED_BY_FIT, HELD, NO_STAGE, ConditionRef
-from connector.store.scores import json_text
 
 TOP_REASONS = 3
 
 
 def top_reasons(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays) -> list[list[str]]:
     """Per contact, up to three largest contributors by size: behavior rules (with repeat counts) and fit rules."""
-    reasons: list[list[str]] = [[] for _ in range(len(frame.engaged))]
-    phrases: dict[tuple[int, float, int], str] = {}  # the same few phrases recur across many contacts
-    contact, label, points, count = (column.tolist() for column in _top_contributors(model, frame, activities))
-    for who, what, much, times in zip(contact, label, points, count, strict=True):
-        reasons[who].append(_phrase_of(model, frame, phrases, (int(what), much, int(times))))
-    return reasons
-
-
-def top_reason_texts(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays) -> np.ndarray:
-    """`top_reasons` as stored (a JSON list per contact), as an object array: each distinct list of reasons is
-    phrased and encoded once, and contacts with the same reasons share one text (no Python object per contact)."""
-    size = len(frame.engaged)
-    contact, label, points, count = _top_contributors(model, frame, activities)
-    item_code, items = _item_codes(label, points, count)
-    rank = np.arange(len(contact)) - np.searchsorted(contact, contact)
-    codes = np.zeros((TOP_REASONS, size), dtype=np.int64)  # per rank, the item's number + 1; 0: no reason there
-    codes[rank, contact] = item_code.reshape(-1) + 1
-    lists = codes[0]
-    for column in codes[1:]:  # number each distinct list of items, one rank at a time: no per-contact tuple
-        _, lists = np.unique(lists * (len(items) + 1) + column, return_inverse=True)
-    first = np.unique(lists, return_index=True)[1]
-    phrases: dict[tuple[int, float, int], str] = {}
-    texts = np.empty(len(first), dtype=object)
-    for number, position in enumerate(first.tolist()):
-        chosen = [items[code - 1] for code in codes[:, position].tolist() if code]
-        texts[number] = json_text([_phrase_of(model, frame, phrases, (int(w), much, int(t))) for w, much, t in chosen])
-    return texts[lists]
-
-
-def _item_codes(label: np.ndarray, points: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
-    """A number per (label, points, count), and the distinct triples in number order. The triple is packed into
-    one integer (label, points' rank among the distinct values, count) so one 1-D sort finds them."""
-    values, point_rank = np.unique(points, return_inverse=True)
-    packed = (label.astype(np.int64) << 44) | (point_rank.reshape(-1).astype(np.int64) << 22) | count.astype(np.int64)
-    distinct, code = np.unique(packed, return_inverse=True)
-    items = [(int(key >> 44), float(values[(key >> 22) & (1 << 22) - 1]), int(key & (1 << 22) - 1)) for key in
-             distinct.tolist()]  # fmt: skip
-    return code.reshape(-1), items
-
-
-def _phrase_of(model: ScoringModel, frame: ScoreFrame, cache: dict, key: tuple[int, float, int]) -> str:
-    text = cache.get(key)
-    if text is None:
-        what, much, times = key
-        labels = len(model.behavior.rules)
-        label = model.behavior.rules[what].name if what < labels else frame.fit.rules[what - labels].label
-        text = cache[key] = phrase(label, much, times)
-    return text
-
-
-def _top_contributors(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays):
-    """(contact, label index, points, count) of each contact's top contributors, by contact then rank."""
     size = len(frame.engaged)
     contact, label, points, count = _contributors(model, frame, activities)
+    labels = tuple(rule.name for rule in model.behavior.rules) + tuple(ref.label for ref in frame.fit.rules)
     order = np.lexsort((label, -np.abs(points), contact))
     contact, label, points, count = contact[order], label[order], points[order], count[order]
     starts = np.searchsorted(contact, np.arange(size))
-    keep = np.flatnonzero(np.arange(len(contact)) - starts[contact] < TOP_REASONS)
-    return contact[keep], label[keep], points[keep], count[keep]
+    rank = np.arange(len(contact)) - starts[contact]
+    reasons: list[list[str]] = [[] for _ in range(size)]
+    phrases: dict[tuple[int, float, int], str] = {}  # the same few phrases recur across many contacts
+    keep = np.flatnonzero(rank < TOP_REASONS)
+    rows = zip(contact[keep].tolist(), label[keep].tolist(), points[keep].tolist(), count[keep].tolist(), strict=True)
+    for who, what, much, times in rows:
+        key = (what, much, times)
+        text = phrases.get(key)
+        if text is None:
+            text = phrases[key] = phrase(labels[what], much, times)
+        reasons[who].append(text)
+    return reasons
 
 
 def phrase(label: str, points: float, count: int = 1) -> str:
