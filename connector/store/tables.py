@@ -74,7 +74,8 @@ class Activity(SQLModel, table=True):
     __tablename__ = "activity"
     __table_args__ = (
         UniqueConstraint("contact_id", "source_id", name="uq_activity_source"),
-        Index("ix_activity_contact_time", "contact_id", "occurred_at"),
+        # kind_id too: a scoring chunk reads its activities from the index alone (migration 0007)
+        Index("ix_activity_contact_time_kind", "contact_id", "occurred_at", "kind_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
