@@ -31,6 +31,7 @@ from benchmarks.scoring_benchmark import (  # noqa: E402
     FLOOR_NAMES,
     PostgresSchema,
     Timed,
+    floor_ratio,
     floors_and_full_rescore,
     import_file,
     maintain,
@@ -46,7 +47,7 @@ class ScaleFigures:
     imported: Timed | None
     first: Timed | None
     full: Timed
-    floors: dict[str, float]
+    floors: dict[str, Timed]
 
 
 def dataset(work: Path, contacts: int, activities: int):
@@ -105,9 +106,8 @@ def describe(name: str, figures: ScaleFigures, activities: int) -> list[tuple[st
          f"{figures.full.wall:.1f} s wall ({figures.full.cpu:.1f} s CPU), {figures.full.peak_mb:,.0f} MB peak, "
          f"{per_million:.2f} s per million activities"),
     ]  # fmt: skip
-    for method, seconds in figures.floors.items():
-        ratio = figures.full.wall / seconds
-        rows.append((f"{name}: read floor ({FLOOR_NAMES[method]})", f"{seconds:.1f} s; full rescore = {ratio:.2f}x"))
+    for method, floor in figures.floors.items():
+        rows.append((f"{name}: read floor ({FLOOR_NAMES[method]})", floor_ratio(floor, figures.full)))
     return rows
 
 

@@ -61,8 +61,8 @@ class StoreFigures:
     full_rescore: Timed
     incremental: Timed
     incremental_contacts: int
-    #: Best read floor per method ("fetch", and "copy" on PostgreSQL), seconds.
-    floors: dict[str, float]
+    #: Best read floor per method ("fetch", and "copy" on PostgreSQL).
+    floors: dict[str, Timed]
 
 
 def run_timed(command: list[str]) -> tuple[Timed, str]:
@@ -122,25 +122,27 @@ def peak_memory_mb() -> float:
     return int(kib) / 1024
 
 
-def read_floors(url: str) -> dict[str, float]:
-    """The read floors of the store, each measured in a fresh process like the scoring runs."""
+def read_floors(url: str) -> dict[str, Timed]:
+    """The read floors of the store, each measured in a fresh process like the scoring runs: wall and CPU seconds."""
     _, output = run_timed([sys.executable, str(Path(__file__).resolve()), "--measure-floor", url])
-    return json.loads(output.strip().splitlines()[-1])
+    return {method: Timed(*figures) for method, figures in json.loads(output.strip().splitlines()[-1]).items()}
 
 
 def measure_floor(url: str) -> None:
-    """Child side of `read_floors`: each floor once, then a JSON line of seconds per method."""
+    """Child side of `read_floors`: each floor once, then a JSON line of (wall, CPU) seconds per method."""
     from benchmarks.read_floor import copy_floor, fetch_floor
     from connector.store import make_engine
 
     engine = make_engine(url)
+    started = time.process_time()
     fetched = fetch_floor(engine)
-    figures = {"fetch": fetched.seconds}
+    figures = {"fetch": (fetched.seconds, time.process_time() - started)}
     if engine.dialect.name == "postgresql":
+        started = time.process_time()
         copied = copy_floor(engine)
         if (copied.rows, copied.checksum) != (fetched.rows, fetched.checksum):
             raise SystemExit(f"COPY read {copied.rows:,} rows, fetchmany {fetched.rows:,}: the floors disagree")
-        figures["copy"] = copied.seconds
+        figures["copy"] = (copied.seconds, time.process_time() - started)
     print(json.dumps(figures))
 
 
@@ -176,16 +178,16 @@ def measure_store(url: str, files, increment: Path, model: Path) -> StoreFigures
     return StoreFigures(contacts_import, activities_import, first, full, incremental, rescored, floors)
 
 
-def floors_and_full_rescore(url: str, model: Path, repeats: int) -> tuple[dict[str, float], Timed]:
+def floors_and_full_rescore(url: str, model: Path, repeats: int) -> tuple[dict[str, Timed], Timed]:
     """The read floors and the full rescore, measured alternately `repeats` times: the best of each (seconds per
     floor method; the fastest rescore), so a burst of load on the shared machine hits both alike."""
-    floors: dict[str, float] = {}
+    floors: dict[str, Timed] = {}
     fulls = []
     for _ in range(repeats):
-        for method, seconds in read_floors(url).items():
-            floors[method] = min(seconds, floors.get(method, seconds))
+        for method, timed in read_floors(url).items():
+            floors[method] = min(timed, floors.get(method, timed), key=lambda each: each.wall)
         fulls.append(score(url, model, 0, full=True)[0])
-        print(f"floors {floors}, full rescore {fulls[-1].wall:.1f} s, {fulls[-1].peak_mb:,.0f} MB", flush=True)
+        print(f"floors {floors}, full rescore {fulls[-1]}", flush=True)
     return floors, min(fulls, key=lambda timed: timed.wall)
 
 
@@ -227,10 +229,17 @@ def describe(name: str, figures: StoreFigures, activities: int) -> list[tuple[st
          f"{figures.full_rescore.peak_mb:,.0f} MB peak"),
         (f"{name}: incremental rescore, 1% new activity",
          f"{figures.incremental.wall:.2f} s wall, {figures.incremental_contacts:,} contacts = {ratio:.1%} of full"),
-        *[(f"{name}: read floor ({FLOOR_NAMES[method]})",
-           f"{seconds:.2f} s wall; full rescore = {figures.full_rescore.wall / seconds:.2f}x")
-          for method, seconds in figures.floors.items()],
+        *[(f"{name}: read floor ({FLOOR_NAMES[method]})", floor_ratio(floor, figures.full_rescore))
+          for method, floor in figures.floors.items()],
     ]  # fmt: skip
+
+
+def floor_ratio(floor: Timed, full: Timed) -> str:
+    """The floor and the full rescore's ratio to it, by wall time and by CPU time (CPU holds under load)."""
+    return (
+        f"{floor.wall:.2f} s wall ({floor.cpu:.2f} s CPU); full rescore = {full.wall / floor.wall:.2f}x wall, "
+        f"{full.cpu / floor.cpu:.2f}x CPU"
+    )
 
 
 FLOOR_NAMES = {"fetch": "cursor fetchmany -> np.fromiter", "copy": "binary COPY TO STDOUT -> numpy view"}
