@@ -7,17 +7,15 @@ row was a lookup in the table, whose rows lie in time order: on 20,000,000 activ
 columns, so it serves every query the old one did, and replaces it. An index only: no row changes. Building it
 reads the whole activity table (about a minute per 20,000,000 rows), during the upgrade's transaction.
 
-Numbered 0007 to leave 0006 to the accounts tables being written beside it; its down revision is the current head.
-
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03 17:30:00
 """
 
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
