@@ -84,6 +84,9 @@ class AccountRecord:
     merged_into: str | None = None
     #: Values the adapter could not parse (field name -> problem); the field was left empty.
     warnings: Mapping[str, str] = field(default_factory=dict)
+    #: What the record's account stage field (the mapping's `accounts.write_back.stage`) holds now: what ScoreBridge
+    #: last told the CRM. A store that never scored the account starts from it (connector/accounts/writing.py).
+    shown_stage: str | None = None
 
 
 @dataclass(frozen=True)

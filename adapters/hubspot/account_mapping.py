@@ -79,7 +79,8 @@ class AccountMapping(Frozen):
 
     def properties(self) -> list[str]:
         """Every company property a pull asks for."""
-        return sorted({*self.fields.values(), *self.extra, "hs_lastmodifieddate", "createdate", "hs_object_id"})
+        shown = {self.write_back["stage"].name} if "stage" in self.write_back else set()
+        return sorted({*self.fields.values(), *self.extra, *shown, "hs_lastmodifieddate", "createdate", "hs_object_id"})
 
 
 def _plain_write_back(raw: object) -> object:

@@ -132,8 +132,15 @@ def account_record(obj: Any, accounts: AccountMapping, *, deleted: bool = False)
         extra=extra,
         deleted=deleted or bool(getattr(obj, "archived", False)),
         warnings=warnings,
+        shown_stage=_shown_stage(properties, accounts),
         **values,
     )
+
+
+def _shown_stage(properties: Mapping[str, str | None], accounts: AccountMapping) -> str | None:
+    """What the company's ScoreBridge stage property holds: what the core last wrote there."""
+    prop = accounts.write_back.get("stage")
+    return (properties.get(prop.name) or None) if prop else None
 
 
 def merged_ids(obj: Any) -> list[str]:

@@ -44,8 +44,12 @@ ACCOUNT_LINKS: Mapping[str, AccountLinkField] = {
 
 
 def account_stream_object(base_fields: Sequence[str], mapping: AccountMapping) -> StreamObject[AccountRecord]:
-    """What the accounts stream reads: the base fields, the merge survivor, and the mapped fields."""
-    fields = (*base_fields, MERGE_FIELD, *(spec.field for spec in mapping.fields.values()))
+    """What the accounts stream reads: the base fields, the merge survivor, the mapped fields and the stage field
+    ScoreBridge writes (each once: Salesforce refuses a field selected twice)."""
+    shown = (mapping.write_back["stage"],) if "stage" in mapping.write_back else ()
+    fields = tuple(
+        dict.fromkeys((*base_fields, MERGE_FIELD, *(spec.field for spec in mapping.fields.values()), *shown))
+    )
     return StreamObject(mapping.object, fields, partial(account_record, mapping=mapping))
 
 
@@ -70,8 +74,16 @@ def account_record(row: Mapping[str, Any], mapping: AccountMapping) -> AccountRe
         deleted=deleted,
         merged_into=str(master) if master else None,
         warnings=mapped.warnings,
+        shown_stage=_shown_stage(row, mapping),
         **mapped.known,
     )
+
+
+def _shown_stage(row: Mapping[str, Any], mapping: AccountMapping) -> str | None:
+    """What the account's ScoreBridge stage field holds: what the core last wrote there."""
+    field = mapping.write_back.get("stage")
+    value = field_value(row, field) if field else None
+    return str(value) if value else None
 
 
 def web_domain(website: str) -> str | None:

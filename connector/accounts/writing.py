@@ -12,7 +12,9 @@ from sqlalchemy.engine import Connection
 
 from connector.accounts.reading import account_scope_sql
 from connector.scoring.scope import ContactScope
+from connector.store.account_writer import SHOWN_STAGE
 from connector.store.bulk import raw_rows
+from connector.store.contact_ids import LOOKUP_KEYS
 from connector.store.tables import AccountScore, AccountTransition
 
 SCORE_TABLE: Table = AccountScore.__table__  # type: ignore[attr-defined]
@@ -95,15 +97,20 @@ def write_accounts(
     at: int,
     scored_at: int,
 ) -> WrittenAccounts:
-    """Write the rows that differ from `stored`; `reasons` gives each account's stage reason (for transitions)."""
+    """Write the rows that differ from `stored`; `reasons` gives each account's stage reason (for transitions).
+
+    An account this store never scored starts from the stage its CRM record shows (AccountRecord.shown_stage, kept
+    in `extra`): a store rebuilt
+    from scratch, or a second store of the same org, then sees no transition into a stage the CRM already shows,
+    so an account owner never gets a second task for what ScoreBridge already told them."""
     changed = [row for row in rows if stored.get(row.account_id) is None or stored[row.account_id].values != row.values]
+    shown = shown_stages(connection, [row.account_id for row in changed if row.account_id not in stored])
     _upsert(connection, changed, stored, scored_at)
+    before = {row.account_id: _stage(stored.get(row.account_id), shown.get(row.account_id)) for row in changed}
     transitions = tuple(
-        AccountStageChange(
-            row.account_id, _stage(stored.get(row.account_id)), row.value("stage"), reasons[row.account_id]
-        )
+        AccountStageChange(row.account_id, before[row.account_id], row.value("stage"), reasons[row.account_id])
         for row in changed
-        if _stage(stored.get(row.account_id)) != row.value("stage")
+        if before[row.account_id] != row.value("stage")
     )
     if transitions:
         version = rows[0].value("model_version")
@@ -138,8 +145,23 @@ def _moved_values(changed: Sequence[AccountRow], stored: dict[int, AccountRow]) 
     return moved
 
 
-def _stage(row: AccountRow | None) -> str | None:
-    return None if row is None else row.value("stage")
+def shown_stages(connection: Connection, account_ids: Sequence[int]) -> dict[int, str]:
+    """Account id -> the stage its CRM record shows (`SHOWN_STAGE` in `extra`), for the accounts that show one."""
+    shown: dict[int, str] = {}
+    for start in range(0, len(account_ids), LOOKUP_KEYS):
+        batch = account_ids[start : start + LOOKUP_KEYS]
+        sql = f"SELECT id, extra FROM account WHERE id IN ({', '.join('?' * len(batch))})"
+        for rows in raw_rows(connection, sql, tuple(batch)):
+            for account_id, extra in rows:
+                stage = (json.loads(extra) if isinstance(extra, str) else extra or {}).get(SHOWN_STAGE)
+                if stage:
+                    shown[account_id] = str(stage)
+    return shown
+
+
+def _stage(row: AccountRow | None, shown: str | None = None) -> str | None:
+    """The stage an account was in before this run: the stored one, or for a first scoring the CRM's."""
+    return shown if row is None else row.value("stage")
 
 
 def _values(row: AccountRow) -> dict:

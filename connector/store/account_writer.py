@@ -24,6 +24,8 @@ from connector.store.types import from_epoch, to_epoch
 ACCOUNT_TABLE: Table = Account.__table__  # type: ignore[attr-defined]
 ACCOUNT_LINK_TABLE: Table = AccountContact.__table__  # type: ignore[attr-defined]
 #: Account columns an upsert writes and compares.
+#: Where an account's `shown_stage` (the stage its CRM record shows) is kept: in `extra`, under this key.
+SHOWN_STAGE = "shown_stage"
 ACCOUNT_VALUE_COLUMNS = (*ACCOUNT_FIELDS, "created_at", "modified_at", "extra", "deleted")
 #: Columns that only record when the CRM last touched the account: a change there alone moves no contact.
 BOOKKEEPING_COLUMNS = frozenset({"modified_at"})
@@ -139,6 +141,8 @@ def _account_values(record: AccountRecord, before: tuple[int, dict] | None) -> d
         return {**before[1], "deleted": True}
     values = {name: getattr(record, name) for name in ACCOUNT_VALUE_COLUMNS}
     values["extra"] = dict(record.extra)
+    if record.shown_stage:
+        values["extra"][SHOWN_STAGE] = record.shown_stage
     values["domain"] = normalized_domain(record.domain)  # adapters send it bare already; never trust a match key
     for name in ("created_at", "modified_at"):  # the store keeps whole seconds; compare like with like
         if values[name] is not None:

@@ -274,3 +274,16 @@ def test_accounts_scored_before_their_contacts_count_nobody_engaged(engine, acme
 
     [row] = computed.rows
     assert (row.account_id, row.value("engaged_contacts"), row.value("stage")) == (account_id, 0, "aware")
+
+
+@pytest.mark.parametrize(("shown", "transitions"), [("hot", []), ("engaged", [("engaged", "hot")])])
+def test_a_first_scoring_starts_from_the_stage_the_crm_shows(engine, acme, shown, transitions):
+    """A rebuilt store (or a second one) tells no owner again what the CRM record already shows."""
+    account_id, _, _ = acme
+    store_account(engine, "001A", name="Acme", domain="acme.com", industry="Software", shown_stage=shown)
+
+    summary = score_all(engine, account_model(ACCOUNTS_SECTION))
+
+    assert account_score(engine, account_id).stage == "hot"
+    assert [(change.from_stage, change.to_stage) for change in summary.transitions] == transitions
+    assert [(before, after) for before, after, _ in account_transitions(engine, account_id)] == transitions
