@@ -13,7 +13,9 @@ INSERT ... SELECT ... ON CONFLICT per `FLUSH_ROWS` rows stores them, with what t
 - the contacts of inserted or changed rows get ``needs_rescore``;
 - everything happens in the caller's transaction, so a failure leaves nothing written. The temporary table is
   dropped at commit (or vanishes at rollback).
-Kinds, contact ids and the rows' validity are worked out before staging, as on the executemany path.
+Kinds, contact ids and the rows' validity are worked out before staging, as on the executemany path. A load that
+is large next to the table sets `activity`'s foreign keys and secondary indexes aside until `finish`
+(activity_bulk_load.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from connector.store.activity_bulk_load import BULK_MEMORY, SetAside, set_aside, worth_a_bulk_load
 from connector.store.activity_writer import ACTIVITY_TABLE, ActivityWriter
 from connector.store.counts import UpsertCounts
 
@@ -65,6 +68,34 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE id > %(highest_before)s), count(*) FILTER (WHERE id <= %(highest_before)s)
 FROM stored
 """
+# The bulk path's one statement over every staged row (activity_bulk_load.py): the table has no unique index to
+# arbitrate ON CONFLICT, so stored rows are found by joins, which is safe because the bulk path's lock keeps every
+# other writer out. Both data-modifying parts see the table as it was (one snapshot), and touch different rows.
+# Staged ids sort byte-wise ("C"); they are compared with stored ones in the column's own collation.
+_STORE_ALONE = f"""
+WITH incoming AS (
+    SELECT DISTINCT ON (contact_id, source_id) contact_id, kind_id, occurred_at, source_id
+    FROM pg_temp.{STAGING_TABLE}
+    ORDER BY contact_id, source_id, line DESC
+), changed AS (
+    UPDATE activity AS a SET kind_id = i.kind_id, occurred_at = i.occurred_at
+    FROM incoming AS i
+    WHERE a.contact_id = i.contact_id AND a.source_id = i.source_id COLLATE "default"
+        AND (a.kind_id, a.occurred_at) IS DISTINCT FROM (i.kind_id, i.occurred_at)
+    RETURNING a.contact_id
+), added AS (
+    INSERT INTO activity (contact_id, kind_id, occurred_at, source_id)
+    SELECT contact_id, kind_id, occurred_at, source_id FROM incoming AS i
+    WHERE NOT EXISTS (
+        SELECT FROM activity AS a WHERE a.contact_id = i.contact_id AND a.source_id = i.source_id COLLATE "default"
+    )
+    RETURNING contact_id
+), flagged AS (
+    UPDATE contact SET needs_rescore = true
+    WHERE id IN (SELECT contact_id FROM added UNION ALL SELECT contact_id FROM changed) AND NOT needs_rescore
+)
+SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM changed)
+"""
 
 
 class CopyActivityWriter(ActivityWriter):
@@ -74,10 +105,14 @@ class CopyActivityWriter(ActivityWriter):
     are counted by `flush` (and `finish`), once they are stored.
     """
 
-    def __init__(self, connection: Connection, source: str, instance: str) -> None:
+    def __init__(self, connection: Connection, source: str, instance: str, expected_rows: int = 0) -> None:
         super().__init__(connection, source, instance)
         self._staged = 0
         self._staging_ready = False
+        # Decided before anything else happens in the transaction: see activity_bulk_load.set_aside's locks.
+        self._set_aside: SetAside | None = (
+            set_aside(connection) if worth_a_bulk_load(connection, expected_rows) else None
+        )
 
     def _insert_new(self, params: Sequence[tuple[int, int, int, str]]) -> tuple[int, int]:
         self._stage(params)
@@ -85,12 +120,18 @@ class CopyActivityWriter(ActivityWriter):
 
     def insert_resolved(self, params: Sequence[tuple[int, int, int, str]], skipped: int = 0) -> UpsertCounts:
         counts = super().insert_resolved(params, skipped)
-        # Staged rows are not "unchanged" yet: `flush` says what became of them.
+        # Staged rows are not "unchanged" yet: `flush` says what became of them. The bulk path stages every row
+        # and stores them at `finish`, in one pass over a table with no index to maintain.
         staged = UpsertCounts(read=counts.read, skipped=counts.skipped)
-        return staged + self.flush() if self._staged >= FLUSH_ROWS else staged
+        return staged + self.flush() if self._staged >= FLUSH_ROWS and self._set_aside is None else staged
 
     def finish(self) -> UpsertCounts:
-        return self.flush()
+        if self._set_aside is None:
+            return self.flush()
+        counts = self._flush_alone()
+        self._set_aside.restore(self._connection)
+        self._set_aside = None
+        return counts
 
     def flush(self) -> UpsertCounts:
         """Store the staged rows; counts what became of them."""
@@ -100,6 +141,14 @@ class CopyActivityWriter(ActivityWriter):
         highest_before = self._connection.execute(select(func.coalesce(func.max(a.id), 0))).scalar_one()
         # Ids only grow, so rows above the old highest id are the ones inserted now (see activity_writer.py).
         inserted, updated = self._connection.exec_driver_sql(_STORE, {"highest_before": highest_before}).one()
+        return self._stored(inserted, updated)
+
+    def _flush_alone(self) -> UpsertCounts:
+        if not self._staged:
+            return UpsertCounts()
+        return self._stored(*self._connection.exec_driver_sql(_STORE_ALONE).one())
+
+    def _stored(self, inserted: int, updated: int) -> UpsertCounts:
         self._connection.exec_driver_sql(f"TRUNCATE pg_temp.{STAGING_TABLE}")
         staged, self._staged = self._staged, 0
         return UpsertCounts(inserted=inserted, updated=updated, unchanged=staged - inserted - updated)
@@ -109,7 +158,8 @@ class CopyActivityWriter(ActivityWriter):
             return
         if not self._staging_ready:
             self._connection.exec_driver_sql(_CREATE_STAGING)
-            self._connection.exec_driver_sql(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+            memory = SORT_MEMORY if self._set_aside is None else BULK_MEMORY
+            self._connection.exec_driver_sql(f"SET LOCAL work_mem = '{memory}'")
             self._staging_ready = True
         cursor = self._connection.connection.driver_connection.cursor()
         try:
@@ -121,8 +171,11 @@ class CopyActivityWriter(ActivityWriter):
         self._staged += len(params)
 
 
-def activity_writer_for(connection: Connection, source: str, instance: str) -> ActivityWriter:
-    """The COPY writer on PostgreSQL; executemany on SQLite, where it is as fast (no network, no per-row plan)."""
+def activity_writer_for(connection: Connection, source: str, instance: str, expected_rows: int = 0) -> ActivityWriter:
+    """The COPY writer on PostgreSQL; executemany on SQLite, where it is as fast (no network, no per-row plan).
+
+    ``expected_rows``, about how many rows the load brings, lets a large one take the bulk path on PostgreSQL.
+    """
     if connection.dialect.name == "postgresql":
-        return CopyActivityWriter(connection, source, instance)
+        return CopyActivityWriter(connection, source, instance, expected_rows)
     return ActivityWriter(connection, source, instance)
