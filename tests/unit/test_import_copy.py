@@ -94,7 +94,11 @@ def test_copy_stores_what_executemany_stores_with_the_same_counts_and_report(
     path = mixed_file(tmp_path)
 
     by_copy = import_activities(copy_store, path, parse_in_background=background)
-    monkeypatch.setattr(importer, "activity_writer_for", lambda connection, source, instance, **_: ActivityWriter(connection, source, instance))
+    monkeypatch.setattr(
+        importer,
+        "activity_writer_for",
+        lambda connection, source, instance, **_: ActivityWriter(connection, source, instance),
+    )
     by_executemany = import_activities(old_store, path, parse_in_background=background)
 
     assert stored(copy_store) == stored(old_store)
