@@ -54,7 +54,11 @@ WHERE indrelid = '{_ACTIVITY}'::regclass ORDER BY 1
 
 
 def worth_a_bulk_load(connection: Connection, expected_rows: int) -> bool:
-    """Whether a load of about ``expected_rows`` should set the keys and indexes aside.
+    """Whether a load of about ``expected_rows`` new rows should set the keys and indexes aside.
+
+    Asked twice: before the load, of the rows the file holds (is it a candidate: lock and stage everything?), and
+    after staging, of the staged rows not stored yet (a file imported again brings none, and rebuilding the
+    indexes for it would cost more than checking each row against them).
 
     The rows stored are counted from above by the last id the table's sequence handed out (ids only grow and are
     never reused): never an underestimate, unlike a planner statistic not refreshed since the last big load, and
@@ -83,12 +87,19 @@ class SetAside:
             connection.exec_driver_sql(create_index)
 
 
-def set_aside(connection: Connection) -> SetAside:
-    """Lock the tables the keys join, then drop every constraint and index of `activity`."""
-    # All three locks in one statement before anything else: taken one by one (each DROP CONSTRAINT locks the
-    # table it points at), a concurrent import could hold one this one waits for, and the reverse.
+def lock_for_a_bulk_load(connection: Connection) -> None:
+    """Take the locks `set_aside` needs, all at once, as the transaction's first statement.
+
+    Dropping a foreign key takes an ACCESS EXCLUSIVE lock on both tables it joins. Raised later from the weaker
+    locks an import takes on its way (reading contacts, adding kinds), two imports could each wait for the other;
+    taken first, while this transaction holds nothing, it only waits.
+    """
     tables = ", ".join(table.name for table in (ACTIVITY_TABLE, CONTACT_TABLE, KIND_TABLE))
     connection.exec_driver_sql(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+
+
+def set_aside(connection: Connection) -> SetAside:
+    """Drop every constraint and index of `activity` (after `lock_for_a_bulk_load`)."""
     constraints = [tuple(row) for row in connection.exec_driver_sql(_CONSTRAINTS)]
     quote = connection.dialect.identifier_preparer.quote
     for name, _ in constraints:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from connector.store.activity_bulk_load import BULK_MEMORY, SetAside, set_aside, worth_a_bulk_load
+from connector.store.activity_bulk_load import BULK_MEMORY, lock_for_a_bulk_load, set_aside, worth_a_bulk_load
 from connector.store.activity_writer import ACTIVITY_TABLE, ActivityWriter
 from connector.store.counts import UpsertCounts
 
@@ -96,6 +96,13 @@ WITH incoming AS (
 )
 SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM changed)
 """
+# Staged rows not stored yet (a repeated row counts each time: this only decides which way to store them).
+_COUNT_NEW = f"""
+SELECT count(*) FROM pg_temp.{STAGING_TABLE} AS i
+WHERE NOT EXISTS (
+    SELECT FROM activity AS a WHERE a.contact_id = i.contact_id AND a.source_id = i.source_id COLLATE "default"
+)
+"""
 
 
 class CopyActivityWriter(ActivityWriter):
@@ -109,10 +116,11 @@ class CopyActivityWriter(ActivityWriter):
         super().__init__(connection, source, instance)
         self._staged = 0
         self._staging_ready = False
-        # Decided before anything else happens in the transaction: see activity_bulk_load.set_aside's locks.
-        self._set_aside: SetAside | None = (
-            set_aside(connection) if worth_a_bulk_load(connection, expected_rows) else None
-        )
+        #: A bulk candidate stages every row, and `finish` decides how to store them. Decided before anything
+        #: else happens in the transaction: see `lock_for_a_bulk_load`.
+        self._bulk_candidate = worth_a_bulk_load(connection, expected_rows)
+        if self._bulk_candidate:
+            lock_for_a_bulk_load(connection)
 
     def _insert_new(self, params: Sequence[tuple[int, int, int, str]]) -> tuple[int, int]:
         self._stage(params)
@@ -120,17 +128,21 @@ class CopyActivityWriter(ActivityWriter):
 
     def insert_resolved(self, params: Sequence[tuple[int, int, int, str]], skipped: int = 0) -> UpsertCounts:
         counts = super().insert_resolved(params, skipped)
-        # Staged rows are not "unchanged" yet: `flush` says what became of them. The bulk path stages every row
-        # and stores them at `finish`, in one pass over a table with no index to maintain.
+        # Staged rows are not "unchanged" yet: `flush` says what became of them.
         staged = UpsertCounts(read=counts.read, skipped=counts.skipped)
-        return staged + self.flush() if self._staged >= FLUSH_ROWS and self._set_aside is None else staged
+        return staged + self.flush() if self._staged >= FLUSH_ROWS and not self._bulk_candidate else staged
 
     def finish(self) -> UpsertCounts:
-        if self._set_aside is None:
+        """Store what is staged; a bulk candidate whose staged rows are mostly new takes the bulk path: one pass
+        into a table with no index or key to maintain, which are rebuilt after (activity_bulk_load.py)."""
+        if not (self._bulk_candidate and self._staged):
             return self.flush()
-        counts = self._flush_alone()
-        self._set_aside.restore(self._connection)
-        self._set_aside = None
+        new_rows = self._connection.exec_driver_sql(_COUNT_NEW).scalar_one()
+        if not worth_a_bulk_load(self._connection, new_rows):
+            return self.flush()
+        set_aside_now = set_aside(self._connection)
+        counts = self._stored(*self._connection.exec_driver_sql(_STORE_ALONE).one())
+        set_aside_now.restore(self._connection)
         return counts
 
     def flush(self) -> UpsertCounts:
@@ -143,11 +155,6 @@ class CopyActivityWriter(ActivityWriter):
         inserted, updated = self._connection.exec_driver_sql(_STORE, {"highest_before": highest_before}).one()
         return self._stored(inserted, updated)
 
-    def _flush_alone(self) -> UpsertCounts:
-        if not self._staged:
-            return UpsertCounts()
-        return self._stored(*self._connection.exec_driver_sql(_STORE_ALONE).one())
-
     def _stored(self, inserted: int, updated: int) -> UpsertCounts:
         self._connection.exec_driver_sql(f"TRUNCATE pg_temp.{STAGING_TABLE}")
         staged, self._staged = self._staged, 0
@@ -158,7 +165,7 @@ class CopyActivityWriter(ActivityWriter):
             return
         if not self._staging_ready:
             self._connection.exec_driver_sql(_CREATE_STAGING)
-            memory = SORT_MEMORY if self._set_aside is None else BULK_MEMORY
+            memory = BULK_MEMORY if self._bulk_candidate else SORT_MEMORY
             self._connection.exec_driver_sql(f"SET LOCAL work_mem = '{memory}'")
             self._staging_ready = True
         cursor = self._connection.connection.driver_connection.cursor()
