@@ -1,17 +1,19 @@
-"""A large PostgreSQL import into `activity`: its foreign keys and non-unique indexes set aside for the load and
-rebuilt after it, inside the import's one transaction.
+"""A large PostgreSQL import into `activity`: its keys and indexes set aside for the load and rebuilt after it,
+inside the import's one transaction.
 
 PostgreSQL checks a foreign key with one query per inserted row, and maintains every index row by row; for a load
 that is large next to the table, its documentation advises dropping both and re-creating them afterwards
 (https://www.postgresql.org/docs/current/populate.html#POPULATE-RM-FKEYS and #POPULATE-RM-INDEXES): one set-based
-check per key (one anti-join over the table) and one sorted index build cost less than a million single checks and
-inserts. Measured at 1,000,000 rows: the per-row checks were half the server's work; re-adding both keys took
-0.5 s, rebuilding the two secondary indexes 2.3 s (docs/store.md, "Importing activities into PostgreSQL").
+check per key (one anti-join over the table) and one sorted build per index cost less than a million single checks
+and inserts. Measured at 1,000,000 rows into an empty store: 4.4 s of server CPU in all, against 18.3 s row by row
+(docs/store.md, "Importing activities into PostgreSQL").
 
-What stays the same: the unique (contact, source id) index and the primary key stay in place, so ``ON CONFLICT``
-and re-imports work as before. The keys are re-added with full validation before the import commits: a row that
-broke one fails the whole import, and nothing is written. DDL is transactional in PostgreSQL, so a failure
-anywhere rolls back the drops too (https://www.postgresql.org/docs/current/sql-altertable.html).
+The constraints (primary key, unique (contact, source id), both foreign keys) are re-added with full checks before
+the import commits: a row that broke one fails the whole import, and nothing is written. DDL is transactional in
+PostgreSQL, so a failure anywhere rolls back the drops too
+(https://www.postgresql.org/docs/current/sql-altertable.html).
+Without the unique index the rows are stored by joins instead of ``ON CONFLICT`` (activity_copy.py), which the
+lock makes safe.
 
 The cost: dropping a foreign key takes an ACCESS EXCLUSIVE lock on both tables it joins (`activity`, `contact`,
 `activity_kind`), held until the import commits, so other store users (scoring, a sync, reports) wait for a bulk
@@ -30,9 +32,10 @@ from connector.store.contact_ids import CONTACT_TABLE
 #: Below this many rows an import keeps the keys and indexes: a few seconds of per-row work at most, and no lock
 #: that makes scoring or a sync wait.
 BULK_MIN_ROWS = 100_000
-#: A load of at least this share of the rows stored already takes the bulk path. Rebuilding costs about 3 s per
-#: million stored rows and saves about 40 s per million loaded ones (measured under load; see the module doc), so
-#: break-even is near 1/14; a quarter leaves room for the measurement's noise and the lock.
+#: A load of at least this share of the rows stored already takes the bulk path. Rebuilding the keys and indexes
+#: costs about 2 s of server CPU per million stored rows; storing row by row with them in place about 14 s per
+#: million loaded ones (benchmarks/import_benchmark.py's floors), so break-even is near 1/7; a quarter leaves room
+#: for the lock, which makes everyone else wait.
 BULK_SHARE = 0.25
 #: work_mem and maintenance_work_mem of a bulk import's transaction only: the de-duplicating sort and joins of the
 #: staged rows, the index builds and the key checks in memory, not in temporary files
