@@ -12,18 +12,17 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-import connector.importer as importer
 from connector.importer import import_activities
 from connector.store import activity_bulk_load, upgrade_store
 from connector.store.activity_bulk_load import worth_a_bulk_load
 from connector.store.activity_copy import CopyActivityWriter
-from connector.store.activity_writer import ActivityWriter
 from connector.store.tables import Activity, ActivityKind
 from tests.conftest import postgres_schema
 from tests.store.store_reads import count, flagged
 from tests.unit.test_import_copy import (
     HEADER,
     activity_line,
+    imported_both_ways,
     mixed_file,
     prepared,
     small_batches,  # noqa: F401 (an autouse fixture: several chunks in a few hundred rows)
@@ -72,13 +71,7 @@ def test_a_bulk_import_stores_what_executemany_stores_and_puts_keys_and_indexes_
     bulk_store, old_store = prepared(store, tmp_path), prepared(other_store, tmp_path)
     path = mixed_file(tmp_path)
 
-    by_bulk = import_activities(bulk_store, path, parse_in_background=True)
-    monkeypatch.setattr(
-        importer,
-        "activity_writer_for",
-        lambda connection, source, instance, **_: ActivityWriter(connection, source, instance),
-    )
-    by_executemany = import_activities(old_store, path, parse_in_background=True)
+    by_bulk, by_executemany = imported_both_ways(bulk_store, old_store, path, monkeypatch, background=True)
 
     assert stored(bulk_store) == stored(old_store)
     assert flagged(bulk_store) == flagged(old_store) == {"L1", "L2", "L3", "L4", "L5"}
