@@ -5,7 +5,7 @@ PostgreSQL checks a foreign key with one query per inserted row, and maintains e
 that is large next to the table, its documentation advises dropping both and re-creating them afterwards
 (https://www.postgresql.org/docs/current/populate.html#POPULATE-RM-FKEYS and #POPULATE-RM-INDEXES): one set-based
 check per key (one anti-join over the table) and one sorted build per index cost less than a million single checks
-and inserts. Measured at 1,000,000 rows into an empty store: 4.4 s of server CPU in all, against 18.3 s row by row
+and inserts. Measured at 1,000,000 rows into an empty store: 4.0-4.5 s of server CPU in all, against 18.3 s row by row
 (docs/store.md, "Importing activities into PostgreSQL").
 
 The constraints (primary key, unique (contact, source id), both foreign keys) are re-added with full checks before
