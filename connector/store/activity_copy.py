@@ -14,8 +14,8 @@ INSERT ... SELECT ... ON CONFLICT per `FLUSH_ROWS` rows stores them, with what t
 - everything happens in the caller's transaction, so a failure leaves nothing written. The temporary table is
   dropped at commit (or vanishes at rollback).
 Kinds, contact ids and the rows' validity are worked out before staging, as on the executemany path. A load that
-is large next to the table sets `activity`'s foreign keys and secondary indexes aside until `finish`
-(activity_bulk_load.py).
+is large next to the table stages every row, and `finish` stores them with `activity`'s keys and indexes set
+aside and rebuilt after (activity_bulk_load.py).
 """
 
 from __future__ import annotations
