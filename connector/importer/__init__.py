@@ -22,7 +22,7 @@ from connector.errors import InputError
 from connector.importer.activities import ActivityRules, activity_chunks
 from connector.importer.background import KindIndexes, resolved_chunks_in_background
 from connector.importer.contacts import REQUIRED_CONTACT_COLUMNS, contact_record
-from connector.importer.files import ProblemLog, RowProblem, table_rows
+from connector.importer.files import ProblemLog, RowProblem, estimated_rows, table_rows
 from connector.importer.outcomes import REQUIRED_OUTCOME_COLUMNS, OutcomeRows
 from connector.private_files import open_private
 from connector.store.activity_copy import activity_writer_for
@@ -109,7 +109,7 @@ def import_activities(
         parse_in_background = path.is_file() and path.stat().st_size > BACKGROUND_PARSE_BYTES
     counts = UpsertCounts()
     with engine.begin() as connection, bulk_page_cache(connection):
-        writer = activity_writer_for(connection, source, instance)
+        writer = activity_writer_for(connection, source, instance, expected_rows=estimated_rows(path))
         if parse_in_background:
             kind_indexes = KindIndexes(writer)
             contact_ids = writer.contacts.load_all()

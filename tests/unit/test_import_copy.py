@@ -84,6 +84,18 @@ def stored(engine: Engine) -> set[tuple]:
         return {(*row[:3], json.dumps(row[3], sort_keys=True), row[4]) for row in connection.execute(query)}
 
 
+def imported_both_ways(store: Engine, old_store: Engine, path: Path, monkeypatch, background: bool) -> tuple:
+    """(report of ``path`` imported into ``store`` by the writer the importer picks, into ``old_store`` by
+    executemany)."""
+    by_picked_writer = import_activities(store, path, parse_in_background=background)
+    monkeypatch.setattr(
+        importer,
+        "activity_writer_for",
+        lambda connection, source, instance, **_: ActivityWriter(connection, source, instance),
+    )
+    return by_picked_writer, import_activities(old_store, path, parse_in_background=background)
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("background", [False, True], ids=["in-process", "background-parser"])
 def test_copy_stores_what_executemany_stores_with_the_same_counts_and_report(
@@ -93,9 +105,7 @@ def test_copy_stores_what_executemany_stores_with_the_same_counts_and_report(
     copy_store, old_store = prepared(postgres_engine, tmp_path), prepared(other_postgres, tmp_path)
     path = mixed_file(tmp_path)
 
-    by_copy = import_activities(copy_store, path, parse_in_background=background)
-    monkeypatch.setattr(importer, "activity_writer_for", ActivityWriter)
-    by_executemany = import_activities(old_store, path, parse_in_background=background)
+    by_copy, by_executemany = imported_both_ways(copy_store, old_store, path, monkeypatch, background)
 
     assert stored(copy_store) == stored(old_store)
     assert flagged(copy_store) == flagged(old_store) == {"L1", "L2", "L3", "L4", "L5"}
