@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from connector.crm import ScoreWrite, WriteResult
@@ -114,22 +114,47 @@ def record_results(
     """Fold the CRM's per-record answers into `ledger` (contacts' by default); returns (confirmed, failed)."""
     confirmed = failed = 0
     key = LEDGER_KEYS[ledger]
-    # One query for the batch's ledger rows rather than one per record: on a first sync none exists yet, and a
-    # lookup per record was most of the write-back's time after the CRM calls themselves.
+    # One query for the batch's ledger rows rather than one per record, and the new rows (all of them on a first
+    # sync) inserted in one statement: a lookup, then an ORM object, per record was most of the write-back's time
+    # after the CRM calls themselves.
     wanted = [plan.record_id for plan in planned]
     query = select(ledger).where(ledger.connection == connection, getattr(ledger, key).in_(wanted))
     ledgers = {getattr(row, key): row for row in session.execute(query).scalars()} if wanted else {}
+    fresh: dict[int, dict] = {}
     for plan, result in zip(planned, results, strict=True):
-        entry = ledgers.get(plan.record_id) or ledger(connection=connection, **{key: plan.record_id})
-        ledgers[plan.record_id] = entry
-        if result.ok:
-            entry.confirmed_values = {**entry.confirmed_values, **plan.write.values}
-            entry.confirmed_at, entry.pending_values, entry.last_error, entry.attempts = now, None, None, 0
-            confirmed += 1
+        entry = ledgers.get(plan.record_id)
+        if entry is None:
+            state = fresh.setdefault(plan.record_id, {"connection": connection, key: plan.record_id, **_NO_LEDGER})
         else:
-            entry.pending_values = dict(plan.write.values)
-            entry.last_error = f"{result.error_code}: {result.error_message}"
-            entry.attempts += 1
-            failed += 1
-        session.add(entry)
+            state = {name: getattr(entry, name) for name in _NO_LEDGER}
+        ok = _fold(state, plan, result, now)
+        confirmed, failed = confirmed + ok, failed + (not ok)
+        if entry is not None:
+            for name in _NO_LEDGER:
+                setattr(entry, name, state[name])
+            session.add(entry)
+    if fresh:
+        session.execute(insert(ledger.__table__), list(fresh.values()))  # type: ignore[attr-defined]
     return confirmed, failed
+
+
+#: A ledger row's values before any answer: nothing confirmed, nothing pending.
+_NO_LEDGER: dict[str, object] = {
+    "confirmed_values": {},
+    "confirmed_at": None,
+    "pending_values": None,
+    "last_error": None,
+    "attempts": 0,
+}
+
+
+def _fold(state: dict, plan: PlannedWrite, result: WriteResult, now: datetime) -> bool:
+    """One answer folded into a ledger row's values; True when the CRM confirmed the write."""
+    if result.ok:
+        state["confirmed_values"] = {**state["confirmed_values"], **plan.write.values}
+        state.update(confirmed_at=now, pending_values=None, last_error=None, attempts=0)
+        return True
+    state["pending_values"] = dict(plan.write.values)
+    state["last_error"] = f"{result.error_code}: {result.error_message}"
+    state["attempts"] += 1
+    return False
