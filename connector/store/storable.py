@@ -175,10 +175,23 @@ def _page_fits(records: list) -> bool:
     texts: list[str] = []
     for record in records:
         values = vars(record)
-        if _too_large(values, FIELD_LIMITS.get(type(record), {})):
+        if not _fits(values, FIELD_LIMITS.get(type(record), {})):
             return False
-        texts += _texts(values.values())
+        for value in values.values():
+            if isinstance(value, str):
+                texts.append(value)
+            elif isinstance(value, Mapping | list | tuple):
+                texts += _texts((value,))
     return is_storable("".join(texts))
+
+
+def _fits(values: Mapping[str, object], limits: Mapping[str, int]) -> bool:
+    """Whether every field fits its column (what `_too_large` names, answered without building its sets)."""
+    for name, limit in limits.items():
+        value = values[name]
+        if isinstance(value, str) and len(value) > limit:
+            return False
+    return all(not isinstance(value := values.get(name), int) or value in INTEGER_RANGE for name in INTEGER_FIELDS)
 
 
 def _texts(values: Iterable[object]) -> list[str]:
