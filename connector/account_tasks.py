@@ -56,13 +56,15 @@ def enqueue_account_tasks(
     author: TaskAuthor,
 ) -> Queued:
     """Record a task for each new transition of this connection's live accounts into a notifying stage."""
-    rows = unread_transitions(session, connection, source, ACCOUNT_TRANSITIONS_STREAM, AccountTransition, Account)
+    stages = notify_stages if policy.enabled else ()
+    stream = ACCOUNT_TRANSITIONS_STREAM
+    rows = unread_transitions(session, connection, source, stream, AccountTransition, Account, stages)
     statuses = []
     for transition, account in rows:
-        if policy.enabled and transition.to_stage in notify_stages and _is_live(account):
+        if _is_live(account):
             status = _record(session, connection, account, transition, policy, now, author)
             statuses += [status] if status else []
-    mark_read(session, connection, ACCOUNT_TRANSITIONS_STREAM, rows, now)
+    mark_read(session, connection, source, stream, AccountTransition, Account, now)
     return Queued(statuses.count(PENDING), statuses.count(HISTORIC))
 
 

@@ -19,7 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -67,10 +67,11 @@ def enqueue_tasks(
     """Record a task for each new transition of this connection's contacts into a notifying stage; `author` writes
     the text (default: the default templates, with no record link)."""
     author = author or TaskAuthor()
-    rows = unread_transitions(session, connection, source, TRANSITIONS_STREAM, StageTransition, Contact)
+    stages = notify_stages if policy.enabled else ()
+    rows = unread_transitions(session, connection, source, TRANSITIONS_STREAM, StageTransition, Contact, stages)
     recorded: dict[str, str] = {}
     for transition, contact in rows:
-        if policy.enabled and transition.to_stage in notify_stages and not contact.deleted:
+        if not contact.deleted:
             key = transition_task_key(contact, transition)
             if key not in recorded and session.get(TaskOutbox, (connection, key)) is None:
                 moment = transition_moment(contact, transition)
@@ -78,30 +79,43 @@ def enqueue_tasks(
                 cause = TaskCause("stage", transition.to_stage, transition.reason, moment, transition.from_stage)
                 row = outbox_row(session, key, connection, contact, cause, policy, now, recorded[key], author)
                 session.add(row)
-    mark_read(session, connection, TRANSITIONS_STREAM, rows, now)
+    mark_read(session, connection, source, TRANSITIONS_STREAM, StageTransition, Contact, now)
     statuses = list(recorded.values())
     return Queued(statuses.count(PENDING), statuses.count(HISTORIC))
 
 
-def unread_transitions(session: Session, connection: str, source: str, stream: str, transition, record) -> list:
+def unread_transitions(
+    session: Session, connection: str, source: str, stream: str, transition, record, to_stages: Collection[str]
+) -> list:
     """(transition, record) of this connection's contacts (StageTransition, Contact) or accounts (AccountTransition,
-    Account) that the stream's bookmark has not passed yet, oldest first."""
-    seen = load_bookmark(session, connection, stream)
-    after_id = int(seen.last_id) if seen and seen.last_id else 0
+    Account) into one of `to_stages` that the stream's bookmark has not passed yet, oldest first. Only those are
+    loaded: a first sync makes a transition for every record, and few of them lead to a task."""
     owner = transition.contact_id if record is Contact else transition.account_id
     return session.execute(
         select(transition, record)
         .join(record, record.id == owner)
-        .where(transition.id > after_id, record.source == source, record.instance == connection)
+        .where(transition.id > _read_up_to(session, connection, stream), transition.to_stage.in_(list(to_stages)))
+        .where(record.source == source, record.instance == connection)
         .order_by(transition.id)
     ).all()
 
 
-def mark_read(session: Session, connection: str, stream: str, rows: list, now: datetime) -> None:
-    """Move the stream's bookmark past these transitions, in the transaction that recorded their tasks."""
-    if rows:
-        last = max(transition.id for transition, _ in rows)
+def mark_read(session: Session, connection: str, source: str, stream: str, transition, record, now: datetime) -> None:
+    """Move the stream's bookmark past every transition of the connection's records (into any stage), in the
+    transaction that recorded their tasks: a stage that starts to notify later does not reach back."""
+    owner = transition.contact_id if record is Contact else transition.account_id
+    last = session.execute(
+        select(func.max(transition.id))
+        .join(record, record.id == owner)
+        .where(record.source == source, record.instance == connection)
+    ).scalar()
+    if last is not None and last > _read_up_to(session, connection, stream):
         save_bookmark(session, connection, Bookmark(stream, now, f"{last:012d}"), now=now)
+
+
+def _read_up_to(session: Session, connection: str, stream: str) -> int:
+    seen = load_bookmark(session, connection, stream)
+    return int(seen.last_id) if seen and seen.last_id else 0
 
 
 def transition_task_key(contact: Contact, transition: StageTransition) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, insert, select
 from sqlmodel import Session
 
 from connector.crm import ScoreWrite, WriteResult
@@ -44,7 +44,7 @@ def changed_values(wanted: Mapping[str, Value], confirmed: Mapping[str, Value] |
     return {key: value for key, value in wanted.items() if key not in confirmed or confirmed[key] != value}
 
 
-def written_values(score: ContactScore, targets: Collection[str] | None = None) -> dict[str, Value]:
+def written_values(score: ContactScore | Row, targets: Collection[str] | None = None) -> dict[str, Value]:
     """What a contact's CRM record should show, by write target (connector/score_catalog.py): whole-number scores,
     so tiny decay drifts cause no writes, and days for dates. Only `targets` when given (the mapping's).
 
@@ -86,8 +86,10 @@ def plan_writes(
     """Every live contact of the connection whose values for `targets` (the adapter's `write_targets()`; None:
     every target) differ from what the CRM last confirmed. A target the mapping starts naming is not in the
     ledger yet, so it is written at the next run."""
+    # The score's columns rather than ContactScore objects: a first sync plans every contact, and building an ORM
+    # object per contact cost more than the plan itself (a row answers the same attribute names).
     rows = session.execute(
-        select(Contact.id, Contact.object_type, Contact.crm_id, ContactScore, WriteLedger.confirmed_values)
+        select(Contact.id, Contact.object_type, Contact.crm_id, WriteLedger.confirmed_values, *_SCORE_VALUES)
         .join(ContactScore, ContactScore.contact_id == Contact.id)
         .outerjoin(WriteLedger, (WriteLedger.contact_id == Contact.id) & (WriteLedger.connection == connection))
         .where(Contact.source == source, Contact.instance == connection)
@@ -95,11 +97,15 @@ def plan_writes(
         .order_by(Contact.object_type, Contact.id)  # one object type per batch where possible: fewer CRM calls
     )
     planned = []
-    for contact_id, object_type, crm_id, score, confirmed in rows:
-        changed = changed_values(written_values(score, targets), confirmed)
+    for row in rows:
+        changed = changed_values(written_values(row, targets), row.confirmed_values)
         if changed:
-            planned.append(PlannedWrite(contact_id, ScoreWrite(object_type, crm_id, changed)))
+            planned.append(PlannedWrite(row.id, ScoreWrite(row.object_type, row.crm_id, changed)))
     return planned
+
+
+#: The ContactScore columns `written_values` reads, selected by their own names.
+_SCORE_VALUES = [column for column in ContactScore.__table__.c if column.name != "contact_id"]  # type: ignore[attr-defined]
 
 
 def record_results(
@@ -114,22 +120,47 @@ def record_results(
     """Fold the CRM's per-record answers into `ledger` (contacts' by default); returns (confirmed, failed)."""
     confirmed = failed = 0
     key = LEDGER_KEYS[ledger]
-    # One query for the batch's ledger rows rather than one per record: on a first sync none exists yet, and a
-    # lookup per record was most of the write-back's time after the CRM calls themselves.
+    # One query for the batch's ledger rows rather than one per record, and the new rows (all of them on a first
+    # sync) inserted in one statement: a lookup, then an ORM object, per record was most of the write-back's time
+    # after the CRM calls themselves.
     wanted = [plan.record_id for plan in planned]
     query = select(ledger).where(ledger.connection == connection, getattr(ledger, key).in_(wanted))
     ledgers = {getattr(row, key): row for row in session.execute(query).scalars()} if wanted else {}
+    fresh: dict[int, dict] = {}
     for plan, result in zip(planned, results, strict=True):
-        entry = ledgers.get(plan.record_id) or ledger(connection=connection, **{key: plan.record_id})
-        ledgers[plan.record_id] = entry
-        if result.ok:
-            entry.confirmed_values = {**entry.confirmed_values, **plan.write.values}
-            entry.confirmed_at, entry.pending_values, entry.last_error, entry.attempts = now, None, None, 0
-            confirmed += 1
+        entry = ledgers.get(plan.record_id)
+        if entry is None:
+            state = fresh.setdefault(plan.record_id, {"connection": connection, key: plan.record_id, **_NO_LEDGER})
         else:
-            entry.pending_values = dict(plan.write.values)
-            entry.last_error = f"{result.error_code}: {result.error_message}"
-            entry.attempts += 1
-            failed += 1
-        session.add(entry)
+            state = {name: getattr(entry, name) for name in _NO_LEDGER}
+        ok = _fold(state, plan, result, now)
+        confirmed, failed = confirmed + ok, failed + (not ok)
+        if entry is not None:
+            for name in _NO_LEDGER:
+                setattr(entry, name, state[name])
+            session.add(entry)
+    if fresh:
+        session.execute(insert(ledger.__table__), list(fresh.values()))  # type: ignore[attr-defined]
     return confirmed, failed
+
+
+#: A ledger row's values before any answer: nothing confirmed, nothing pending.
+_NO_LEDGER: dict[str, object] = {
+    "confirmed_values": {},
+    "confirmed_at": None,
+    "pending_values": None,
+    "last_error": None,
+    "attempts": 0,
+}
+
+
+def _fold(state: dict, plan: PlannedWrite, result: WriteResult, now: datetime) -> bool:
+    """One answer folded into a ledger row's values; True when the CRM confirmed the write."""
+    if result.ok:
+        state["confirmed_values"] = {**state["confirmed_values"], **plan.write.values}
+        state.update(confirmed_at=now, pending_values=None, last_error=None, attempts=0)
+        return True
+    state["pending_values"] = dict(plan.write.values)
+    state["last_error"] = f"{result.error_code}: {result.error_message}"
+    state["attempts"] += 1
+    return False

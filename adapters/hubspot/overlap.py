@@ -28,6 +28,9 @@ R = TypeVar("R")
 
 #: A worker whose page finds the queue full looks again this often for a caller that stopped reading.
 FULL_QUEUE_POLL_SECONDS = 0.05
+#: Pages read ahead of the caller before a worker waits: a window's budget goes out while the store works through
+#: the pages before them (at most a few MB of records; unstored pages are read again after a crash).
+READ_AHEAD_PAGES = 32
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class _Failed:
 _DONE = object()
 
 
-def merged(sources: Sequence[Iterator[T]], *, threads: int, ahead: int = 2) -> Iterator[T]:
+def merged(sources: Sequence[Iterator[T]], *, threads: int, ahead: int = READ_AHEAD_PAGES) -> Iterator[T]:
     """Every item of every source, each source's in its own order; up to ``threads`` sources are read at once,
     and at most ``ahead`` items (at least one per worker) wait for the caller. The first error of any source is
     raised here, and closing this generator stops the workers at their next item."""
@@ -70,7 +73,7 @@ def merged(sources: Sequence[Iterator[T]], *, threads: int, ahead: int = 2) -> I
         stop.set()
 
 
-def prefetched(source: Iterator[T], *, threads: int, ahead: int = 1) -> Iterator[T]:
+def prefetched(source: Iterator[T], *, threads: int, ahead: int = READ_AHEAD_PAGES) -> Iterator[T]:
     """The items of one source, the next ``ahead`` read by a worker while the caller works on the current one
     (none when ``threads`` is 1)."""
     return merged([source], threads=min(threads, 2), ahead=ahead)

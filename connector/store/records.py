@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
@@ -34,6 +35,9 @@ from connector.store.counts import UpsertCounts
 from connector.store.outcome_writer import OutcomeWriter
 from connector.store.storable import Screened
 from connector.store.types import to_epoch
+
+#: Distinct activity kinds whose keys a process remembers (a kind is a type and its attribute values).
+KIND_KEYS_REMEMBERED = 4096
 
 __all__ = [
     "CHUNK_ROWS",
@@ -126,7 +130,21 @@ def upsert_outcomes(target: StoreTarget, source: str, instance: str, records: It
 
 def _activity_row(record: ActivityRecord) -> ActivityRow:
     contact = (record.contact_object_type, record.contact_crm_id)
-    return contact, kind_key(record.type, record.attributes.items()), to_epoch(record.occurred_at), record.source_id
+    return contact, _record_kind_key(record), to_epoch(record.occurred_at), record.source_id
+
+
+def _record_kind_key(record: ActivityRecord) -> KindKey:
+    """The record's kind key; a page's activities share a handful of kinds, so each is built once."""
+    attributes = tuple(record.attributes.items())
+    try:
+        return _known_kind_key(record.type, attributes)
+    except TypeError:  # an unhashable attribute value: no memo, the same key
+        return kind_key(record.type, attributes)
+
+
+@lru_cache(maxsize=KIND_KEYS_REMEMBERED)
+def _known_kind_key(activity_type: str, attributes: tuple[tuple[str, object], ...]) -> KindKey:
+    return kind_key(activity_type, attributes)
 
 
 @contextmanager

@@ -81,6 +81,23 @@ def test_stages_that_do_not_notify_queue_nothing(engine):
     assert _enqueue(engine) == Queued()
 
 
+def test_a_stage_that_starts_to_notify_later_does_not_reach_back_to_transitions_already_read(engine):
+    _contact_reaching(engine, "00Q1", "lead")
+    _contact_reaching(engine, "00Q2", "sql")
+    assert _enqueue(engine) == Queued(pending=1)
+    with session_scope(engine) as session:  # the model now notifies on "lead" too: the old transition stays read
+        later = enqueue_tasks(
+            session, connection="acme", source="salesforce", notify_stages={"lead", "sql"}, policy=TaskPolicy(), now=NOW
+        )
+    assert later == Queued()
+
+
+def test_a_disabled_policy_reads_the_transitions_without_queueing(engine):
+    _contact_reaching(engine, "00Q1", "sql")
+    assert _enqueue(engine, TaskPolicy(enabled=False)) == Queued()
+    assert _enqueue(engine) == Queued()  # read while disabled: enabling tasks later does not replay history
+
+
 def test_configured_assignee_overrides_the_owner(engine):
     _contact_reaching(engine, "00Q1", "mql")
     _enqueue(engine, TaskPolicy(assign_to="00GQUEUE"))

@@ -88,3 +88,23 @@ def test_other_connections_and_deleted_contacts_are_left_alone(engine):
         _contact_with_score(session, "00Q1", instance="globex")
         _contact_with_score(session, "00Q2", deleted=True)
     assert _plan(engine) == []
+
+
+def test_one_batch_folds_answers_into_new_and_existing_ledger_rows_alike(engine):
+    with session_scope(engine) as session:
+        first = _contact_with_score(session, "00Q1")
+    _confirm(engine, _plan(engine), ok=False)  # 00Q1 now has a ledger row holding its failed attempt
+    with session_scope(engine) as session:
+        second = _contact_with_score(session, "00Q2")
+    planned = _plan(engine)
+    assert [p.write.crm_id for p in planned] == ["00Q1", "00Q2"]
+    results = [WriteResult("00Q1", True), WriteResult("00Q2", False, "INVALID", "bad value")]
+    with session_scope(engine) as session:
+        assert record_results(session, connection="acme", planned=planned, results=results, now=NOW) == (1, 1)
+    with session_scope(engine) as session:
+        retried, fresh = session.get(WriteLedger, ("acme", first)), session.get(WriteLedger, ("acme", second))
+        assert retried.attempts == 0 and retried.last_error is None and retried.confirmed_at == NOW
+        assert retried.confirmed_values == dict(planned[0].write.values) and retried.pending_values is None
+        assert fresh.attempts == 1 and fresh.last_error == "INVALID: bad value" and fresh.confirmed_values == {}
+        assert fresh.pending_values == dict(planned[1].write.values) and fresh.confirmed_at is None
+    assert [p.write.crm_id for p in _plan(engine)] == ["00Q2"]
