@@ -110,17 +110,19 @@ def test_an_incremental_read_queries_accounts_with_queryall_from_the_lookback_in
     assert endpoint == "queryAll"
     assert statement.startswith(
         "SELECT Id, SystemModstamp, CreatedDate, IsDeleted, MasterRecordId, Name, Website, NumberOfEmployees, Type, "
-        "Tier__c FROM Account WHERE SystemModstamp >= 2026-11-01T11:50:00Z ORDER BY SystemModstamp, Id"
-    )
+        "Tier__c, SB_Account_Stage__c FROM Account WHERE SystemModstamp >= 2026-11-01T11:50:00Z "
+        "ORDER BY SystemModstamp, Id"
+    )  # the stage ScoreBridge wrote, read back: a store that never scored the account starts from it
 
 
 def test_an_account_row_becomes_an_account_with_its_domain_and_extra_fields(org, accounts_adapter):
     row = record(
         "Account", "001A", STAMP, Name="Acme", Website="https://www.Acme.com/about", NumberOfEmployees=120,
-        Type="Customer - Direct", Tier__c="Gold", MasterRecordId=None,
+        Type="Customer - Direct", Tier__c="Gold", MasterRecordId=None, SB_Account_Stage__c="hot",
     )  # fmt: skip
     serve_queries(org, {"Account": [query_page([row])]})
     (account,) = _records(accounts_adapter.pull_accounts(SINCE))
+    assert account.shown_stage == "hot"
     assert (account.object_type, account.crm_id, account.name, account.domain) == (
         "Account",
         "001A",
