@@ -348,7 +348,10 @@ class CrmAdapter(Protocol):
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
         """Create follow-up tasks linked to their lead, contact or account (a TaskRequest whose object_type is the
-        account object: Salesforce WhatId, a HubSpot task -> company association); one result per task, in order."""
+        account object: Salesforce WhatId, a HubSpot task -> company association); one result per task, in order.
+
+        The outbox hands over at most `TASK_BATCH` tasks a call (each batch looked up first with `find_tasks`), or
+        as many as the adapter's optional `task_batch_size` attribute says, for a CRM whose bulk API pays off."""
         ...
 
     def task_states(self, crm_task_ids: Sequence[str]) -> dict[str, TaskState]:

@@ -203,8 +203,9 @@ def deliver_tasks(engine: Engine, adapter: CrmAdapter, connection: str) -> Deliv
     with session_scope(engine) as session:
         pending = pending_tasks(session, connection)
     created = found = failed = 0
-    for start in range(0, len(pending), TASK_BATCH):
-        batch = pending[start : start + TASK_BATCH]
+    size = getattr(adapter, "task_batch_size", None) or TASK_BATCH  # optional, see CrmAdapter.create_tasks
+    for start in range(0, len(pending), size):
+        batch = pending[start : start + size]
         # Asked before every create, not only on retries: the CRM may hold a key from a rebuilt or restored store.
         held = adapter.find_tasks([row.idempotency_key for row in batch])
         to_send = [row for row in batch if row.idempotency_key not in held]

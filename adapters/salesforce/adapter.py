@@ -13,6 +13,7 @@ import requests
 
 from adapters.salesforce import followup, soql
 from adapters.salesforce.accounts import account_stream_object, link_fields, linked_contact_record
+from adapters.salesforce.bulk_tasks import create_tasks_by_size, wait_for_running_inserts
 from adapters.salesforce.bulk_write import BULK_WRITE_BATCH, write_scores_by_size
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.converted_leads import follow_conversions, follow_task_conversions
@@ -142,11 +143,19 @@ class SalesforceAdapter:
         write = partial(write_scores_by_size, self.client, targets=targets, options=self.mapping.write)
         return follow_conversions(self.client, writes, write(writes), write)
 
+    @property
+    def task_batch_size(self) -> int | None:
+        """With Bulk on, the outbox hands over all pending tasks at once, so many go in one insert job."""
+        return self.write_batch_size
+
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
+        threshold = self.mapping.write.bulk_threshold
+        if threshold is not None and len(set(idempotency_keys)) >= threshold:
+            wait_for_running_inserts(self.client, self.mapping.write)  # these may be in a job a killed run left
         return find_tasks(self.client, idempotency_keys, self.mapping.tasks)
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
-        created = create_tasks(self.client, tasks, self.mapping.tasks)
+        created = create_tasks_by_size(self.client, tasks, self.mapping.tasks, self.mapping.write)
         create = partial(create_tasks, self.client, options=self.mapping.tasks)
         return follow_task_conversions(self.client, tasks, created, create)
 
