@@ -103,7 +103,8 @@ class BulkIngestJobs:
             raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object")
         operation, object_name = body.get("operation"), body.get("object")
         if operation not in SUPPORTED_OPERATIONS:
-            raise ApiError(400, "INVALIDJOB", f"InvalidJob : the sandbox serves operations insert and update only, not {operation}")
+            message = f"InvalidJob : the sandbox serves operations insert and update only, not {operation}"
+            raise ApiError(400, "INVALIDJOB", message)
         obj = self._store.object_schema(str(object_name or ""))
         if obj is None:
             raise ApiError(400, "INVALIDJOB", f"InvalidJob : Unable to find object: {object_name}")

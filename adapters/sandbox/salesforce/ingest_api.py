@@ -1,5 +1,6 @@
 """The HTTP handlers of Bulk API 2.0 ingest (``/jobs/ingest``), the routes simple-salesforce's ``bulk2`` calls:
-create (POST), list (GET, every job the org holds, one page), upload (PUT ``batches``, ``text/csv``, 201), close or abort (PATCH ``state``), job info (GET),
+create (POST), list (GET, every job the org holds, one page), upload (PUT ``batches``, ``text/csv``, 201), close or
+abort (PATCH ``state``), job info (GET),
 ``successfulResults`` / ``failedResults`` / ``unprocessedrecords`` (CSV), delete (204).
 https://developer.salesforce.com/docs/platform/api-asynch/guide/bulk-api-2-0-ingest.html
 """
