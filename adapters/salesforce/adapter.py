@@ -17,6 +17,7 @@ from adapters.salesforce.bulk_tasks import create_tasks_by_size, wait_for_runnin
 from adapters.salesforce.bulk_write import BULK_WRITE_BATCH, write_scores_by_size
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.converted_leads import follow_conversions, follow_task_conversions
+from adapters.salesforce.counts import SharedCounts
 from adapters.salesforce.describe_batch import BatchedDescribe
 from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
 from adapters.salesforce.normalize import activity_record, contact_record
@@ -68,7 +69,8 @@ class SalesforceAdapter:
         self.mapping = mapping
         self.client = SalesforceClient(settings, http=http, sleep=sleep, environ=environ, clock=clock)
         self._schema = OrgSchema(BatchedDescribe(self.client, described_objects(mapping)))  # type: ignore[arg-type]
-        self._reader = StreamReader(self.client, mapping.pull, now=clock)
+        counts = SharedCounts(self.client, self._first_sync_counts)
+        self._reader = StreamReader(self.client, mapping.pull, now=clock, counts=counts)
 
     @classmethod
     def from_connection(
@@ -175,6 +177,18 @@ class SalesforceAdapter:
         return task_context(self.client, self.mapping)
 
     # -- what each stream reads ----------------------------------------------------------------------------------
+
+    def _first_sync_counts(self) -> list[str]:
+        """The COUNT() of every object a first sync reads, stream by stream in the sync's order (accounts first)."""
+        accounts = self.mapping.accounts
+        outcomes = self.mapping.outcomes
+        objects = [
+            *([account_stream_object(BASE_FIELDS, accounts)] if accounts is not None else []),
+            *self._contact_objects(),
+            *self._activity_objects(),
+            *(stream_objects(BASE_FIELDS, outcomes, None) if outcomes is not None else []),
+        ]
+        return [item.count() for item in objects]
 
     def _contact_objects(self) -> list[StreamObject[ContactRecord]]:
         objects = []

@@ -1,0 +1,41 @@
+"""COUNT() answers that choose Bulk API 2.0 or REST for a first sync, shared between the streams of a sync.
+
+A Composite call carries up to five query subrequests and counts as one API call (composite.py); a stream rarely
+fills it (accounts: one object, contacts: two). So the call a stream makes for its own counts also carries, in
+its free slots, the counts of the objects later streams read, in sync order: a first sync of every stream then
+costs one count call per five objects instead of one per stream, and no call is added when only one stream is
+new (the spare answers are simply not used). Counts only pick a read path, so an answer a few minutes old does;
+still, each serves once, and the adapter (so this) lives for one sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.composite import MAX_QUERIES_PER_CALL, Query, first_pages
+
+
+class SharedCounts:
+    def __init__(self, client: SalesforceClient, upcoming: Callable[[], Sequence[str]] = tuple) -> None:
+        """``upcoming``: the COUNT() statements of every stream's objects, in the order the sync reads them."""
+        self._client = client
+        self._upcoming = upcoming
+        self._ready: dict[str, int] = {}
+
+    def counts(self, statements: Sequence[str]) -> list[int]:
+        """The row count of each statement, in order; the statements not answered yet are asked now, with as many
+        upcoming ones as fit in the same calls."""
+        wanted = list(dict.fromkeys(statements))
+        missing = [statement for statement in wanted if statement not in self._ready]
+        if missing:
+            spare = [s for s in dict.fromkeys(self._upcoming()) if s not in self._ready and s not in missing]
+            asked = [*missing, *spare[: -len(missing) % MAX_QUERIES_PER_CALL]]
+            answers = first_pages(self._client, [Query(statement, _what(statement)) for statement in asked])
+            self._ready.update(zip(asked, (int(answer["totalSize"]) for answer in answers), strict=True))
+        found = {statement: self._ready.pop(statement) for statement in wanted}
+        return [found[statement] for statement in statements]
+
+
+def _what(statement: str) -> str:
+    return "count of " + statement.split(" FROM ", 1)[1].split(" ", 1)[0]
