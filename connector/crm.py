@@ -343,7 +343,10 @@ class CrmAdapter(Protocol):
         ...
 
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
-        """Tasks already in the CRM for these keys (key -> CRM task id), to avoid duplicates after a crash."""
+        """Tasks already in the CRM for these keys (key -> CRM task id), to avoid duplicates after a crash.
+
+        Before looking up tasks it tried to create earlier, the outbox calls the adapter's optional
+        `settle_task_creates()`, for a CRM where a create outlives the run that sent it (a Salesforce Bulk job)."""
         ...
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:

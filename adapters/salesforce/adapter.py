@@ -150,10 +150,12 @@ class SalesforceAdapter:
         """With Bulk on, the outbox hands over all pending tasks at once, so many go in one insert job."""
         return self.write_batch_size
 
+    def settle_task_creates(self) -> None:
+        """Before tasks sent earlier are looked up: a Bulk insert a killed run left may still be creating them."""
+        if self.mapping.write.bulk_threshold is not None:
+            wait_for_running_inserts(self.client, self.mapping.write)
+
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
-        threshold = self.mapping.write.bulk_threshold
-        if threshold is not None and len(set(idempotency_keys)) >= threshold:
-            wait_for_running_inserts(self.client, self.mapping.write)  # these may be in a job a killed run left
         return find_tasks(self.client, idempotency_keys, self.mapping.tasks)
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:

@@ -8,8 +8,8 @@ A task the job left unprocessed, or refused for a passing reason (a row lock), g
 
 Crash safety: a closed job runs on in Salesforce even if we are killed, so a later look-up by key could miss tasks
 it has not created yet, and sending them again would make duplicates. So once the job is closed, an error leaves
-its tasks UNCONFIRMED (the outbox looks them up next run), and a look-up of as many keys as a job may hold first
-waits for the org's unfinished Task insert jobs to end (Get All Jobs, one call).
+its tasks UNCONFIRMED (the outbox looks them up next run), and before the outbox looks up tasks it tried to
+create before, the adapter waits for the org's unfinished Task insert jobs to end (Get All Jobs, one call).
 https://developer.salesforce.com/docs/platform/api-asynch/guide/bulk-api-2-0-ingest.html
 """
 
