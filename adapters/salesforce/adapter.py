@@ -68,8 +68,9 @@ class SalesforceAdapter:
     ) -> None:
         self.mapping = mapping
         self.client = SalesforceClient(settings, http=http, sleep=sleep, environ=environ, clock=clock)
-        self._schema = OrgSchema(BatchedDescribe(self.client, described_objects(mapping)))  # type: ignore[arg-type]
         counts = SharedCounts(self.client, self._first_sync_counts)
+        describe = BatchedDescribe(self.client, described_objects(mapping), counts)
+        self._schema = OrgSchema(describe)  # type: ignore[arg-type]
         self._reader = StreamReader(self.client, mapping.pull, now=clock, counts=counts)
 
     @classmethod
@@ -222,7 +223,17 @@ def described_objects(mapping: SalesforceMapping) -> list[str]:
     """The objects a mapping check describes in one batch (other relationship targets are described when reached)."""
     outcomes = ["Opportunity", "OpportunityContactRole"] if mapping.outcomes is not None else []
     accounts = [mapping.accounts.object] if mapping.accounts is not None else []
-    return [*mapping.objects, *mapping.activity_objects(), "Task", *outcomes, *accounts]
+    return [*mapping.objects, *mapping.activity_objects(), "Task", *outcomes, *accounts, *_related_objects(mapping)]
+
+
+def _related_objects(mapping: SalesforceMapping) -> list[str]:
+    """Objects reached through a standard relationship named like its object (`Campaign.Type`, `Account.Name`),
+    described in the same batch. Others (`Owner` -> User, `Foo__r`) are described when reached; a relationship name
+    that is no object only fails its own subrequest."""
+    fields = [spec.field for object_mapping in mapping.objects.values() for spec in object_mapping.fields.values()]
+    fields += [field for rules in mapping.activity_objects().values() for rule in rules for field in _rule_fields(rule)]
+    prefixes = (field.split(".", 1)[0] for field in fields if "." in field)
+    return [prefix for prefix in prefixes if not prefix.endswith("__r")]
 
 
 def _rule_fields(rule: ActivityRule) -> list[str]:

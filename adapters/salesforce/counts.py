@@ -10,7 +10,8 @@ still, each serves once, and the adapter (so this) lives for one sync.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.composite import MAX_QUERIES_PER_CALL, Query, first_pages
@@ -22,6 +23,7 @@ class SharedCounts:
         self._client = client
         self._upcoming = upcoming
         self._ready: dict[str, int] = {}
+        self._asked: set[str] = set()
 
     def counts(self, statements: Sequence[str]) -> list[int]:
         """The row count of each statement, in order; the statements not answered yet are asked now, with as many
@@ -29,12 +31,22 @@ class SharedCounts:
         wanted = list(dict.fromkeys(statements))
         missing = [statement for statement in wanted if statement not in self._ready]
         if missing:
-            spare = [s for s in dict.fromkeys(self._upcoming()) if s not in self._ready and s not in missing]
-            asked = [*missing, *spare[: -len(missing) % MAX_QUERIES_PER_CALL]]
+            asked = [*missing, *self.spare(-len(missing) % MAX_QUERIES_PER_CALL, besides=missing)]
             answers = first_pages(self._client, [Query(statement, _what(statement)) for statement in asked])
-            self._ready.update(zip(asked, (int(answer["totalSize"]) for answer in answers), strict=True))
+            for statement, answer in zip(asked, answers, strict=True):
+                self.keep(statement, answer)
         found = {statement: self._ready.pop(statement) for statement in wanted}
         return [found[statement] for statement in statements]
+
+    def spare(self, room: int, besides: Sequence[str] = ()) -> list[str]:
+        """Up to ``room`` upcoming statements never asked yet: what another call can carry in its free slots."""
+        fresh = [s for s in dict.fromkeys(self._upcoming()) if s not in self._asked and s not in besides]
+        return fresh[:room]
+
+    def keep(self, statement: str, answer: Mapping[str, Any]) -> None:
+        """The answer of a COUNT() query another call carried."""
+        self._asked.add(statement)
+        self._ready[statement] = int(answer["totalSize"])
 
 
 def _what(statement: str) -> str:
