@@ -27,7 +27,7 @@ from adapters.salesforce.schema import OrgSchema, mapping_problems
 from adapters.salesforce.settings import SalesforceSettings, load_settings
 from adapters.salesforce.setup import create_missing_fields
 from adapters.salesforce.task_context import task_context
-from adapters.salesforce.tasks import create_tasks, find_tasks
+from adapters.salesforce.tasks import any_task_query, create_tasks, find_tasks
 from connector.crm import (
     AccountRecord,
     ActivityRecord,
@@ -68,10 +68,10 @@ class SalesforceAdapter:
     ) -> None:
         self.mapping = mapping
         self.client = SalesforceClient(settings, http=http, sleep=sleep, environ=environ, clock=clock)
-        counts = SharedCounts(self.client, self._first_sync_counts)
-        describe = BatchedDescribe(self.client, described_objects(mapping), counts)
+        self._counts = SharedCounts(self.client, self._first_sync_counts, probes=[any_task_query(mapping.tasks)])
+        describe = BatchedDescribe(self.client, described_objects(mapping), self._counts)
         self._schema = OrgSchema(describe)  # type: ignore[arg-type]
-        self._reader = StreamReader(self.client, mapping.pull, now=clock, counts=counts)
+        self._reader = StreamReader(self.client, mapping.pull, now=clock, counts=self._counts)
 
     @classmethod
     def from_connection(
@@ -153,10 +153,13 @@ class SalesforceAdapter:
 
     def settle_task_creates(self) -> None:
         """Before tasks sent earlier are looked up: a Bulk insert a killed run left may still be creating them."""
+        self._counts.forget(any_task_query(self.mapping.tasks))  # and an earlier run may have created some
         if self.mapping.write.bulk_threshold is not None:
             wait_for_running_inserts(self.client, self.mapping.write)
 
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
+        if self._counts.answered(any_task_query(self.mapping.tasks)) == 0:
+            return {}  # the org held no task of ours when this run began, and none of these was tried before
         return find_tasks(self.client, idempotency_keys, self.mapping.tasks)
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
@@ -182,7 +185,9 @@ class SalesforceAdapter:
     # -- what each stream reads ----------------------------------------------------------------------------------
 
     def _first_sync_counts(self) -> list[str]:
-        """The COUNT() of every object a first sync reads, stream by stream in the sync's order (accounts first)."""
+        """The COUNT() of every object a first sync reads, stream by stream in the sync's order (accounts first).
+        The check's describe call also asks whether the org holds any task of ours (so a first sync's task look-up
+        costs no call); a count call never does: the key field may not exist yet, and that would fail the call."""
         accounts = self.mapping.accounts
         outcomes = self.mapping.outcomes
         objects = [

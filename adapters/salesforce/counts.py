@@ -1,5 +1,7 @@
 """COUNT() answers that choose Bulk API 2.0 or REST for a first sync, shared between the streams of a sync.
 
+(One more small answer rides along: whether the org held any task of ours when the run began; tasks.py.)
+
 A Composite call carries up to five query subrequests and counts as one API call (composite.py); a stream rarely
 fills it (accounts: one object, contacts: two). So the call a stream makes for its own counts also carries, in
 its free slots, the counts of the objects later streams read, in sync order: a first sync of every stream then
@@ -18,10 +20,14 @@ from adapters.salesforce.composite import MAX_QUERIES_PER_CALL, Query, first_pag
 
 
 class SharedCounts:
-    def __init__(self, client: SalesforceClient, upcoming: Callable[[], Sequence[str]] = tuple) -> None:
-        """``upcoming``: the COUNT() statements of every stream's objects, in the order the sync reads them."""
+    def __init__(
+        self, client: SalesforceClient, upcoming: Callable[[], Sequence[str]] = tuple, probes: Sequence[str] = ()
+    ) -> None:
+        """``upcoming``: the COUNT() statements of every stream's objects, in the order the sync reads them.
+        ``probes``: other small queries, carried only by a call where a failed subrequest fails alone (describe)."""
         self._client = client
         self._upcoming = upcoming
+        self._probes = tuple(probes)
         self._ready: dict[str, int] = {}
         self._asked: set[str] = set()
 
@@ -38,10 +44,18 @@ class SharedCounts:
         found = {statement: self._ready.pop(statement) for statement in wanted}
         return [found[statement] for statement in statements]
 
-    def spare(self, room: int, besides: Sequence[str] = ()) -> list[str]:
+    def spare(self, room: int, besides: Sequence[str] = (), *, probes: bool = False) -> list[str]:
         """Up to ``room`` upcoming statements never asked yet: what another call can carry in its free slots."""
-        fresh = [s for s in dict.fromkeys(self._upcoming()) if s not in self._asked and s not in besides]
+        candidates = [*(self._probes if probes else ()), *self._upcoming()]
+        fresh = [s for s in dict.fromkeys(candidates) if s not in self._asked and s not in besides]
         return fresh[:room]
+
+    def answered(self, statement: str) -> int | None:
+        """The row count an earlier call brought for ``statement`` (served once), or None: nothing is asked here."""
+        return self._ready.pop(statement, None)
+
+    def forget(self, statement: str) -> None:
+        self._ready.pop(statement, None)
 
     def keep(self, statement: str, answer: Mapping[str, Any]) -> None:
         """The answer of a COUNT() query another call carried."""

@@ -43,7 +43,7 @@ class BatchedDescribe:
         return answer if answer is not None else self._client.describe(object_name)
 
     def _fetch(self) -> dict[str, Mapping[str, Any]]:
-        counts = self._counts.spare(MAX_QUERIES_PER_CALL) if self._counts else []
+        counts = self._counts.spare(MAX_QUERIES_PER_CALL, probes=True) if self._counts else []
 
         def composite(sf: Any) -> Any:
             base = urlsplit(sf.base_url).path

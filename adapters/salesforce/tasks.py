@@ -73,7 +73,7 @@ def find_tasks(
     ]
     firsts = []
     if len(queries) > MAX_QUERIES_PER_CALL:
-        probe = Query(_any_task_query(options), "look-up of any task with a key")
+        probe = Query(any_task_query(options), "look-up of any task with a key")
         ours, *firsts = first_pages(client, [probe, *queries[: MAX_QUERIES_PER_CALL - 1]], retry=retry)
         if not ours["records"]:
             return {}
@@ -86,7 +86,8 @@ def find_tasks(
     return {key: found[key] for key in wanted if key in found}
 
 
-def _any_task_query(options: TaskOptions) -> str:
+def any_task_query(options: TaskOptions) -> str:
+    """One of our tasks, if the org holds any: its ``totalSize`` is 0 or 1."""
     return soql.select("Task", ["Id"], [f"{options.key_field} != null"]) + " LIMIT 1"
 
 

@@ -3,9 +3,13 @@ choose Bulk or REST, so the reads that follow ask for no count of their own."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from adapters.salesforce.adapter import SalesforceAdapter, described_objects
 from adapters.salesforce.settings import SalesforceSettings
+from adapters.sandbox.salesforce.schema import FieldSpec
 from tests.salesforce.conftest import SECRETS, RecordedSleep, example_mapping, sandbox_login, small_mapping
+from tests.salesforce.test_tasks import _task
 
 
 def _adapter(sandbox) -> SalesforceAdapter:
@@ -43,3 +47,30 @@ def test_without_a_check_the_counts_of_later_streams_ride_in_the_first_count_cal
 def test_the_shipped_mappings_related_objects_are_described_in_the_same_batch():
     named = described_objects(example_mapping())
     assert {"Campaign", "Account"} <= set(named) and len(set(named)) <= 20
+
+
+def _tasked_org(sandbox):
+    sandbox.app.store.add_custom_field("Task", FieldSpec("ScoreBridge_Key__c", "string", length=128, custom=True))
+    return sandbox.app.insert("Lead", {"LastName": "L", "Company": "Acme"})
+
+
+def test_an_org_without_tasks_of_ours_at_the_check_makes_the_first_look_up_free(sandbox):
+    lead = _tasked_org(sandbox)
+    adapter = _adapter(sandbox)
+    adapter.check()
+    sandbox.server.stats.reset()
+    assert adapter.find_tasks(["k1"]) == {}
+    assert _routes(sandbox) == {}
+    adapter.create_tasks([replace(_task(1, owner=None), crm_id=lead, idempotency_key="k1")])
+    assert adapter.find_tasks(["k1"]) != {}  # the answer served once: later look-ups ask the org
+
+
+def test_after_an_earlier_attempt_the_look_up_asks_the_org_whatever_the_check_saw(sandbox):
+    lead = _tasked_org(sandbox)
+    adapter = _adapter(sandbox)
+    adapter.check()
+    adapter.create_tasks(
+        [replace(_task(1, owner=None), crm_id=lead, idempotency_key="k1")]
+    )  # as a killed run might have
+    adapter.settle_task_creates()
+    assert list(adapter.find_tasks(["k1"])) == ["k1"]
