@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pytest
-
 from connector.outbox import TASK_BATCH, Delivery, deliver_tasks
 from tests.sync.memory_crm import CrashAfterCreate, MemoryCrm
 from tests.sync.test_outbox import _contact_reaching, _enqueue
@@ -36,7 +34,13 @@ def test_tasks_tried_before_a_crash_are_settled_before_their_look_up(engine):
     _contact_reaching(engine, "00Q1", "sql")
     _enqueue(engine)
     crm = BulkMemoryCrm(crash_after_create=True)
-    with pytest.raises(CrashAfterCreate):
-        deliver_tasks(engine, crm, "acme")
-    assert deliver_tasks(engine, crm, "acme") == Delivery(found=1)
+    runs = [_deliver_or_crash(engine, crm), _deliver_or_crash(engine, crm)]
+    assert runs == [None, Delivery(found=1)]
     assert crm.settled == [1]  # after the first run's look-up, before the second's
+
+
+def _deliver_or_crash(engine, crm: MemoryCrm) -> Delivery | None:
+    try:
+        return deliver_tasks(engine, crm, "acme")
+    except CrashAfterCreate:
+        return None
