@@ -14,6 +14,11 @@ poll, the results: five calls an object) and collections of 200 that carry Leads
 follow-up Tasks the org gained (counted in the org) the same way. With the mapping's `outcomes` section the
 outcomes stream is a third stream: a first sync must read every Opportunity, every OpportunityContactRole and every
 Lead converted into an opportunity (counted in the org, as the other objects are); later phases change none.
+With the mapping's `accounts` section the accounts stream is read first (every Account, Bulk when large), and the
+accounts whose score fields changed in the org during a phase join the people's updates (collections carry
+Accounts, Leads and Contacts together; Bulk is one job per object); Tasks on accounts are among the Tasks counted.
+Not in the minimum, by design: the COUNT() queries that choose Bulk or REST, the describes of a mapping check and
+the look-up of task keys before creating them (what a product must spend to know, not what the data needs).
 Issue 13's goal: a first sync of 100,000 leads within 1.1x the minimum.
 """
 
@@ -40,6 +45,7 @@ from sync_phases import (  # the script's own folder is on sys.path
     COMMON_COLUMNS,
     REPOSITORY,
     PhaseFigures,
+    Scores,
     SyncBench,
     batches,
     listing,
@@ -138,10 +144,16 @@ def _benchmark(workdir: Path, sandbox: RunningSandbox, mapping: Path, share: flo
             time.sleep(gap)  # syncs further apart than the lookback: what a schedule does
         changes = planned() if callable(planned) else planned
         before = _scores(sandbox.app) if rows else {}
-        tasks_before = _scorebridge_tasks(sandbox.app)
+        tasks_before, accounts_before = _scorebridge_tasks(sandbox.app), _account_scores(sandbox.app)
 
-        def minimum(report: SyncReport, changes: Changes = changes, tasks_before: int = tasks_before) -> int:
-            return _minimum(changes, streams, _scorebridge_tasks(sandbox.app) - tasks_before)
+        def minimum(
+            report: SyncReport,
+            changes: Changes = changes,
+            tasks: int = tasks_before,
+            accounts: Scores = accounts_before,
+        ) -> int:
+            written = _changed(accounts, _account_scores(sandbox.app))
+            return _minimum(changes, streams, _scorebridge_tasks(sandbox.app) - tasks, written)
 
         figures, report = bench.run(name, minimum)
         if rows:
@@ -210,6 +222,10 @@ def _stream_counts(adapter: Any) -> dict[str, dict[str, int]]:
     counted = {name: adapter.client.count(soql.count(name, rows), what=f"count {name}") for name, rows in where.items()}
     streams = {"contacts": list(mapping.objects), "activities": list(mapping.activity_objects())}
     counts = {stream: {name: counted[name] for name in names} for stream, names in streams.items()}
+    if mapping.accounts is not None:  # every account, deleted ones aside, as the people are counted
+        counts["accounts"] = {
+            "Account": adapter.client.count(soql.count(mapping.accounts.object), what="count Account")
+        }
     if mapping.outcomes is not None:
         counts["outcomes"] = {
             label: adapter.client.count(soql.count(name, rows), what=f"count {label}")
@@ -218,14 +234,18 @@ def _stream_counts(adapter: Any) -> dict[str, dict[str, int]]:
     return counts
 
 
-def _minimum(changes: Changes, streams: Mapping[str, Mapping[str, int]], tasks_created: int) -> int:
+def _minimum(
+    changes: Changes, streams: Mapping[str, Mapping[str, int]], tasks_created: int, accounts_written: int
+) -> int:
     """Reads: per stream the cheapest split of its objects between REST and Bulk query (an object with nothing
-    changed still costs its first page). Writes: the changed people and the new Tasks, each the cheapest split
+    changed still costs its first page). Writes: the changed people with the accounts whose scores changed in the
+    org (updates: collections carry every type together), and the new Tasks (inserts), each the cheapest split
     between Bulk ingest jobs and collections."""
     reads = sum(
         _read_minimum({name: changes.rows_by_object.get(name, 0) for name in objects}) for objects in streams.values()
     )
-    return reads + _write_minimum(changes.writes_by_object) + _write_minimum({"Task": tasks_created})
+    updates = {**changes.writes_by_object, "Account": accounts_written}
+    return reads + _write_minimum(updates) + _write_minimum({"Task": tasks_created})
 
 
 def _read_minimum(rows: Mapping[str, int]) -> int:
@@ -251,6 +271,19 @@ def _subsets(names: Mapping[str, int]) -> list[frozenset[str]]:
 
 def _scorebridge_tasks(app: Any) -> int:
     return sum(1 for row in app.store.rows("Task") if row.get(TASK_KEY_FIELD))
+
+
+def _account_scores(app: Any) -> Scores:
+    """The score values on each Account, as the org holds them."""
+    return {
+        row["Id"]: {name: value for name, value in row.items() if name.startswith(SCORE_FIELD_PREFIX)}
+        for row in app.store.rows("Account")
+    }
+
+
+def _changed(before: Scores, after: Scores) -> int:
+    """Records whose score values differ between two snapshots: the writes a sync could not have done without."""
+    return sum(1 for record_id, values in after.items() if before.get(record_id, {}) != values)
 
 
 def _scored_rows(app: Any) -> dict[str, list[dict[str, Any]]]:
@@ -296,7 +329,7 @@ def _meeting(row: Mapping[str, Any], now: Any, fallback_owner: str) -> dict[str,
     }
 
 
-def _scores(app: Any) -> dict[str, dict[str, object]]:
+def _scores(app: Any) -> Scores:
     """The score values ScoreBridge wrote on each scored record, as the org holds them."""
     return {
         row["Id"]: {name: value for name, value in row.items() if name.startswith(SCORE_FIELD_PREFIX)}

@@ -346,12 +346,18 @@ class CrmAdapter(Protocol):
         ...
 
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
-        """Tasks already in the CRM for these keys (key -> CRM task id), to avoid duplicates after a crash."""
+        """Tasks already in the CRM for these keys (key -> CRM task id), to avoid duplicates after a crash.
+
+        Before looking up tasks it tried to create earlier, the outbox calls the adapter's optional
+        `settle_task_creates()`, for a CRM where a create outlives the run that sent it (a Salesforce Bulk job)."""
         ...
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
         """Create follow-up tasks linked to their lead, contact or account (a TaskRequest whose object_type is the
-        account object: Salesforce WhatId, a HubSpot task -> company association); one result per task, in order."""
+        account object: Salesforce WhatId, a HubSpot task -> company association); one result per task, in order.
+
+        The outbox hands over at most `TASK_BATCH` tasks a call (each batch looked up first with `find_tasks`), or
+        as many as the adapter's optional `task_batch_size` attribute says, for a CRM whose bulk API pays off."""
         ...
 
     def task_states(self, crm_task_ids: Sequence[str]) -> dict[str, TaskState]:

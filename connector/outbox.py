@@ -217,8 +217,11 @@ def deliver_tasks(engine: Engine, adapter: CrmAdapter, connection: str) -> Deliv
     with session_scope(engine) as session:
         pending = pending_tasks(session, connection)
     created = found = failed = 0
-    for start in range(0, len(pending), TASK_BATCH):
-        batch = pending[start : start + TASK_BATCH]
+    size = getattr(adapter, "task_batch_size", None) or TASK_BATCH  # optional, see CrmAdapter.create_tasks
+    for start in range(0, len(pending), size):
+        batch = pending[start : start + size]
+        if any(row.attempts for row in batch):  # a create of these may still be under way in the CRM
+            getattr(adapter, "settle_task_creates", _nothing_to_settle)()  # optional, see CrmAdapter.find_tasks
         # Asked before every create, not only on retries: the CRM may hold a key from a rebuilt or restored store.
         held = adapter.find_tasks([row.idempotency_key for row in batch])
         to_send = [row for row in batch if row.idempotency_key not in held]
@@ -241,6 +244,10 @@ def deliver_tasks(engine: Engine, adapter: CrmAdapter, connection: str) -> Deliv
         created += sum(1 for result in results if result.crm_task_id)
         failed += sum(1 for result in results if not result.crm_task_id)
     return Delivery(created, found, failed)
+
+
+def _nothing_to_settle() -> None:
+    """For a CRM whose creates end with the call that made them."""
 
 
 def _mark(

@@ -13,9 +13,11 @@ import requests
 
 from adapters.salesforce import followup, soql
 from adapters.salesforce.accounts import account_stream_object, link_fields, linked_contact_record
+from adapters.salesforce.bulk_tasks import create_tasks_by_size, wait_for_running_inserts
 from adapters.salesforce.bulk_write import BULK_WRITE_BATCH, write_scores_by_size
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.converted_leads import follow_conversions, follow_task_conversions
+from adapters.salesforce.counts import SharedCounts
 from adapters.salesforce.describe_batch import BatchedDescribe
 from adapters.salesforce.mapping import ActivityRule, SalesforceMapping, load_mapping
 from adapters.salesforce.normalize import activity_record, contact_record
@@ -25,7 +27,7 @@ from adapters.salesforce.schema import OrgSchema, mapping_problems
 from adapters.salesforce.settings import SalesforceSettings, load_settings
 from adapters.salesforce.setup import create_missing_fields
 from adapters.salesforce.task_context import task_context
-from adapters.salesforce.tasks import create_tasks, find_tasks
+from adapters.salesforce.tasks import any_task_query, create_tasks, find_tasks
 from connector.crm import (
     AccountRecord,
     ActivityRecord,
@@ -66,8 +68,10 @@ class SalesforceAdapter:
     ) -> None:
         self.mapping = mapping
         self.client = SalesforceClient(settings, http=http, sleep=sleep, environ=environ, clock=clock)
-        self._schema = OrgSchema(BatchedDescribe(self.client, described_objects(mapping)))  # type: ignore[arg-type]
-        self._reader = StreamReader(self.client, mapping.pull, now=clock)
+        self._counts = SharedCounts(self.client, self._first_sync_counts, probes=[any_task_query(mapping.tasks)])
+        describe = BatchedDescribe(self.client, described_objects(mapping), self._counts)
+        self._schema = OrgSchema(describe)  # type: ignore[arg-type]
+        self._reader = StreamReader(self.client, mapping.pull, now=clock, counts=self._counts)
 
     @classmethod
     def from_connection(
@@ -142,11 +146,24 @@ class SalesforceAdapter:
         write = partial(write_scores_by_size, self.client, targets=targets, options=self.mapping.write)
         return follow_conversions(self.client, writes, write(writes), write)
 
+    @property
+    def task_batch_size(self) -> int | None:
+        """With Bulk on, the outbox hands over all pending tasks at once, so many go in one insert job."""
+        return self.write_batch_size
+
+    def settle_task_creates(self) -> None:
+        """Before tasks sent earlier are looked up: a Bulk insert a killed run left may still be creating them."""
+        self._counts.forget(any_task_query(self.mapping.tasks))  # and an earlier run may have created some
+        if self.mapping.write.bulk_threshold is not None:
+            wait_for_running_inserts(self.client, self.mapping.write)
+
     def find_tasks(self, idempotency_keys: Sequence[str]) -> dict[str, str]:
+        if self._counts.answered(any_task_query(self.mapping.tasks)) == 0:
+            return {}  # the org held no task of ours when this run began, and none of these was tried before
         return find_tasks(self.client, idempotency_keys, self.mapping.tasks)
 
     def create_tasks(self, tasks: Sequence[TaskRequest]) -> list[TaskResult]:
-        created = create_tasks(self.client, tasks, self.mapping.tasks)
+        created = create_tasks_by_size(self.client, tasks, self.mapping.tasks, self.mapping.write)
         create = partial(create_tasks, self.client, options=self.mapping.tasks)
         return follow_task_conversions(self.client, tasks, created, create)
 
@@ -166,6 +183,20 @@ class SalesforceAdapter:
         return task_context(self.client, self.mapping)
 
     # -- what each stream reads ----------------------------------------------------------------------------------
+
+    def _first_sync_counts(self) -> list[str]:
+        """The COUNT() of every object a first sync reads, stream by stream in the sync's order (accounts first).
+        The check's describe call also asks whether the org holds any task of ours (so a first sync's task look-up
+        costs no call); a count call never does: the key field may not exist yet, and that would fail the call."""
+        accounts = self.mapping.accounts
+        outcomes = self.mapping.outcomes
+        objects = [
+            *([account_stream_object(BASE_FIELDS, accounts)] if accounts is not None else []),
+            *self._contact_objects(),
+            *self._activity_objects(),
+            *(stream_objects(BASE_FIELDS, outcomes, None) if outcomes is not None else []),
+        ]
+        return [item.count() for item in objects]
 
     def _contact_objects(self) -> list[StreamObject[ContactRecord]]:
         objects = []
@@ -197,7 +228,17 @@ def described_objects(mapping: SalesforceMapping) -> list[str]:
     """The objects a mapping check describes in one batch (other relationship targets are described when reached)."""
     outcomes = ["Opportunity", "OpportunityContactRole"] if mapping.outcomes is not None else []
     accounts = [mapping.accounts.object] if mapping.accounts is not None else []
-    return [*mapping.objects, *mapping.activity_objects(), "Task", *outcomes, *accounts]
+    return [*mapping.objects, *mapping.activity_objects(), "Task", *outcomes, *accounts, *_related_objects(mapping)]
+
+
+def _related_objects(mapping: SalesforceMapping) -> list[str]:
+    """Objects reached through a standard relationship named like its object (`Campaign.Type`, `Account.Name`),
+    described in the same batch. Others (`Owner` -> User, `Foo__r`) are described when reached; a relationship name
+    that is no object only fails its own subrequest."""
+    fields = [spec.field for object_mapping in mapping.objects.values() for spec in object_mapping.fields.values()]
+    fields += [field for rules in mapping.activity_objects().values() for rule in rules for field in _rule_fields(rule)]
+    prefixes = (field.split(".", 1)[0] for field in fields if "." in field)
+    return [prefix for prefix in prefixes if not prefix.endswith("__r")]
 
 
 def _rule_fields(rule: ActivityRule) -> list[str]:

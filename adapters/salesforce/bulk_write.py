@@ -70,7 +70,7 @@ def write_scores_by_size(
     )
     for index, outcome in sent.items():
         results[index] = outcome
-    again = [index for index, result in enumerate(results) if result is None or _worth_collections(result)]
+    again = [index for index, result in enumerate(results) if result is None or worth_collections(result)]
     if again and stopped is None:
         for index, result in zip(again, write_scores(client, [writes[i] for i in again], targets), strict=True):
             results[index] = result
@@ -89,8 +89,13 @@ def _bulk_groups(
     return {name: indexes for name, indexes in groups.items() if len(indexes) >= threshold}
 
 
-def _worth_collections(result: WriteResult) -> bool:
-    return not result.ok and (result.error_code == NOT_PROCESSED or retriable_record_error(result.error_code or ""))
+def worth_collections(result: WriteResult) -> bool:
+    return not result.ok and worth_resending(result.error_code)
+
+
+def worth_resending(error_code: str | None) -> bool:
+    """A record a job left unprocessed, or refused for a passing reason (a row lock), is sent again at once."""
+    return error_code == NOT_PROCESSED or retriable_record_error(error_code or "")
 
 
 def run_update_jobs(
@@ -116,13 +121,25 @@ def run_update_job(
 ) -> JobOutcome:
     """Create, upload ``data`` (CSV, LF line endings), close, wait, and read the results of one update job."""
     what = f"bulk update of {len(writes)} {object_name} records"
-    body = {"object": object_name, "operation": "update", "contentType": "CSV", "columnDelimiter": "COMMA"}
+    job_id = open_ingest_job(client, object_name, "update", data, what)
+    close_ingest_job(client, job_id, what)
+    info = wait_for_job(client, job_id, what, options)
+    return JobOutcome(job_id, str(info.get("state")), _job_results(client, info, writes, what))
+
+
+def open_ingest_job(client: SalesforceClient, object_name: str, operation: str, data: bytes, what: str) -> str:
+    """Create a job and upload ``data`` (CSV with its header, LF line endings); returns the job id. An open job is
+    never processed, so until it is closed nothing of it reaches the org."""
+    body = {"object": object_name, "operation": operation, "contentType": "CSV", "columnDelimiter": "COMMA"}
     job = client.call(what, lambda sf: sf.restful("jobs/ingest", method="POST", json={**body, "lineEnding": "LF"}))
     job_id = str(job["id"])
     client.call(what, lambda sf: _upload(sf, job_id, data))
+    return job_id
+
+
+def close_ingest_job(client: SalesforceClient, job_id: str, what: str) -> None:
+    """Mark the upload complete: from here Salesforce processes the job on its own, whatever becomes of us."""
     client.call(what, lambda sf: sf.restful(f"jobs/ingest/{job_id}", method="PATCH", json={"state": "UploadComplete"}))
-    info = _wait(client, job_id, what, options)
-    return JobOutcome(job_id, str(info.get("state")), _job_results(client, info, writes, what))
 
 
 def csv_line(cells: Sequence[str]) -> str:
@@ -166,7 +183,7 @@ def _upload(sf: Any, job_id: str, data: bytes) -> None:
     call_salesforce(f"{sf.base_url}jobs/ingest/{job_id}/batches", "PUT", sf.session, headers, data=data)
 
 
-def _wait(client: SalesforceClient, job_id: str, what: str, options: WriteOptions) -> Mapping[str, Any]:
+def wait_for_job(client: SalesforceClient, job_id: str, what: str, options: WriteOptions) -> Mapping[str, Any]:
     """Poll until the job ends; past ``bulk_timeout_seconds`` abort it (what it did not process comes back as
     unprocessed records)."""
     pause = options.bulk_poll_seconds
@@ -199,21 +216,22 @@ def _job_results(
             results[position] = make(writes[position].crm_id, row)
 
     if processed > failed:
-        for row in _result_rows(client, job_id, "successfulResults", what):
+        for row in result_rows(client, job_id, "successfulResults", what):
             place(row, lambda crm_id, _: WriteResult(crm_id, True))
     if failed:
-        for row in _result_rows(client, job_id, "failedResults", what):
+        for row in result_rows(client, job_id, "failedResults", what):
             place(row, lambda crm_id, row: WriteResult(crm_id, False, *parse_sf_error(row.get("sf__Error", ""))))
     if processed < len(writes):
         ended = f"bulk job {job_id} ended {info.get('state')} before this record: {info.get('errorMessage', '')}"
-        for row in _result_rows(client, job_id, "unprocessedrecords", what):
+        for row in result_rows(client, job_id, "unprocessedrecords", what):
             place(row, lambda crm_id, _: WriteResult(crm_id, False, NOT_PROCESSED, ended.strip()))
     missing = f"bulk job {job_id} reported no result for this record"
     pairs = zip(writes, results, strict=True)
     return [result or WriteResult(write.crm_id, False, NO_RESULT, missing) for write, result in pairs]
 
 
-def _result_rows(client: SalesforceClient, job_id: str, kind: str, what: str) -> list[dict[str, str]]:
+def result_rows(client: SalesforceClient, job_id: str, kind: str, what: str) -> list[dict[str, str]]:
+    """One of a finished job's result lists (successfulResults, failedResults, unprocessedrecords) as CSV rows."""
     response = client.call(
         what,
         lambda sf: call_salesforce(

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.composite import MAX_QUERIES_PER_CALL
+from adapters.salesforce.counts import SharedCounts
 from connector.errors import ScoreBridgeError
 
 #: Salesforce's limit on subrequests in one Composite call.
@@ -23,11 +25,15 @@ MAX_SUBREQUESTS = 25
 
 class BatchedDescribe:
     """Stands in for the client's `describe` in `OrgSchema`: the named objects are described in one call the
-    first time any object is asked for."""
+    first time any object is asked for. The same call carries up to five COUNT() queries a first sync will need
+    (counts.py): a check runs on a first sync, right before the reads, and the call has room for them."""
 
-    def __init__(self, client: SalesforceClient, object_names: Iterable[str]) -> None:
+    def __init__(
+        self, client: SalesforceClient, object_names: Iterable[str], counts: SharedCounts | None = None
+    ) -> None:
         self._client = client
-        self._names = list(dict.fromkeys(object_names))[:MAX_SUBREQUESTS]
+        self._counts = counts
+        self._names = list(dict.fromkeys(object_names))[: MAX_SUBREQUESTS - MAX_QUERIES_PER_CALL]
         self._ready: dict[str, Mapping[str, Any]] | None = None
 
     def describe(self, object_name: str) -> Mapping[str, Any]:
@@ -37,11 +43,17 @@ class BatchedDescribe:
         return answer if answer is not None else self._client.describe(object_name)
 
     def _fetch(self) -> dict[str, Mapping[str, Any]]:
+        counts = self._counts.spare(MAX_QUERIES_PER_CALL, probes=True) if self._counts else []
+
         def composite(sf: Any) -> Any:
             base = urlsplit(sf.base_url).path
             subrequests = [
                 {"method": "GET", "url": f"{base}sobjects/{name}/describe/", "referenceId": f"d{number}"}
                 for number, name in enumerate(self._names)
+            ]
+            subrequests += [
+                {"method": "GET", "url": f"{base}query/?q={quote_plus(statement)}", "referenceId": f"c{number}"}
+                for number, statement in enumerate(counts)
             ]
             return sf.restful("composite", method="POST", json={"allOrNone": False, "compositeRequest": subrequests})
 
@@ -51,9 +63,12 @@ class BatchedDescribe:
             return {}
         entries = answer.get("compositeResponse", []) if isinstance(answer, Mapping) else []
         by_reference = {entry.get("referenceId"): entry for entry in entries if isinstance(entry, Mapping)}
-        ready = {}
-        for number, name in enumerate(self._names):
-            entry = by_reference.get(f"d{number}") or {}
-            if entry.get("httpStatusCode") == 200 and isinstance(entry.get("body"), Mapping):
-                ready[name] = entry["body"]
-        return ready
+        answered = {key: entry["body"] for key, entry in by_reference.items() if _answered(entry)}
+        for number, statement in enumerate(counts):
+            if f"c{number}" in answered and self._counts:  # one unanswered is simply asked again when needed
+                self._counts.keep(statement, answered[f"c{number}"])
+        return {name: answered[f"d{number}"] for number, name in enumerate(self._names) if f"d{number}" in answered}
+
+
+def _answered(entry: Any) -> bool:
+    return isinstance(entry, Mapping) and entry.get("httpStatusCode") == 200 and isinstance(entry.get("body"), Mapping)

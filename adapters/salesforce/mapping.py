@@ -131,10 +131,10 @@ class PullOptions(_Strict):
 
 
 class WriteOptions(_Strict):
-    #: A write-back of at least this many records of one object goes through one Bulk API 2.0 ingest job (about
-    #: five API calls) instead of a collection call per 200; null: collections always. Salesforce's own guidance
-    #: puts the line at 2,000 records (Bulk API and Bulk API 2.0 Limits and Allocations).
-    bulk_threshold: int | None = Field(default=2000, ge=1)
+    #: A write-back of at least this many records of one object, or this many new tasks, goes through one Bulk
+    #: API 2.0 ingest job (about five API calls) instead of a collection call per 200; null: collections always.
+    #: 1,001 is where a job starts to cost fewer calls than collections (1,000 records: five calls either way).
+    bulk_threshold: int | None = Field(default=1001, ge=1)
     bulk_poll_seconds: float = Field(default=2.0, ge=0)
     #: A job still running after this long is aborted; what it did not process goes through collections.
     bulk_timeout_seconds: float = Field(default=1800.0, gt=0)

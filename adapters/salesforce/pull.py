@@ -5,7 +5,8 @@ one bookmark covers the whole stream and every page's bookmark is safe to commit
 Incremental reads use queryAll, so deleted rows arrive in the same call, flagged by IsDeleted.
 The first page of every object of a stream comes from one Composite call (five queries a call), so a sync where
 nothing changed costs one API call per stream; only objects whose first page is not done page on with
-nextRecordsUrl, one call a page. The COUNT() queries that pick Bulk API objects share one Composite call too.
+nextRecordsUrl, one call a page. The COUNT() queries that pick Bulk API objects share Composite calls too, across
+streams (counts.py).
 An incremental read that reaches the end of every object ends with an empty page bookmarked at the moment the read
 began (with a lookback only), so a quiet org's next read starts from there minus the lookback instead of from the
 last record it ever saw: without it, every sync re-reads the lookback before our own last write-back.
@@ -26,6 +27,7 @@ from adapters.salesforce import soql
 from adapters.salesforce.bulk import bulk_query
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.composite import Query, QueryResult, first_pages, pages_from
+from adapters.salesforce.counts import SharedCounts
 from adapters.salesforce.mapping import PullOptions
 from adapters.salesforce.normalize import field_value, parse_timestamp
 from connector.crm import AccountRecord, ActivityRecord, Bookmark, ContactRecord, Page
@@ -64,10 +66,12 @@ class StreamReader:
         options: PullOptions,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        counts: SharedCounts | None = None,
     ) -> None:
         self._client = client
         self._options = options
         self._now = now
+        self._counts = counts or SharedCounts(client)
 
     def pages(self, stream: str, objects: Sequence[StreamObject[RecordT]], since: Bookmark | None) -> Iterator[Page]:
         bulk = self._bulk_objects(objects) if since is None else set()
@@ -77,12 +81,13 @@ class StreamReader:
             yield from self._ordered_pages(stream, objects, since)
 
     def _bulk_objects(self, objects: Sequence[StreamObject[Any]]) -> set[str]:
-        """Objects big enough for Bulk API 2.0 on a first sync (their COUNT() queries share one Composite call)."""
+        """Objects big enough for Bulk API 2.0 on a first sync (their COUNT() queries share Composite calls, with
+        the counts of later streams: counts.py)."""
         threshold = self._options.bulk_threshold
         if threshold is None:
             return set()
-        counts = first_pages(self._client, [Query(item.count(), f"count of {item.name}") for item in objects])
-        return {item.name for item, count in zip(objects, counts, strict=True) if int(count["totalSize"]) >= threshold}
+        counts = self._counts.counts([item.count() for item in objects])
+        return {item.name for item, count in zip(objects, counts, strict=True) if count >= threshold}
 
     # -- ordered: REST queries merged by (SystemModstamp, Id) ------------------------------------------------------
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient
-from adapters.salesforce.composite import Query, first_pages, pages_from
+from adapters.salesforce.composite import MAX_QUERIES_PER_CALL, Query, first_pages, pages_from
 from adapters.salesforce.mapping import TaskOptions
 from adapters.salesforce.retry import retry_policy
 from adapters.salesforce.write import COLLECTION_LIMIT, NOT_SENT, first_save_error
@@ -22,6 +22,8 @@ from connector.errors import FatalCrmError, LimitReachedError, RetriableError
 #: Keys per look-up query: an IN list of 100 keys of up to 120 characters keeps each query far below the 16,384
 #: bytes Salesforce allows a request's URI and headers (https://help.salesforce.com/s/articleView?id=000386264).
 #: The queries go in one Composite call, five at a time, so a batch of 200 tasks costs one look-up call.
+#: A look-up that needs more calls first asks, beside its first four key queries, whether the org holds any task
+#: of ours at all: on a first sync it holds none, and the other calls are skipped.
 KEYS_PER_QUERY = 100
 SUBJECT_LIMIT = 255
 UNCONFIRMED = "UNCONFIRMED"
@@ -69,12 +71,24 @@ def find_tasks(
     queries = [
         Query(_key_query(chunk, options), "look-up of tasks by key") for chunk in soql.chunked(wanted, KEYS_PER_QUERY)
     ]
+    firsts = []
+    if len(queries) > MAX_QUERIES_PER_CALL:
+        probe = Query(any_task_query(options), "look-up of any task with a key")
+        ours, *firsts = first_pages(client, [probe, *queries[: MAX_QUERIES_PER_CALL - 1]], retry=retry)
+        if not ours["records"]:
+            return {}
+        queries = queries[MAX_QUERIES_PER_CALL - 1 :]
     found: dict[str, str] = {}
-    for first in first_pages(client, queries, retry=retry):
+    for first in [*firsts, *first_pages(client, queries, retry=retry)]:
         for page in pages_from(client, first, what="look-up of tasks by key"):
             for row in page:
                 found.setdefault(row[options.key_field], row["Id"])
     return {key: found[key] for key in wanted if key in found}
+
+
+def any_task_query(options: TaskOptions) -> str:
+    """One of our tasks, if the org holds any: its ``totalSize`` is 0 or 1."""
+    return soql.select("Task", ["Id"], [f"{options.key_field} != null"]) + " LIMIT 1"
 
 
 def _key_query(keys: Sequence[str], options: TaskOptions) -> str:

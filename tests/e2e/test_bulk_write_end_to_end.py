@@ -31,15 +31,16 @@ def test_a_write_back_over_the_threshold_goes_through_ingest_jobs_and_the_ledger
         upgrade_store(engine)
         mapping = _bulk_mapping(tmp_path, threshold=20)
         world.sandbox.server.stats.reset()
-        # The next four record-saving calls: the tasks' collection (tasks go out before scores), the two jobs, and
-        # the collection that sends the jobs' locked rows again.
-        world.fault("reject_share", share=0.1, count=4)
+        # The next five record-saving calls: the tasks' insert job (tasks go out before scores, and there are more
+        # than the threshold), the collection that sends its locked tasks again, the two score jobs, and the
+        # collection that sends the jobs' locked rows again.
+        world.fault("reject_share", share=0.1, count=5)
 
         report = world.sync(engine, mapping=mapping)
 
         assert report.status == "succeeded", report.message
         routes = world.sandbox.server.stats.snapshot()["by_route"]
-        assert routes["sf.bulk2.ingest.create"] == 2  # one job for the Leads, one for the Contacts
+        assert routes["sf.bulk2.ingest.create"] == 3  # the tasks' insert, one update for the Leads, one for Contacts
         with Session(engine) as session:
             failed = dict(
                 session.execute(

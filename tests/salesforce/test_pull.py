@@ -186,7 +186,7 @@ def test_a_large_first_sync_uses_bulk_api_2_and_commits_its_bookmark_after_the_l
 
     pages = list(adapter.pull_contacts(None))
 
-    job = json_body(next(call.request for call in org.calls if call.request.method == "POST"))
+    job = json_body(next(call.request for call in org.calls if call.request.url.endswith("/jobs/query")))
     assert job["operation"] == "query" and "IsConverted = false" in job["query"]
     assert [page.bookmark for page in pages[:-1]] == [None]
     assert [r.crm_id for page in pages for r in page.records] == ["00Q2", "00Q1"]
@@ -195,3 +195,13 @@ def test_a_large_first_sync_uses_bulk_api_2_and_commits_its_bookmark_after_the_l
     assert sleep.waits == [5, 5]  # polled twice, waiting as configured, never really sleeping
     second_results_call = [c.request.url for c in org.calls if "/results" in c.request.url][1]
     assert "locator=MTAwMDA" in second_results_call
+
+
+def test_the_count_call_of_a_first_sync_carries_the_counts_of_later_streams(org, adapter):
+    seen = serve_queries(org, {"Lead": [EMPTY], "Contact": [EMPTY], "Task": [EMPTY]}, counts={"Lead": 10})
+    list(adapter.pull_contacts(None))
+    list(adapter.pull_activities(None))
+    counted = [statement.split(" FROM ")[1].split(" ")[0] for _, statement in seen if "COUNT()" in statement]
+    assert counted == ["Lead", "Contact", "Task"]  # asked once, in the contacts stream's one Composite call
+    count_calls = [c for c in org.calls if c.request.method == "POST" and "COUNT" in c.request.body.decode()]
+    assert len(count_calls) == 1

@@ -142,3 +142,28 @@ def test_the_reject_share_fault_fails_bulk_rows_with_a_lock_error(salesforce_san
     [outcome] = sf.bulk2.Lead.update(records=[{"Id": i, "Title": "CTO"} for i in ids], wait=0)
     failed = rows_of(sf.bulk2.Lead.get_failed_records(outcome["job_id"]))
     assert [row["sf__Error"].split(":")[0] for row in failed] == ["UNABLE_TO_LOCK_ROW"] * 2
+
+
+def test_bulk2_insert_creates_records_and_reports_new_ids_and_refusals(salesforce_sandbox):
+    app = salesforce_sandbox.app
+    [lead] = add_leads(salesforce_sandbox, 1)
+    converted = add_leads(salesforce_sandbox, 1)[0]
+    app.convert_lead(converted)
+    sf = client(salesforce_sandbox)
+    records = [{"Subject": "Call", "WhoId": lead}, {"Subject": "Call", "WhoId": converted}]
+    [outcome] = sf.bulk2.Task.insert(records=records, wait=0)
+    assert outcome["numberRecordsProcessed"] == 2 and outcome["numberRecordsFailed"] == 1
+    [created] = rows_of(sf.bulk2.Task.get_successful_records(outcome["job_id"]))
+    assert created["sf__Created"] == "true" and app.store.get(created["sf__Id"])["WhoId"] == lead
+    [refused] = rows_of(sf.bulk2.Task.get_failed_records(outcome["job_id"]))
+    assert refused["sf__Id"] == "" and refused["WhoId"] == converted and refused["sf__Error"]
+
+
+def test_get_all_jobs_lists_the_ingest_jobs_with_their_object_operation_and_state(salesforce_sandbox):
+    sf = client(salesforce_sandbox)
+    job = sf.restful("jobs/ingest", method="POST", json={"object": "Task", "operation": "insert"})
+    listing = sf.restful("jobs/ingest")
+    assert listing["done"] is True
+    assert [(j["id"], j["object"], j["operation"], j["state"]) for j in listing["records"]] == [
+        (job["id"], "Task", "insert", "Open")
+    ]

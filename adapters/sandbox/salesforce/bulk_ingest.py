@@ -1,4 +1,5 @@
-"""Bulk API 2.0 ingest jobs (operation ``update``): create, upload CSV, close, poll, read per-record results, abort.
+"""Bulk API 2.0 ingest jobs (operations ``update`` and ``insert``): create, upload CSV, close, poll, read per-record
+results, abort, list.
 
 The life of a job as Salesforce documents it (https://developer.salesforce.com/docs/platform/api-asynch/guide/
 bulk-api-2-0-ingest.html): ``Open`` while CSV is uploaded (``PUT .../batches``, 201, at most 150 MB of base64 in
@@ -7,7 +8,9 @@ Processing happens at the Nth poll after close (``polls_to_complete``, default 1
 wait-and-poll loop without the stand-in sleeping. A header naming a field the object lacks fails the whole job
 ("InvalidBatch : Field name not found"); every other problem fails its record, reported in ``failedResults`` as
 ``sf__Error`` = ``CODE:message:fields --`` beside the row as uploaded. An empty cell leaves a field unchanged and
-``#N/A`` clears it, as Bulk API CSV does. Results come back in no promised order.
+``#N/A`` clears it, as Bulk API CSV does (on insert both leave the field unset). An inserted record's
+``successfulResults`` row carries its new id in ``sf__Id`` and ``sf__Created`` = ``true``; a failed insert has an
+empty ``sf__Id``. Results come back in no promised order.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ NULL_VALUE = "#N/A"
 OPEN, UPLOAD_COMPLETE, IN_PROGRESS = "Open", "UploadComplete", "InProgress"
 JOB_COMPLETE, FAILED, ABORTED = "JobComplete", "Failed", "Aborted"
 TERMINAL = frozenset({JOB_COMPLETE, FAILED, ABORTED})
-SUPPORTED_OPERATIONS = frozenset({"update"})
+SUPPORTED_OPERATIONS = frozenset({"update", "insert"})
 
 
 @dataclass
@@ -100,7 +103,8 @@ class BulkIngestJobs:
             raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object")
         operation, object_name = body.get("operation"), body.get("object")
         if operation not in SUPPORTED_OPERATIONS:
-            raise ApiError(400, "INVALIDJOB", f"InvalidJob : the sandbox serves operation update only, not {operation}")
+            message = f"InvalidJob : the sandbox serves operations insert and update only, not {operation}"
+            raise ApiError(400, "INVALIDJOB", message)
         obj = self._store.object_schema(str(object_name or ""))
         if obj is None:
             raise ApiError(400, "INVALIDJOB", f"InvalidJob : Unable to find object: {object_name}")
@@ -160,6 +164,11 @@ class BulkIngestJobs:
         with self._lock:
             del self._jobs[job_id]
 
+    def listed(self) -> list[IngestJob]:
+        """Every job the org still holds, oldest first (Get All Jobs)."""
+        with self._lock:
+            return list(self._jobs.values())
+
     def get(self, job_id: str) -> IngestJob:
         with self._lock:
             job = self._jobs.get(job_id)
@@ -185,9 +194,20 @@ class BulkIngestJobs:
             job.error_message = f"InvalidBatch : Field name not found : {unknown[0]}"
             return
         rejected = self._rejections.rejected_positions(len(rows))
+        save = self._insert_one if job.operation == "insert" else self._update_one
         for position, row in enumerate(rows):
-            self._update_one(job, row, reject=position in rejected)
+            save(job, row, reject=position in rejected)
         job.state = JOB_COMPLETE
+
+    def _insert_one(self, job: IngestJob, row: dict[str, str], *, reject: bool) -> None:
+        values = {name: value for name, value in row.items() if value not in ("", NULL_VALUE)}
+        try:
+            if reject:
+                raise lock_error(None)
+            record_id = self._store.create(job.object_name, values)
+            job.successful.append({"sf__Id": record_id, "sf__Created": "true", **row})
+        except RecordError as error:
+            job.failed.append({"sf__Id": "", "sf__Error": sf_error(error), **row})
 
     def _update_one(self, job: IngestJob, row: dict[str, str], *, reject: bool) -> None:
         record_id = next((value for name, value in row.items() if name.lower() == "id"), "")

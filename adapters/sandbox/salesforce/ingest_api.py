@@ -1,5 +1,6 @@
 """The HTTP handlers of Bulk API 2.0 ingest (``/jobs/ingest``), the routes simple-salesforce's ``bulk2`` calls:
-create (POST), upload (PUT ``batches``, ``text/csv``, 201), close or abort (PATCH ``state``), job info (GET),
+create (POST), list (GET, every job the org holds, one page), upload (PUT ``batches``, ``text/csv``, 201), close or
+abort (PATCH ``state``), job info (GET),
 ``successfulResults`` / ``failedResults`` / ``unprocessedrecords`` (CSV), delete (204).
 https://developer.salesforce.com/docs/platform/api-asynch/guide/bulk-api-2-0-ingest.html
 """
@@ -27,6 +28,7 @@ class IngestEndpoints:
         base = rf"{api}/jobs/ingest"
         return [
             Route("POST", rf"{base}/?", self.create, "sf.bulk2.ingest.create"),
+            Route("GET", rf"{base}/?", self.listing, "sf.bulk2.ingest.list"),
             Route("PUT", rf"{base}/{JOB}/batches/?", self.upload, "sf.bulk2.ingest.upload"),
             Route("PATCH", rf"{base}/{JOB}/?", self.set_state, "sf.bulk2.ingest.state"),
             Route("GET", rf"{base}/{JOB}/?", self.poll, "sf.bulk2.ingest.poll"),
@@ -36,6 +38,10 @@ class IngestEndpoints:
 
     def create(self, request: Request, version: str) -> Response:
         return Response.json(200, self.jobs.create(_json(request), version).info(self.store.api_user_id))
+
+    def listing(self, request: Request, version: str) -> Response:
+        records = [job.info(self.store.api_user_id) for job in self.jobs.listed()]
+        return Response.json(200, {"done": True, "records": records, "nextRecordsUrl": None})
 
     def upload(self, request: Request, version: str, job_id: str) -> Response:
         content_type = next((v for k, v in request.headers.items() if k.lower() == "content-type"), "")
