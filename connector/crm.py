@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 # The write targets and what each must hold, for the adapters (which import nothing else of the core).
 from connector.score_catalog import ACCOUNT_TARGETS as ACCOUNT_TARGETS
@@ -44,6 +45,20 @@ CONTACT_FIELDS = (
 
 #: The normalized account fields a mapping may fill; anything else lands in ``extra``.
 ACCOUNT_FIELDS = ("name", "domain", "industry", "employees", "annual_revenue", "country", "owner_id", "is_customer")
+
+
+def bare_domain(text: str) -> str | None:
+    """The bare, lower-case web domain of free text (`https://www.Acme.com:8443/about` -> `acme.com`), the shape
+    `AccountRecord.domain` carries and leads' email domains are matched on; None when it names no host. Both CRMs
+    keep a company's web address as text admins type (Salesforce Website, HubSpot domain), so a scheme is
+    optional; a value that is no address is None, never an error (a CRM record never crashes a sync)."""
+    text = text.strip()
+    try:
+        host = urlsplit(text if "://" in text else f"//{text}").hostname or ""
+    except ValueError:  # a bracketed host that is no IPv6 address
+        return None
+    host = host.rstrip(".").removeprefix("www.")
+    return host if host and " " not in host else None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from adapters.hubspot.account_mapping import ACCOUNT_OBJECT, AccountMapping
 from adapters.hubspot.client import HubSpotClient
@@ -29,7 +28,7 @@ from adapters.hubspot.pull import (
     read_start,
     search_modified_since,
 )
-from connector.crm import AccountRecord, Bookmark, Page
+from connector.crm import AccountRecord, Bookmark, Page, bare_domain
 
 STREAM = "accounts"
 MERGED_IDS = "hs_merged_object_ids"
@@ -158,11 +157,3 @@ def _merged(merged_id: str, survivor: AccountRecord) -> AccountRecord:
         deleted=True,
         merged_into=survivor.crm_id,
     )
-
-
-def bare_domain(raw: str) -> str | None:
-    """ "https://www.Acme.com/about" -> "acme.com": HubSpot's domain property is free text admins fill by hand."""
-    text = raw.strip().lower()
-    host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
-    host = host.removeprefix("www.").strip(".")
-    return host or None

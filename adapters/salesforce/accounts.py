@@ -17,13 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 from adapters.salesforce.account_mapping import AccountMapping
 from adapters.salesforce.mapping import ObjectMapping
 from adapters.salesforce.normalize import contact_record, field_value, is_deleted, mapped_values, parse_timestamp
 from adapters.salesforce.pull import StreamObject
 from connector.crm import ACCOUNT_FIELDS, AccountLink, AccountRecord, ContactRecord
+from connector.crm import bare_domain as web_domain  # a Website value read as the port's bare domain
 
 #: Read on every Account row beyond the stream's base fields: the survivor of a merge.
 MERGE_FIELD = "MasterRecordId"
@@ -84,18 +84,6 @@ def _shown_stage(row: Mapping[str, Any], mapping: AccountMapping) -> str | None:
     field = mapping.write_back.get("stage")
     value = field_value(row, field) if field else None
     return str(value) if value else None
-
-
-def web_domain(website: str) -> str | None:
-    """The bare, lower-case domain of a Website value (`https://www.Acme.com:8443/about` -> `acme.com`): what a
-    lead's email domain is compared with. Website is free text (a URL field), so a scheme is optional."""
-    text = website.strip()
-    try:
-        host = urlsplit(text if "://" in text else f"//{text}").hostname or ""
-    except ValueError:  # a bracketed host that is no IPv6 address
-        return None
-    host = host.rstrip(".").removeprefix("www.")
-    return host if host and " " not in host else None
 
 
 def account_links(object_type: str, row: Mapping[str, Any]) -> tuple[AccountLink, ...]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from connector.crm import ACCOUNT_FIELDS, AccountRecord
+from connector.crm import ACCOUNT_FIELDS, AccountRecord, bare_domain
 from connector.store.contact_ids import LOOKUP_KEYS, chunked, flag_for_rescore
 from connector.store.counts import UpsertCounts
 from connector.store.keyed_rows import classify, stored_values
@@ -127,14 +127,6 @@ def move_links(connection: Connection, from_id: int, to_id: int) -> None:
     connection.execute(delete(ACCOUNT_LINK_TABLE).where(link.account_id == from_id))
 
 
-def normalized_domain(domain: str | None) -> str | None:
-    """A web domain as leads are matched on it: lower case, without scheme, "www." or path ("acme.com")."""
-    if not domain or not domain.strip():
-        return None
-    bare = domain.strip().lower().split("://", 1)[-1].split("/", 1)[0]
-    return bare.removeprefix("www.") or None
-
-
 def _account_values(record: AccountRecord, before: tuple[int, dict] | None) -> dict:
     """The column values a record stands for; a deletion keeps the stored fields and only sets the flag."""
     if record.deleted and before is not None:
@@ -143,7 +135,9 @@ def _account_values(record: AccountRecord, before: tuple[int, dict] | None) -> d
     values["extra"] = dict(record.extra)
     if record.shown_stage:
         values["extra"][SHOWN_STAGE] = record.shown_stage
-    values["domain"] = normalized_domain(record.domain)  # adapters send it bare already; never trust a match key
+    values["domain"] = (
+        bare_domain(record.domain) if record.domain else None
+    )  # adapters send it bare already; never trust a match key
     for name in ("created_at", "modified_at"):  # the store keeps whole seconds; compare like with like
         if values[name] is not None:
             values[name] = from_epoch(to_epoch(values[name]))
