@@ -130,19 +130,21 @@ def read_floors(url: str) -> dict[str, Timed]:
 
 def measure_floor(url: str) -> None:
     """Child side of `read_floors`: each floor once, then a JSON line of (wall, CPU) seconds per method."""
-    from benchmarks.read_floor import copy_floor, fetch_floor
+    from benchmarks.read_floor import copy_floor, fetch_floor, packed_floor
     from connector.store import make_engine
 
     engine = make_engine(url)
-    started = time.process_time()
-    fetched = fetch_floor(engine)
-    figures = {"fetch": (fetched.seconds, time.process_time() - started)}
+    floors = {"fetch": fetch_floor, "packed": packed_floor}
     if engine.dialect.name == "postgresql":
+        floors["copy"] = copy_floor
+    figures, first = {}, None
+    for method, read_floor in floors.items():
         started = time.process_time()
-        copied = copy_floor(engine)
-        if (copied.rows, copied.checksum) != (fetched.rows, fetched.checksum):
-            raise SystemExit(f"COPY read {copied.rows:,} rows, fetchmany {fetched.rows:,}: the floors disagree")
-        figures["copy"] = (copied.seconds, time.process_time() - started)
+        floor = read_floor(engine)
+        first = first or floor
+        if (floor.rows, floor.checksum) != (first.rows, first.checksum):
+            raise SystemExit(f"{method} read {floor.rows:,} rows, fetchmany {first.rows:,}: the floors disagree")
+        figures[method] = (floor.seconds, time.process_time() - started)
     print(json.dumps(figures))
 
 
@@ -242,7 +244,11 @@ def floor_ratio(floor: Timed, full: Timed) -> str:
     )
 
 
-FLOOR_NAMES = {"fetch": "cursor fetchmany -> np.fromiter", "copy": "binary COPY TO STDOUT -> numpy view"}
+FLOOR_NAMES = {
+    "fetch": "cursor fetchmany -> np.fromiter",
+    "packed": "one packed integer per row -> numpy",
+    "copy": "binary COPY TO STDOUT -> numpy view",
+}
 
 
 def print_table(rows: list[tuple[str, str]]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from connector.accounts.reading import account_scope_sql
 from connector.scoring.scope import ContactScope
+from connector.scoring.scores import DECIMALS
 from connector.store.account_writer import SHOWN_STAGE
 from connector.store.bulk import raw_rows
 from connector.store.contact_ids import LOOKUP_KEYS
@@ -37,8 +38,6 @@ REASONS = SCORE_COLUMNS.index("reasons")
 COVERAGE = SCORE_COLUMNS.index("coverage")
 #: The values a contact's conditions may read (`account.<name>`): a change in one of them rescores its contacts.
 CONTACT_VISIBLE = ("fit", "engagement", "score", "grade", "stage", "engaged_contacts")
-#: Scores are kept to this many decimals, so rounding noise never counts as a change.
-DECIMALS = 2
 
 
 @dataclass(frozen=True)

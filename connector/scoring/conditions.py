@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -18,11 +20,12 @@ class TextColumn:
     uniques: tuple[str | None, ...]
 
     @classmethod
-    def from_values(cls, values: list[str | None]) -> TextColumn:
-        index: dict[str | None, int] = {}
-        codes = np.fromiter(
-            (index.setdefault(value, len(index)) for value in values), dtype=np.int64, count=len(values)
-        )
+    def from_values(cls, values: Sequence[str | None]) -> TextColumn:
+        # dict.fromkeys and map run in C: one Python step per distinct value, none per row
+        index: dict[str | None, int] = dict.fromkeys(values)  # type: ignore[arg-type]
+        for code, value in enumerate(index):
+            index[value] = code
+        codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
         return cls(codes, tuple(index))
 
     def missing(self) -> np.ndarray:
@@ -61,7 +64,7 @@ def _text_matches(match: Match, value: str) -> bool:
     folded = value.strip().casefold()
     if match.equals is not None and folded != _text(match.equals):
         return False
-    if match.in_ is not None and folded not in {_text(item) for item in match.in_}:
+    if match.in_ is not None and folded not in _folded_texts(match.in_):
         return False
     if match.pattern is not None and not match.pattern.search(value):
         return False
@@ -74,7 +77,7 @@ def _text_matches(match: Match, value: str) -> bool:
 def _number_matches(match: Match, value: float) -> bool:
     if match.equals is not None and _parse_number(match.equals) != value:
         return False
-    if match.in_ is not None and value not in {_parse_number(item) for item in match.in_}:
+    if match.in_ is not None and value not in _numbers(match.in_):
         return False
     if match.pattern is not None and not match.pattern.search(f"{value:g}"):
         return False
@@ -83,6 +86,17 @@ def _number_matches(match: Match, value: float) -> bool:
 
 def _in_range(match: Match, value: float) -> bool:
     return (match.min is None or value >= match.min) and (match.max is None or value <= match.max)
+
+
+# A rule's `in` list is tested against every distinct value of a column: fold it once, not once per value.
+@lru_cache(maxsize=1024)
+def _folded_texts(items: tuple[object, ...]) -> frozenset[str]:
+    return frozenset(_text(item) for item in items)
+
+
+@lru_cache(maxsize=1024)
+def _numbers(items: tuple[object, ...]) -> frozenset[float | None]:
+    return frozenset(_parse_number(item) for item in items)
 
 
 def _text(item: object) -> str:

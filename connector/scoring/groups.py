@@ -14,23 +14,23 @@ from connector.scoring.frame import ScoreFrame
 from connector.scoring.group_membership import GroupTable
 from connector.scoring.model import ScoringModel
 from connector.scoring.model_stages import Stage
+from connector.scoring.scores import DECIMALS
 from connector.scoring.stages import NO_STAGE
 
-#: Stored like the contact's own scores: rounded, so a decayed value that moved by a hair is not a change.
-DECIMALS = 2
 
-
-def group_documents(frame: ScoreFrame) -> list[dict]:
+def group_documents(frame: ScoreFrame, positions: np.ndarray | None = None) -> list[dict]:
     """Per contact, ``{group: {"lead": 40.0, "engagement": 12.5, "engaged": true, "stage": "mql"}}`` (stage only
     where the group has stages of its own and one holds); an empty dict for every contact when the model has no
-    groups. `engaged` is stored so the index by group reads the store as the contact index reads `engaged`."""
-    size = len(frame.engaged)
+    groups. `engaged` is stored so the index by group reads the store as the contact index reads `engaged`.
+    `positions`: only the contacts at these positions, in that order."""
+    chosen = np.arange(len(frame.engaged)) if positions is None else positions
+    size = len(chosen)
     documents: list[dict] = [{} for _ in range(size)]
     for group, scores in frame.group_scores.items():
-        columns = {name: np.round(values, DECIMALS).tolist() for name, values in scores.items()}
+        columns = {name: np.round(values[chosen], DECIMALS).tolist() for name, values in scores.items()}
         names = frame.group_stage_names.get(group, ())
-        stages = frame.group_stages[group].tolist() if group in frame.group_stages else None
-        engaged = frame.group_engaged[group].tolist() if group in frame.group_engaged else None
+        stages = frame.group_stages[group][chosen].tolist() if group in frame.group_stages else None
+        engaged = frame.group_engaged[group][chosen].tolist() if group in frame.group_engaged else None
         for position in range(size):
             entry = {name: values[position] for name, values in columns.items()}
             if engaged is not None:

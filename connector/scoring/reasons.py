@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -15,7 +16,36 @@ from connector.scoring.stages import BY_CONDITIONS, DISQUALIFIED_BY_FIT, HELD, N
 TOP_REASONS = 3
 
 
-def top_reasons(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays) -> list[list[str]]:
+@dataclass(frozen=True)
+class RankedReasons:
+    """Every contact's top contributors as arrays sorted by contact, then size: the numbers behind the reasons,
+    so a run can tell which contacts' reasons changed before phrasing any (results.py)."""
+
+    contact: np.ndarray
+    label: np.ndarray
+    points: np.ndarray
+    count: np.ndarray
+    labels: tuple[str, ...]
+
+    def phrased(self, positions: np.ndarray) -> list[list[str]]:
+        """The reasons in words of the contacts at `positions` (ascending), in that order."""
+        reasons: list[list[str]] = [[] for _ in range(len(positions))]
+        if not len(positions):
+            return reasons
+        wanted = np.searchsorted(positions, self.contact)
+        keep = np.flatnonzero(positions[np.minimum(wanted, len(positions) - 1)] == self.contact)
+        phrases: dict[tuple[int, float, int], str] = {}  # the same few phrases recur across many contacts
+        columns = (wanted[keep], self.label[keep], self.points[keep], self.count[keep])
+        for who, what, much, times in zip(*(column.tolist() for column in columns), strict=True):
+            key = (what, much, times)
+            text = phrases.get(key)
+            if text is None:
+                text = phrases[key] = phrase(self.labels[what], much, times)
+            reasons[who].append(text)
+        return reasons
+
+
+def ranked_reasons(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays) -> RankedReasons:
     """Per contact, up to three largest contributors by size: behavior rules (with repeat counts) and fit rules."""
     size = len(frame.engaged)
     contact, label, points, count = _contributors(model, frame, activities)
@@ -23,18 +53,13 @@ def top_reasons(model: ScoringModel, frame: ScoreFrame, activities: ActivityArra
     order = np.lexsort((label, -np.abs(points), contact))
     contact, label, points, count = contact[order], label[order], points[order], count[order]
     starts = np.searchsorted(contact, np.arange(size))
-    rank = np.arange(len(contact)) - starts[contact]
-    reasons: list[list[str]] = [[] for _ in range(size)]
-    phrases: dict[tuple[int, float, int], str] = {}  # the same few phrases recur across many contacts
-    keep = np.flatnonzero(rank < TOP_REASONS)
-    rows = zip(contact[keep].tolist(), label[keep].tolist(), points[keep].tolist(), count[keep].tolist(), strict=True)
-    for who, what, much, times in rows:
-        key = (what, much, times)
-        text = phrases.get(key)
-        if text is None:
-            text = phrases[key] = phrase(labels[what], much, times)
-        reasons[who].append(text)
-    return reasons
+    keep = np.flatnonzero(np.arange(len(contact)) - starts[contact] < TOP_REASONS)
+    return RankedReasons(contact[keep], label[keep], points[keep], count[keep], labels)
+
+
+def top_reasons(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays) -> list[list[str]]:
+    """Every contact's reasons in words: "Pricing page x3 +15", "VP title +20"."""
+    return ranked_reasons(model, frame, activities).phrased(np.arange(len(frame.engaged)))
 
 
 def phrase(label: str, points: float, count: int = 1) -> str:

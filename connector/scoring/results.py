@@ -9,24 +9,24 @@ import numpy as np
 from sqlalchemy.engine import Connection
 
 from connector.score_catalog import CONTACT_SCORES
+from connector.scoring.digest import score_digests, whole_seconds
 from connector.scoring.entry import entry_moments
 from connector.scoring.fields import DISQUALIFIED
 from connector.scoring.frame import ActivityArrays, ContactColumns, ScoreFrame, stage_label
 from connector.scoring.groups import group_documents
 from connector.scoring.model import ScoringModel
-from connector.scoring.reasons import lead_crossings, stage_reason, top_reasons
-from connector.scoring.scores import NEVER
+from connector.scoring.reasons import RankedReasons, lead_crossings, ranked_reasons, stage_reason
+from connector.scoring.scores import DECIMALS, NEVER
 from connector.store.scores import (
+    StoredDigests,
     history_values,
     json_text,
+    read_score_rows_of,
     score_rows,
     write_history,
     write_score_rows,
     write_transitions,
 )
-
-#: Scores are stored rounded, so a decayed engagement that moved by a hair is not a change.
-DECIMALS = 2
 
 
 @dataclass(frozen=True)
@@ -53,39 +53,49 @@ def write_results(
     frame: ScoreFrame,
     contacts: ContactColumns,
     activities: ActivityArrays,
-    stored: Sequence[tuple | None],
+    stored: StoredDigests,
     as_of: int,
 ) -> WriteOutcome:
-    """Upsert the rows that differ from `stored` (ScoreRows), add score history and stage transitions."""
-    rows = computed_rows(model, frame, activities)
-    changed = [position for position, row in enumerate(rows) if stored[position] != row]
-    history = [p for p in changed if stored[p] is None or history_values(stored[p]) != history_values(rows[p])]
-    moved = [p for p in changed if stored[p] is None or stored[p].stage != rows[p].stage]
-    ids = contacts.ids.tolist()
-    write_score_rows(connection, [ids[p] for p in changed], [rows[p] for p in changed], as_of)
-    write_history(connection, [ids[p] for p in history], [rows[p] for p in history], as_of)
-    transitions = _transitions(model, frame, activities, stored, moved, ids)
+    """Upsert the rows that differ from the stored ones, add score history and stage transitions.
+
+    Rows are compared by fingerprint (digest.py): only contacts whose fingerprint moved get a row built, their
+    reasons phrased and their stored row read. Of those, a row whose values are all as stored (its fingerprint was
+    missing) is rewritten with its fingerprint but is no score change."""
+    reasons = ranked_reasons(model, frame, activities)
+    digests = score_digests(model, frame, reasons)
+    positions = np.flatnonzero(~stored.unchanged(digests))
+    ids = contacts.ids[positions].tolist()
+    rows = computed_rows(model, frame, reasons, positions)
+    before = read_score_rows_of(connection, contacts.ids[positions])
+    changed = range(len(positions))
+    history = [i for i in changed if before[i] is None or history_values(before[i]) != history_values(rows[i])]
+    moved = [i for i in changed if before[i] is None or before[i].stage != rows[i].stage]
+    write_score_rows(connection, ids, rows, as_of, digests[positions].tolist())
+    write_history(connection, [ids[i] for i in history], [rows[i] for i in history], as_of)
+    transitions = _transitions(model, frame, activities, before, positions, ids, moved)
     write_transitions(connection, _transition_columns(transitions, as_of, model.version))
-    newly = tuple(ids[p] for p in changed if rows[p].reengaged and not (stored[p] is not None and stored[p].reengaged))
-    return WriteOutcome(len(changed), len(history), tuple(transitions), newly)
+    newly = tuple(ids[i] for i in changed if rows[i].reengaged and not (before[i] is not None and before[i].reengaged))
+    written = sum(row != old for row, old in zip(rows, before, strict=True))
+    return WriteOutcome(written, len(history), tuple(transitions), newly)
 
 
-def computed_rows(model: ScoringModel, frame: ScoreFrame, activities: ActivityArrays) -> list[tuple]:
-    """One ScoreRow per contact, in the types the store hands back, so equality means "unchanged"."""
-    size = len(frame.engaged)
+def computed_rows(model: ScoringModel, frame: ScoreFrame, reasons: RankedReasons, positions: np.ndarray) -> list[tuple]:
+    """The ScoreRows of the contacts at `positions`, in the types the store hands back, so equality means
+    "unchanged"."""
+    size = len(positions)
     names = (*model.stage_names, DISQUALIFIED)
     encoded: dict[tuple[str, ...], str] = {}  # many contacts share the same reasons: encode each list once
-    columns = {name: np.round(frame.scores[name], DECIMALS).tolist() for name in CONTACT_SCORES}
+    columns = {name: np.round(frame.scores[name][positions], DECIMALS).tolist() for name in CONTACT_SCORES}
     columns |= {
-        "grade": frame.fit.grades.tolist() if frame.fit.grades is not None else [None] * size,
-        "stage": [names[index] for index in frame.stages.stage.tolist()],
-        "engaged": frame.engaged.tolist(),
-        "last_engaged_at": _moments(frame.latest_engaged),
-        "reasons": [_encoded(encoded, tuple(items)) for items in top_reasons(model, frame, activities)],
+        "grade": frame.fit.grades[positions].tolist() if frame.fit.grades is not None else [None] * size,
+        "stage": [names[index] for index in frame.stages.stage[positions].tolist()],
+        "engaged": frame.engaged[positions].tolist(),
+        "last_engaged_at": _moments(frame.latest_engaged[positions]),
+        "reasons": [_encoded(encoded, tuple(items)) for items in reasons.phrased(positions)],
         "model_version": [model.version] * size,
-        "reengaged": frame.reengaged.tolist(),
-        "groups": _group_texts(frame, size),
-        "fall_below_at": [None] * size if frame.fall_below_at is None else _moments(frame.fall_below_at),
+        "reengaged": frame.reengaged[positions].tolist(),
+        "groups": _group_texts(frame, positions),
+        "fall_below_at": [None] * size if frame.fall_below_at is None else _moments(frame.fall_below_at[positions]),
     }
     return score_rows(columns)
 
@@ -105,14 +115,13 @@ def _transition_columns(transitions: list[Transition], at: int, version: str) ->
 
 def _moments(epochs: np.ndarray) -> list[int | None]:
     """Epoch seconds as stored (whole seconds, rounded up so a rescore at that moment is not early); NEVER -> None."""
-    whole = np.ceil(epochs).astype(np.int64) if epochs.dtype.kind == "f" else epochs
-    return [None if moment == NEVER else moment for moment in whole.tolist()]
+    return [None if moment == NEVER else moment for moment in whole_seconds(epochs).tolist()]
 
 
-def _group_texts(frame: ScoreFrame, size: int) -> list[str]:
+def _group_texts(frame: ScoreFrame, positions: np.ndarray) -> list[str]:
     if not frame.group_scores:
-        return [json_text({})] * size
-    return list(map(json_text, group_documents(frame)))
+        return [json_text({})] * len(positions)
+    return list(map(json_text, group_documents(frame, positions)))
 
 
 def _encoded(cache: dict[tuple[str, ...], str], items: tuple[str, ...]) -> str:
@@ -126,21 +135,25 @@ def _transitions(
     model: ScoringModel,
     frame: ScoreFrame,
     activities: ActivityArrays,
-    stored: Sequence[tuple | None],
-    moved: list[int],
+    before: Sequence[tuple | None],
+    positions: np.ndarray,
     ids: list[int],
+    moved: list[int],
 ) -> list[Transition]:
-    crossing = lead_crossings(frame, activities, _lead_thresholds(frame, moved))
-    moments = entry_moments(frame, activities, moved).tolist()
+    """The transitions of the changed contacts `moved`: indexes into `positions` (where they sit in the frame), and
+    into their contact `ids` and `before` rows."""
+    at = positions[moved].tolist()
+    crossing = lead_crossings(frame, activities, _lead_thresholds(frame, at))
+    moments = entry_moments(frame, activities, at).tolist()
     return [
         Transition(
-            ids[p],
-            None if stored[p] is None else stored[p].stage,
+            ids[i],
+            None if before[i] is None else before[i].stage,
             stage_label(model, int(frame.stages.stage[p])),
             stage_reason(model, frame, activities, p, int(crossing[p])),
             None if moments[p] == NEVER else moments[p],
         )
-        for p in moved
+        for i, p in zip(moved, at, strict=True)
     ]
 
 

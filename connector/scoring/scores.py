@@ -12,6 +12,8 @@ from connector.scoring.model import RecencyModel, ScoreSettings
 from connector.scoring.model_behavior import EngagementModel
 
 NEVER = -1
+#: Scores are stored rounded to this many decimals, so a decayed value that moved by a hair is not a change.
+DECIMALS = 2
 
 
 def lead_scores(contact_index: np.ndarray, counted: np.ndarray, size: int) -> np.ndarray:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from itertools import chain
 
 import numpy as np
 from sqlalchemy.engine import Connection
@@ -24,8 +22,10 @@ from connector.scoring.kinds import KindRow, KindTable, classify_kinds
 from connector.scoring.model import ScoringModel
 from connector.scoring.scope import Condition, ContactScope, contact_in_scope, owner_in_scope
 from connector.scoring.stages import NO_STAGE
-from connector.store.bulk import placeholder, raw_rows
-from connector.store.scores import ALIAS, read_score_rows
+from connector.store.bulk import placeholder, raw_rows, selected_as_text
+from connector.store.contact_ids import CONTACT_TABLE
+from connector.store.packed_rows import IntColumn, read_int_columns
+from connector.store.scores import ALIAS, StoredDigests, read_stored_digests
 
 TARGET_TABLE = "scoring_target"
 
@@ -80,16 +80,17 @@ def read_contacts(
     """The live (not deleted, not merged) contacts of the scope in `part`, with the columns the model reads."""
     fields = sorted(model_fields(model))
     stored = sorted({_stored_column(name) for name in fields if not is_account_value(name)})
-    select = ", ".join(["c.id", "c.created_at", *[f"c.{name}" for name in stored]])
+    select = ", ".join(["c.id", "c.created_at", *[selected_as_text(CONTACT_TABLE.c[name], "c") for name in stored]])
     in_scope = (Condition() if targeted else contact_in_scope(scope)).also(part.on("c.id"))  # targets: in scope
     sql = (
         f"SELECT {select} FROM contact c{_target_join(targeted, 'c.id')} "
         f"WHERE c.deleted = ? AND c.merged_into_id IS NULL{in_scope.and_clause} ORDER BY c.id"
     )
     rows = [row for batch in raw_rows(connection, sql, (False, *in_scope.params)) for row in batch]
-    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    created = [row[1] for row in rows]
-    raw = {name: [row[2 + index] for row in rows] for index, name in enumerate(stored)}
+    by_column = list(zip(*rows, strict=True)) or [()] * (2 + len(stored))  # rows to columns, in C
+    ids = np.fromiter(by_column[0], dtype=np.int64, count=len(rows))
+    created = by_column[1]
+    raw = {name: by_column[2 + index] for index, name in enumerate(stored)}
     raw.update(read_account_values(connection, ids, fields))  # `account.stage` and the like: account_values.py
     warnings: dict[str, int] = {}
     future = sum(1 for value in created if value is not None and value > now)
@@ -117,7 +118,7 @@ def _column(field: str, raw: dict[str, list], warnings: dict[str, int]):
     if field in BOOLEAN_FIELDS:
         return np.array([bool(value) for value in values], dtype=bool)
     if field == "email_domain":
-        return TextColumn.from_values([_domain(value) for value in values])
+        return TextColumn.from_values(list(map(_domain, values)))
     if field.startswith(EXTRA_PREFIX):
         key = field.removeprefix(EXTRA_PREFIX)
         return TextColumn.from_values(_extra_values(values, key))
@@ -125,9 +126,10 @@ def _column(field: str, raw: dict[str, list], warnings: dict[str, int]):
 
 
 def _domain(email: str | None) -> str | None:
-    if not email or "@" not in email:
+    if not email:
         return None
-    return email.rsplit("@", 1)[1].strip().lower()
+    _, at, domain = email.rpartition("@")
+    return domain.strip().lower() if at else None
 
 
 def _extra_values(stored: list[object], key: str) -> list[str | None]:
@@ -180,15 +182,14 @@ def read_activities(
     if targeted:
         # CROSS JOIN fixes SQLite's join order: walk the few targets, then the (contact_id, occurred_at) index
         sql = (
-            f"SELECT a.contact_id, a.kind_id, a.occurred_at FROM {TARGET_TABLE} t CROSS JOIN activity a "
+            f"FROM {TARGET_TABLE} t CROSS JOIN activity a "
             f"WHERE a.contact_id = t.contact_id AND a.occurred_at <= ?{owned.and_clause}"
         )
     else:
         # unary + keeps SQLite off the occurred_at index: a full read is a table scan, not 2M index lookups, and a
         # chunk's read (an id range) walks the (contact_id, occurred_at) index
-        columns = "a.contact_id, a.kind_id, a.occurred_at"
-        sql = f"SELECT {columns} FROM activity a WHERE +a.occurred_at <= ?{owned.and_clause}"
-    table = _int_table(raw_rows(connection, sql, (as_of, *owned.params)), 3)
+        sql = f"FROM activity a WHERE +a.occurred_at <= ?{owned.and_clause}"
+    table = read_int_columns(connection, _activity_columns(connection, as_of, part), sql, (as_of, *owned.params))
     position = contact_positions(contacts.ids, table[:, 0])
     live = position >= 0
     return ActivityArrays(position[live], table[live, 1], table[live, 2])
@@ -207,13 +208,19 @@ def contact_positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return lookup[wanted]
 
 
-def _int_table(batches: Iterable[list[tuple]], width: int) -> np.ndarray:
-    # fromiter over the flattened tuples is about 4x faster than np.array on a list of tuples
-    parts = [
-        np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=len(batch) * width).reshape(-1, width)
-        for batch in batches
-    ]
-    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
+def _activity_columns(connection: Connection, as_of: int, part: ContactSlice) -> tuple[IntColumn, ...]:
+    """(contact, kind, time) with the ranges they can hold, so the read can pack them (packed_rows.py): each bound
+    is one index lookup."""
+
+    def one(sql: str) -> int:
+        return int(next(raw_rows(connection, sql))[0][0] or 0)
+
+    first, last = (0, one("SELECT max(id) FROM contact")) if part.first is None else (part.first, part.last)
+    return (
+        IntColumn("a.contact_id", first, last),
+        IntColumn("a.kind_id", 0, one("SELECT max(id) FROM activity_kind")),
+        IntColumn("a.occurred_at", min(one("SELECT min(occurred_at) FROM activity"), as_of), as_of),
+    )
 
 
 def count_future_activities(
@@ -238,21 +245,20 @@ def read_previous(
     targeted: bool,
     scope: ContactScope | None = None,
     part: ContactSlice = ContactSlice(),
-) -> tuple[list[tuple | None], PreviousState]:
-    """The stored score rows (connector/store/scores.py ScoreRow) of the scored contacts, aligned with
-    `contacts.ids` (None where unscored), and the state the next stages follow from."""
+) -> tuple[StoredDigests, PreviousState]:
+    """The stored fingerprints of the scored contacts' rows (connector/store/scores.py), aligned with
+    `contacts.ids`, and the state the next stages follow from."""
     contact = f"{ALIAS}.contact_id"
     owned = _untargeted(targeted, scope, contact).also(part.on(contact))
     join = _target_join(targeted, contact)
-    stored = read_score_rows(connection, contacts.ids, join, owned.where_clause, owned.params)
+    stored = read_stored_digests(connection, contacts.ids, join, owned.where_clause, owned.params)
     return stored, _previous_state(model, stored)
 
 
-def _previous_state(model: ScoringModel, stored: list[tuple | None]) -> PreviousState:
+def _previous_state(model: ScoringModel, stored: StoredDigests) -> PreviousState:
     index = {name: position for position, name in enumerate(model.stage_names)}
-    stage = np.array([NO_STAGE if row is None else index.get(row.stage, NO_STAGE) for row in stored], dtype=np.int64)
-    flags = np.array([row is not None and row.reengaged for row in stored], dtype=bool)
-    return PreviousState(stage, flags)
+    stage = np.array([NO_STAGE if name is None else index.get(name, NO_STAGE) for name in stored.stage], np.int64)
+    return PreviousState(stage, stored.reengaged)
 
 
 #: The same column reading for the account roll-up (connector/accounts/reading.py): the contact column a field is

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, Column, Table
 from sqlalchemy.engine import Connection
 
 FETCH_ROWS = 500_000
@@ -17,6 +17,14 @@ STAGING_TABLE = "scoring_staging"
 
 def placeholder(connection: Connection) -> str:
     return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
+def selected_as_text(column: Column, alias: str) -> str:
+    """A column as a raw read selects it: JSON as its text on both databases. PostgreSQL's json type keeps the
+    text as written, and psycopg would otherwise decode every document (json.loads per row: 0.8 s per 100,000
+    contacts), where a caller can decode each distinct text once or compare texts as they are."""
+    name = f"{alias}.{column.name}"
+    return f"CAST({name} AS TEXT)" if isinstance(column.type, JSON) else name
 
 
 def raw_rows(connection: Connection, sql: str, params: Sequence[object] = ()) -> Iterator[list[tuple]]:

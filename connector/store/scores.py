@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
 
 import numpy as np
-from sqlalchemy import JSON, Column, Table
+from sqlalchemy import Column, Table
 from sqlalchemy.engine import Connection
 
-from connector.store.bulk import insert_rows, raw_rows, upsert_rows
+from connector.store.bulk import insert_rows, raw_rows, selected_as_text, upsert_rows
 from connector.store.tables import ContactScore, ScoreChange, StageTransition
 
 SCORES: Table = ContactScore.__table__  # type: ignore[attr-defined]
@@ -27,6 +28,8 @@ TRANSITIONS: Table = StageTransition.__table__  # type: ignore[attr-defined]
 KEY = "contact_id"
 #: When a row was written: bookkeeping, not part of what is compared.
 SCORED_AT = "scored_at"
+#: The fingerprint of a row's values (connector/scoring/digest.py): stands for them, is not one of them.
+DIGEST = "digest"
 #: The name `contact_score` has in `read_score_rows`' query, for the join and condition a caller adds.
 ALIAS = "s"
 
@@ -36,7 +39,7 @@ def _kept_columns(table: Table, left_out: set[str]) -> list[Column]:
 
 
 #: A contact's kept values: the columns of `contact_score` but its key and `scored_at`, in table order.
-ScoreRow = namedtuple("ScoreRow", [column.name for column in _kept_columns(SCORES, {KEY, SCORED_AT})])  # type: ignore[misc]
+ScoreRow = namedtuple("ScoreRow", [column.name for column in _kept_columns(SCORES, {KEY, SCORED_AT, DIGEST})])  # type: ignore[misc]
 #: A ScoreRow from a tuple of its values, without a Python call per row (the engine reads 100,000s of them).
 _named: Callable[[Iterable[object]], tuple] = partial(tuple.__new__, ScoreRow)
 #: The values whose change makes a `score_change` row: the columns the history shares with the current row.
@@ -60,14 +63,9 @@ def score_rows(columns: Mapping[str, Sequence[object]]) -> list[tuple]:
     return list(map(_named, zip(*(columns[name] for name in ScoreRow._fields), strict=True)))
 
 
-def _selected(column: Column) -> str:
-    """JSON as its text on both databases (PostgreSQL's json type keeps the text as written), so a stored document
-    compares with a computed one as a string. Numbers and booleans need no conversion: 40 == 40.0 and 1 == True."""
-    name = f"{ALIAS}.{column.name}"
-    return f"CAST({name} AS TEXT)" if isinstance(column.type, JSON) else name
-
-
-_SELECTED = ", ".join([f"{ALIAS}.{KEY}", *(_selected(SCORES.c[name]) for name in ScoreRow._fields)])
+# JSON read as text, so a stored document compares with a computed one as a string. Numbers and booleans need no
+# conversion: 40 == 40.0 and 1 == True.
+_SELECTED = ", ".join([f"{ALIAS}.{KEY}", *(selected_as_text(SCORES.c[name], ALIAS) for name in ScoreRow._fields)])
 
 
 def read_score_rows(
@@ -80,22 +78,100 @@ def read_score_rows(
     sql = f"SELECT {_SELECTED} FROM {SCORES.name} {ALIAS}{join}{where}"
     rows = [row for batch in raw_rows(connection, sql, params) for row in batch]
     stored: list[tuple | None] = [None] * len(contact_ids)
-    if not rows or not len(contact_ids):
-        return stored
-    found = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    positions = np.minimum(np.searchsorted(contact_ids, found), len(contact_ids) - 1)
-    known = (contact_ids[positions] == found).tolist()
-    for row, position, wanted in zip(rows, positions.tolist(), known, strict=True):
+    positions, found = _positions(contact_ids, rows)
+    for row, position, wanted in zip(rows, positions.tolist(), found.tolist(), strict=True):
         if wanted:
             stored[position] = _named(row[1:])
     return stored
 
 
-def write_score_rows(connection: Connection, ids: Sequence[int], rows: Sequence[tuple], scored_at: int) -> None:
-    """Insert or replace the current rows of these contacts. The driver gets plain tuples: sqlite3 binds a tuple
-    subclass (a namedtuple) through its generic sequence path, at half the speed."""
-    columns = (KEY, *ScoreRow._fields, SCORED_AT)
-    upsert_rows(connection, SCORES, columns, [(key, *row, scored_at) for key, row in zip(ids, rows, strict=True)])
+def write_score_rows(
+    connection: Connection,
+    ids: Sequence[int],
+    rows: Sequence[tuple],
+    scored_at: int,
+    digests: Sequence[int | None] | None = None,
+) -> None:
+    """Insert or replace the current rows of these contacts, with their fingerprints (None: none). The driver gets
+    plain tuples: sqlite3 binds a tuple subclass (a namedtuple) through its generic sequence path, at half the
+    speed."""
+    columns = (KEY, *ScoreRow._fields, SCORED_AT, DIGEST)
+    digests = [None] * len(ids) if digests is None else digests
+    values = [(key, *row, scored_at, digest) for key, row, digest in zip(ids, rows, digests, strict=True)]
+    upsert_rows(connection, SCORES, columns, values)
+
+
+@dataclass(frozen=True)
+class StoredDigests:
+    """Per contact of a run (aligned with its ids): the stored fingerprint and the little else a run reads of every
+    contact's stored row: the stage it is in and whether it was re-engaged."""
+
+    #: True where a row is stored, and where that row has a fingerprint.
+    scored: np.ndarray
+    has_digest: np.ndarray
+    digest: np.ndarray
+    stage: list[str | None]
+    reengaged: np.ndarray
+
+    def unchanged(self, digests: np.ndarray) -> np.ndarray:
+        """Where the stored fingerprint equals the computed one."""
+        return self.has_digest & (self.digest == digests)
+
+
+def read_stored_digests(
+    connection: Connection, contact_ids: np.ndarray, join: str = "", where: str = "", params: Sequence[object] = ()
+) -> StoredDigests:
+    """The fingerprints, stages and re-engaged flags of `contact_ids` (ascending); `join` and `where` as for
+    `read_score_rows`."""
+    size = len(contact_ids)
+    scored, has_digest = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+    digest, reengaged = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=bool)
+    stage: list[str | None] = [None] * size
+    sql = f"SELECT {ALIAS}.{KEY}, {ALIAS}.{DIGEST}, {ALIAS}.stage, {ALIAS}.reengaged FROM {SCORES.name} {ALIAS}"
+    rows = [row for batch in raw_rows(connection, f"{sql}{join}{where}", params) for row in batch]
+    positions, found = _positions(contact_ids, rows)
+    if not len(positions):
+        return StoredDigests(scored, has_digest, digest, stage, reengaged)
+    kept = [row for row, wanted in zip(rows, found.tolist(), strict=True) if wanted]
+    at = positions[found]
+    scored[at] = True
+    digests = [row[1] for row in kept]
+    has_digest[at] = [value is not None for value in digests]
+    digest[at] = [value or 0 for value in digests]
+    reengaged[at] = [bool(row[3]) for row in kept]
+    for position, row in zip(at.tolist(), kept, strict=True):
+        stage[position] = row[2]
+    return StoredDigests(scored, has_digest, digest, stage, reengaged)
+
+
+def _positions(contact_ids: np.ndarray, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    """Where each row's contact (its first value) sits in the ascending `contact_ids`, and whether it is there."""
+    if not rows or not len(contact_ids):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    found = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    positions = np.minimum(np.searchsorted(contact_ids, found), len(contact_ids) - 1)
+    return positions, contact_ids[positions] == found
+
+
+#: Ids per `IN (...)` list when reading the rows of a few contacts: well under SQLite's oldest limit on bound
+#: parameters (999, https://www.sqlite.org/limits.html#max_variable_number).
+IDS_PER_READ = 500
+
+
+def read_score_rows_of(connection: Connection, contact_ids: np.ndarray) -> list[tuple | None]:
+    """The stored rows of `contact_ids` (ascending), aligned with them: one range read when they are most of their
+    id range, else a read per `IDS_PER_READ` of them."""
+    if not len(contact_ids):
+        return []
+    first, last = int(contact_ids[0]), int(contact_ids[-1])
+    if 4 * len(contact_ids) >= last - first + 1:
+        return read_score_rows(connection, contact_ids, "", f" WHERE {ALIAS}.{KEY} BETWEEN ? AND ?", (first, last))
+    rows: list[tuple | None] = []
+    for start in range(0, len(contact_ids), IDS_PER_READ):
+        part = contact_ids[start : start + IDS_PER_READ]
+        marks = ", ".join("?" * len(part))
+        rows += read_score_rows(connection, part, "", f" WHERE {ALIAS}.{KEY} IN ({marks})", part.tolist())
+    return rows
 
 
 def write_history(connection: Connection, ids: Sequence[int], rows: Sequence[tuple], scored_at: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from connector.store.types import UTCEpoch
@@ -112,6 +112,9 @@ class ContactScore(SQLModel, table=True):
     #: For a contact in a stage it entered by a score threshold: when it drops below that threshold if nothing else
     #: happens (decay, window, quiet period); the sync rescores it then. None when nothing will make it fall.
     fall_below_at: datetime | None = _epoch(index=True)
+    #: A 64-bit fingerprint of the values above (connector/scoring/digest.py): a rescore compares it alone, and
+    #: builds and reads whole rows only for contacts whose fingerprint moved. None: not written by such a run yet.
+    digest: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class ScoreChange(SQLModel, table=True):
