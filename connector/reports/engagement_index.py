@@ -15,7 +15,7 @@ from connector.crm import CONTACT_FIELDS
 from connector.errors import InputError
 from connector.scoring.groups import group_documents
 from connector.scoring.replay import Replay
-from connector.scoring.snapshot import placeholder, raw_rows
+from connector.store.bulk import placeholder, raw_rows
 
 REPLAY_TABLE = "replayed_score"
 #: The name of the grouping in `EngagementIndex.by` for the index per score group.

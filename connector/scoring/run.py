@@ -32,13 +32,13 @@ from connector.scoring.snapshot import (
     TARGET_TABLE,
     count_future_activities,
     load_targets,
-    placeholder,
     read_activities,
     read_contacts,
     read_kinds,
     read_previous,
 )
 from connector.store.activity_writer import bulk_page_cache
+from connector.store.bulk import placeholder
 from connector.store.types import from_epoch, to_epoch
 
 #: Called with (step name, steps done, steps in all) so the CLI can draw a progress bar.
