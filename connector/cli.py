@@ -21,7 +21,9 @@ app = typer.Typer(
     help="Lead, engagement, fit and recency scoring for Salesforce and HubSpot, with write-back and sales tasks.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    # Markdown joins a docstring paragraph's lines and wraps them to the terminal; "rich" keeps every source line
+    # break (https://typer.tiangolo.com/tutorial/commands/help/#rich-markdown-and-markup).
+    rich_markup_mode="markdown",
 )
 
 COMMANDS = {
