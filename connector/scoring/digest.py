@@ -54,9 +54,7 @@ class Fingerprint:
 
     def add(self, values: np.ndarray) -> None:
         """Fold one column in (integers, booleans or floats: floats by their bits, -0.0 as 0.0)."""
-        if values.dtype.kind == "f":
-            values = (values + 0.0).view(np.uint64)
-        self.value = mix(self.value * _GOLDEN + mix(values.astype(np.int64).view(np.uint64)))
+        self.value = mix(self.value * _GOLDEN + mix(_bits(values)))
 
     def add_codes(self, texts: np.ndarray) -> None:
         """Fold in a column of texts, each distinct text coded once."""
@@ -71,8 +69,7 @@ class Fingerprint:
             return
         row_value = np.zeros(len(contact), dtype=np.uint64)
         for column in rows:
-            column = (column + 0.0).view(np.uint64) if column.dtype.kind == "f" else column.astype(np.uint64)
-            row_value = mix(row_value * _GOLDEN + mix(column))
+            row_value = mix(row_value * _GOLDEN + mix(_bits(column)))
         starts = np.flatnonzero(np.r_[True, contact[1:] != contact[:-1]])
         rank = np.arange(len(contact)) - np.repeat(starts, np.diff(np.r_[starts, len(contact)]))
         # Summing is order-blind, so each row's rank is mixed in first: (a, b) and (b, a) differ.
@@ -80,6 +77,13 @@ class Fingerprint:
         per_contact = np.zeros(len(self.value), dtype=np.uint64)
         per_contact[contact[starts]] = np.add.reduceat(ranked, starts)
         self.add(per_contact.view(np.int64))
+
+
+def _bits(values: np.ndarray) -> np.ndarray:
+    """A column's values as uint64: integers and booleans by value, floats by their bits (-0.0 as 0.0)."""
+    if values.dtype.kind == "f":
+        return (values.astype(np.float64) + 0.0).view(np.uint64)
+    return values.astype(np.int64).view(np.uint64)
 
 
 def score_digests(model: ScoringModel, frame: ScoreFrame, reasons: RankedReasons) -> np.ndarray:
