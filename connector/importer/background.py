@@ -187,7 +187,8 @@ class KeyHashes:
     """Whether any two rows of a file share (contact id, source id), told from one 64-bit hash per row.
 
     Equal keys always hash alike, so hashes all distinct prove the keys all distinct; two keys that only hash alike
-    (about one file in 10^7 at a million rows) merely cost the store the de-duplication it does anyway.
+    (at a million rows, about one file in 40 million: n^2 / 2^65) merely cost the store the de-duplication it does
+    anyway. Memory: 8 bytes a row, 8 MB per million.
     """
 
     def __init__(self) -> None:
