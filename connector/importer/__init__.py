@@ -20,12 +20,12 @@ from sqlalchemy.engine import Engine
 
 from connector.errors import InputError
 from connector.importer.activities import ActivityRules, activity_chunks
-from connector.importer.background import KindIndexes, resolved_chunks_in_background
+from connector.importer.background import ParsedFile, resolved_chunks_in_background
 from connector.importer.contacts import REQUIRED_CONTACT_COLUMNS, contact_record
 from connector.importer.files import ProblemLog, RowProblem, estimated_rows, table_rows
 from connector.importer.outcomes import REQUIRED_OUTCOME_COLUMNS, OutcomeRows
 from connector.private_files import open_private
-from connector.store.activity_copy import activity_writer_for
+from connector.store.activity_copy import CopyActivityWriter, activity_writer_for
 from connector.store.contact_emails import contacts_by_email
 from connector.store.records import UpsertCounts, bulk_page_cache, upsert_contacts, upsert_outcomes
 from connector.store.storable import CONTACT_COLUMNS, storable_ids
@@ -110,17 +110,20 @@ def import_activities(
     counts = UpsertCounts()
     with engine.begin() as connection, bulk_page_cache(connection):
         writer = activity_writer_for(connection, source, instance, expected_rows=estimated_rows(path))
+        parsed = ParsedFile()
         if parse_in_background:
-            kind_indexes = KindIndexes(writer)
             contact_ids = writer.contacts.load_all()
-            with resolved_chunks_in_background(path, file_format, log, rules, contact_ids) as chunks:
+            as_copy_text = isinstance(writer, CopyActivityWriter)
+            with resolved_chunks_in_background(
+                path, file_format, log, rules, contact_ids, writer.kinds.ids_of, as_copy_text=as_copy_text
+            ) as (chunks, parsed):
                 for resolved in chunks:
-                    counts += kind_indexes.write(resolved)
+                    counts += resolved.write(writer)
         else:
             with activity_chunks(path, file_format, log, rules) as chunks:
                 for chunk in chunks:
                     counts += writer.write(chunk)
-        counts += writer.finish()
+        counts += writer.finish(unique_keys=parsed.unique_keys)
     return _report(path, "activities", counts, log)
 
 

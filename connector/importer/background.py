@@ -1,22 +1,30 @@
 """Parsing a large activity file in a second process while this one writes, so the two halves of an import overlap.
 
-The parser gets the contacts' ids up front (a file's activities cannot add contacts), so it sends ready rows:
-contact ids, a small index per distinct kind, epoch seconds as numpy arrays, sorted by contact, plus the source
-ids. The writer only maps kind indexes to kind ids and inserts. The file is checked (header, first record)
-before the process starts, so a bad file still fails at once and writes nothing; the parser's problem log is
-merged back at the end. The parser dies with the writer, even when the writer is killed with -9.
+The parser gets the contacts' ids up front (a file's activities cannot add contacts) and asks the writer for the id
+of each kind the first time it meets it (the writer creates kinds in the store, in the import's transaction; a file
+holds a few dozen kinds, so the question is rare). It then sends ready rows, sorted by contact: for PostgreSQL the
+rows of COPY's text format (`CopyChunk`), which the writer only forwards to the server; otherwise contact ids, kind
+ids and epoch seconds as numpy arrays plus the source ids (`ResolvedChunk`). At the end it says whether any two rows
+of the file share a key (contact, source id), so that the store can skip de-duplicating them when none do.
+
+The file is checked (header, first record) before the process starts, so a bad file still fails at once and writes
+nothing; the parser's problem log is merged back at the end. The parser dies with the writer, even when the writer
+is killed with -9.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from queue import Empty
 
@@ -25,6 +33,8 @@ import numpy as np
 from connector.errors import InputError
 from connector.importer.activities import ActivityRules, activity_chunks
 from connector.importer.files import ProblemLog
+from connector.store.activity_copy import CopyActivityWriter, copy_text
+from connector.store.activity_writer import storable_source_ids
 from connector.store.records import ActivityRow, ActivityWriter, ContactKey, KindKey, UpsertCounts
 
 #: Stands for "contact not in the store" in the id column (store ids start at 1).
@@ -35,73 +45,112 @@ CHUNKS_AHEAD = 4
 POLL_SECONDS = 1.0
 #: prctl(2) option: the signal this process gets when its parent dies (<linux/prctl.h>).
 PR_SET_PDEATHSIG = 1
+#: Odd multiplier that spreads contact ids over 64 bits before they are mixed with a source id's hash.
+CONTACT_SPREAD = np.int64(-7_046_029_254_386_353_131)  # 0x9E3779B97F4A7C15 as a signed 64-bit number
 
 
 @dataclass(frozen=True)
 class ResolvedChunk:
-    """Activity rows with their contact ids known, sorted by contact, in a form that crosses processes cheaply."""
+    """Activity rows with their ids known, sorted by contact, in a form that crosses processes cheaply."""
 
     contact_ids: np.ndarray
-    kind_indexes: np.ndarray
+    kind_ids: np.ndarray
     occurred_at: np.ndarray
     source_ids: list[str]
-    #: Kind keys first seen in this chunk; their indexes follow those of earlier chunks.
-    new_kinds: list[KindKey]
-    #: Rows left out because their contact is not in the store.
+    #: Rows left out because their contact is not in the store or their source id cannot be stored.
     skipped: int
 
-
-class KindIndexes:
-    """Writer side: kind ids by the parser's kind indexes, kinds created in the store as they first appear."""
-
-    def __init__(self, writer: ActivityWriter) -> None:
-        self._writer = writer
-        self._ids: list[int] = []
-
-    def write(self, chunk: ResolvedChunk) -> UpsertCounts:
-        if chunk.new_kinds:
-            known = self._writer.kinds.resolve(chunk.new_kinds)
-            self._ids.extend(known[key] for key in chunk.new_kinds)
-        kind_ids = np.asarray(self._ids, dtype=np.int64)[chunk.kind_indexes]
+    def write(self, writer: ActivityWriter) -> UpsertCounts:
         # The driver binds Python ints, not numpy scalars: tolist() converts in C.
-        columns = (chunk.contact_ids.tolist(), kind_ids.tolist(), chunk.occurred_at.tolist(), chunk.source_ids)
-        params = list(zip(*columns, strict=True))
-        return self._writer.insert_resolved(params, skipped=chunk.skipped)
+        columns = (self.contact_ids.tolist(), self.kind_ids.tolist(), self.occurred_at.tolist(), self.source_ids)
+        return writer.insert_resolved(list(zip(*columns, strict=True)), skipped=self.skipped)
+
+
+@dataclass(frozen=True)
+class CopyChunk:
+    """The same rows as COPY text-format lines (see `activity_copy.copy_text`), for a `CopyActivityWriter`."""
+
+    text: str
+    rows: int
+    skipped: int
+
+    def write(self, writer: CopyActivityWriter) -> UpsertCounts:
+        return writer.stage_copy_text(self.text, self.rows, skipped=self.skipped)
+
+
+@dataclass
+class ParsedFile:
+    """What the writer learns once the parser is done, beside the problem log."""
+
+    #: No two stored rows of the file share (contact, source id): the store need not keep the last of each.
+    unique_keys: bool = False
 
 
 @contextmanager
 def resolved_chunks_in_background(
-    path: Path, file_format: str | None, log: ProblemLog, rules: ActivityRules, contact_ids: Mapping
-) -> Iterator[Iterator[ResolvedChunk]]:
+    path: Path,
+    file_format: str | None,
+    log: ProblemLog,
+    rules: ActivityRules,
+    contact_ids: Mapping,
+    kind_ids: Callable[[list[KindKey]], list[int]],
+    *,
+    as_copy_text: bool = False,
+) -> Iterator[tuple[Iterator[ResolvedChunk | CopyChunk], ParsedFile]]:
+    """Chunks parsed by a second process, and what it says of the whole file once they are all read.
+
+    ``kind_ids`` gives the store ids of new kind keys (the writer's `ActivityKinds`, creating them as needed).
+    """
     with activity_chunks(path, file_format, ProblemLog(log.path), rules):
         pass  # opening checks the file as a whole, raising InputError before any process starts
     queue = multiprocessing.Queue(maxsize=CHUNKS_AHEAD)
-    arguments = (os.getpid(), path, file_format, log.path, rules, dict(contact_ids), queue)
+    answers, asked = multiprocessing.Pipe(duplex=False)
+    known_contacts = {key: contact_id for key, contact_id in contact_ids.items() if contact_id is not None}
+    arguments = (os.getpid(), path, file_format, log.path, rules, known_contacts, queue, answers, as_copy_text)
     parser = multiprocessing.Process(target=_parse, args=arguments, daemon=True)
     parser.start()
+    parsed = ParsedFile()
     try:
-        yield _received(queue, parser, log)
+        yield _received(queue, parser, log, lambda keys: asked.send(kind_ids(keys)), parsed), parsed
     finally:
         if parser.is_alive():
             parser.kill()
         parser.join()
         queue.close()
+        answers.close()
+        asked.close()
 
 
 def _parse(
-    writer: int, path: Path, file_format: str | None, shown_path: str, rules: ActivityRules, contact_ids, queue
+    writer: int,
+    path: Path,
+    file_format: str | None,
+    shown_path: str,
+    rules: ActivityRules,
+    contact_ids,
+    queue,
+    answers,
+    as_copy_text: bool,
 ) -> None:
     _die_with(writer)
+    # Rows, tuples and arrays hold no reference cycles, so reference counting frees them all, and the cyclic
+    # collector, set off by the millions of objects a parse allocates, only costs time (about 5-10% of the parse):
+    # "you can disable the collector if you are sure your program does not create reference cycles"
+    # (https://docs.python.org/3/library/gc.html). The process ends with the parse.
+    gc.disable()
     log = ProblemLog(shown_path)
-    kinds: dict[KindKey, int] = {}
+    kinds = KindIdsAsked(queue, answers)
+    keys = KeyHashes()
     try:
         with activity_chunks(path, file_format, log, rules) as chunks:
             for chunk in chunks:
-                queue.put(("rows", _resolved(chunk, contact_ids, kinds)))
+                resolved = _resolved(chunk, contact_ids, kinds)
+                keys.add(resolved.contact_ids, resolved.source_ids)
+                queue.put(("rows", _as_copy_text(resolved) if as_copy_text else resolved))
     except Exception as error:  # anything the parser hits must reach the writer, which reports it
         queue.put(("failed", f"{type(error).__name__}: {error}"))
         return
-    queue.put(("done", (log.kept, log.warnings, log.rejected_rows)))
+    queue.put(("done", (log.kept, log.warnings, log.rejected_rows, keys.all_distinct())))
 
 
 def _die_with(parent: int) -> None:
@@ -113,26 +162,79 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _resolved(rows: list[ActivityRow], contact_ids: Mapping[ContactKey, int | None], kinds: dict) -> ResolvedChunk:
-    known_before = len(kinds)
-    get = contact_ids.get
-    contacts = np.array([get(row[0]) or NO_CONTACT for row in rows], dtype=np.int64)
-    indexes = np.array([kinds.setdefault(row[1], len(kinds)) for row in rows], dtype=np.int64)
-    occurred_at = np.array([row[2] for row in rows], dtype=np.int64)
+class KindIdsAsked:
+    """Parser side: store ids of kind keys, asked of the writer the first time each key appears."""
+
+    def __init__(self, queue, answers) -> None:
+        self._queue = queue
+        self._answers = answers
+        self._indexes: dict[KindKey, int] = {}
+        self._ids: list[int] = []
+
+    def ids(self, keys: Sequence[KindKey]) -> np.ndarray:
+        indexes = self._indexes
+        positions = list(map(indexes.get, keys))
+        if None in positions:  # new kinds: rare, a file holds a few dozen
+            for key in keys:
+                indexes.setdefault(key, len(indexes))
+            self._queue.put(("kinds", list(indexes)[len(self._ids) :]))
+            self._ids.extend(self._answers.recv())
+            positions = list(map(indexes.get, keys))
+        return np.asarray(self._ids, dtype=np.int64)[positions]
+
+
+class KeyHashes:
+    """Whether any two rows of a file share (contact id, source id), told from one 64-bit hash per row.
+
+    Equal keys always hash alike, so hashes all distinct prove the keys all distinct; two keys that only hash alike
+    (at a million rows, about one file in 40 million: n^2 / 2^65) merely cost the store the de-duplication it does
+    anyway. Memory: 8 bytes a row, 8 MB per million.
+    """
+
+    def __init__(self) -> None:
+        self._hashes: list[np.ndarray] = []
+
+    def add(self, contact_ids: np.ndarray, source_ids: list[str]) -> None:
+        source_hashes = np.fromiter(map(hash, source_ids), dtype=np.int64, count=len(source_ids))
+        with np.errstate(over="ignore"):  # wrapping around 2^64 is the point
+            self._hashes.append(source_hashes ^ (contact_ids * CONTACT_SPREAD))
+
+    def all_distinct(self) -> bool:
+        hashes = np.sort(np.concatenate(self._hashes)) if self._hashes else np.empty(0, dtype=np.int64)
+        return not np.any(hashes[1:] == hashes[:-1])
+
+
+def _resolved(rows: list[ActivityRow], contact_ids: Mapping[ContactKey, int], kinds: KindIdsAsked) -> ResolvedChunk:
+    # Column by column through map and numpy, which loop in C: this runs for every row of the file.
+    count = len(rows)
+    contacts = np.fromiter(map(contact_ids.get, map(_contact, rows), repeat(NO_CONTACT)), np.int64, count)
+    kind_ids = kinds.ids(list(map(_kind, rows)))
+    occurred_at = np.fromiter(map(_occurred_at, rows), np.int64, count)
     # Sorted by contact, the rows land close together in the (contact, ...) indexes: far fewer page writes.
     order = np.argsort(contacts, kind="stable")
     order = order[contacts[order] != NO_CONTACT]
+    source_ids = np.array(list(map(_source_id, rows)), dtype=object)[order].tolist()
+    storable = storable_source_ids(source_ids)
+    if storable is not None:
+        order, source_ids = order[storable], [source_ids[position] for position in storable]
     return ResolvedChunk(
         contact_ids=contacts[order],
-        kind_indexes=indexes[order],
+        kind_ids=kind_ids[order],
         occurred_at=occurred_at[order],
-        source_ids=[rows[position][3] for position in order.tolist()],
-        new_kinds=list(kinds)[known_before:],
+        source_ids=source_ids,
         skipped=len(rows) - len(order),
     )
 
 
-def _received(queue, parser: multiprocessing.Process, log: ProblemLog) -> Iterator[ResolvedChunk]:
+_contact, _kind, _occurred_at, _source_id = (itemgetter(column) for column in range(4))
+
+
+def _as_copy_text(chunk: ResolvedChunk) -> CopyChunk:
+    text = copy_text(chunk.contact_ids.tolist(), chunk.kind_ids.tolist(), chunk.occurred_at.tolist(), chunk.source_ids)
+    return CopyChunk(text, len(chunk.source_ids), chunk.skipped)
+
+
+def _received(queue, parser: multiprocessing.Process, log: ProblemLog, answer_kinds, parsed: ParsedFile) -> Iterator:
     while True:
         try:
             kind, payload = queue.get(timeout=POLL_SECONDS)
@@ -142,9 +244,11 @@ def _received(queue, parser: multiprocessing.Process, log: ProblemLog) -> Iterat
             continue
         if kind == "rows":
             yield payload
+        elif kind == "kinds":
+            answer_kinds(payload)
         elif kind == "failed":
             raise InputError(f"{log.path}: {payload}")
         else:
-            kept, log.warnings, log.rejected_rows = payload
+            kept, log.warnings, log.rejected_rows, parsed.unique_keys = payload
             log.kept.extend(kept)
             return

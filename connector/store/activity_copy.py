@@ -13,21 +13,32 @@ INSERT ... SELECT ... ON CONFLICT per `FLUSH_ROWS` rows stores them, with what t
 - the contacts of inserted or changed rows get ``needs_rescore``;
 - everything happens in the caller's transaction, so a failure leaves nothing written. The temporary table is
   dropped at commit (or vanishes at rollback).
-Kinds, contact ids and the rows' validity are worked out before staging, as on the executemany path. A load that
+Kinds, contact ids and the rows' validity are worked out before staging, as on the executemany path. A large file's
+parsing process sends its rows as COPY text already (`copy_text`), so this process only forwards them. A load that
 is large next to the table stages every row, and `finish` stores them with `activity`'s keys and indexes set
-aside and rebuilt after (activity_bulk_load.py).
+aside and rebuilt after (activity_bulk_load.py); into an empty table, the rows skip the staging table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from connector.store.activity_bulk_load import BULK_MEMORY, lock_for_a_bulk_load, set_aside, worth_a_bulk_load
+from connector.store.activity_bulk_load import (
+    BULK_MEMORY,
+    LoadIntoEmptyTable,
+    lock_for_a_bulk_load,
+    set_aside,
+    worth_a_bulk_load,
+)
 from connector.store.activity_writer import ACTIVITY_TABLE, ActivityWriter
 from connector.store.counts import UpsertCounts
+
+if TYPE_CHECKING:
+    from psycopg import Copy
 
 STAGING_TABLE = "activity_import"
 #: Staged rows per set-based INSERT: large enough that its fixed costs vanish, small enough that the sort that
@@ -47,14 +58,29 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} (
 ) ON COMMIT DROP
 """
 _COPY = f"COPY pg_temp.{STAGING_TABLE} (contact_id, kind_id, occurred_at, source_id) FROM STDIN"
+# A bulk load into an empty table (activity_bulk_load.LoadIntoEmptyTable); `id` takes its default, the sequence.
+_COPY_INTO_ACTIVITY = f"COPY {ACTIVITY_TABLE.name} (contact_id, kind_id, occurred_at, source_id) FROM STDIN"
+#: JIT compilation of these statements' expressions costs up to 0.5 s and saves nothing here: the rows are few
+#: per statement or the work is sorting and writing (https://www.postgresql.org/docs/current/jit-decision.html).
+NO_JIT = "SET LOCAL jit = off"
+#: What COPY's text format must escape in a value: the backslash itself, newline, carriage return and the column
+#: delimiter, tab (https://www.postgresql.org/docs/current/sql-copy.html, "Text Format"). A line never holds just
+#: "\." (end of data): it starts with a contact id.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_LINE = "{}\t{}\t{}\t{}\n".format
 # "line" numbers the staged rows in arrival order, so DISTINCT ON keeps the last row of each key. The
 # byte-wise "C" collation makes the sort on source ids cheap; any total order serves to find duplicates.
-_STORE = f"""
-WITH incoming AS (
+_DEDUPLICATED = f"""
     SELECT DISTINCT ON (contact_id, source_id) contact_id, kind_id, occurred_at, source_id
     FROM pg_temp.{STAGING_TABLE}
     ORDER BY contact_id, source_id, line DESC
-), stored AS (
+"""
+# When the parser has shown that no two staged rows share a key (background.KeyHashes), the bulk statement skips
+# DISTINCT ON's sort of every staged row, which has nothing to remove. The ON CONFLICT statement keeps it even then:
+# probing the unique index in key order costs less than in file order.
+_AS_STAGED = f"SELECT contact_id, kind_id, occurred_at, source_id FROM pg_temp.{STAGING_TABLE}"
+_STORE = f"""
+WITH incoming AS ({_DEDUPLICATED}), stored AS (
     INSERT INTO activity AS a (contact_id, kind_id, occurred_at, source_id)
     SELECT contact_id, kind_id, occurred_at, source_id FROM incoming
     ON CONFLICT (contact_id, source_id) DO UPDATE
@@ -72,12 +98,8 @@ FROM stored
 # arbitrate ON CONFLICT, so stored rows are found by joins, which is safe because the bulk path's lock keeps every
 # other writer out. Both data-modifying parts see the table as it was (one snapshot), and touch different rows.
 # Staged ids sort byte-wise ("C"); they are compared with stored ones in the column's own collation.
-_STORE_ALONE = f"""
-WITH incoming AS (
-    SELECT DISTINCT ON (contact_id, source_id) contact_id, kind_id, occurred_at, source_id
-    FROM pg_temp.{STAGING_TABLE}
-    ORDER BY contact_id, source_id, line DESC
-), changed AS (
+_STORE_ALONE = """
+WITH incoming AS ({incoming}), changed AS (
     UPDATE activity AS a SET kind_id = i.kind_id, occurred_at = i.occurred_at
     FROM incoming AS i
     WHERE a.contact_id = i.contact_id AND a.source_id = i.source_id COLLATE "default"
@@ -96,6 +118,10 @@ WITH incoming AS (
 )
 SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM changed)
 """
+#: The bulk statement by whether the staged keys are known to be unique.
+_STORE_ALONE_BY_UNIQUE_KEYS = {
+    unique: _STORE_ALONE.format(incoming=_AS_STAGED if unique else _DEDUPLICATED) for unique in (0, 1)
+}
 #: Staged rows looked up to estimate how many are new: enough for a share to within a few percent, few enough to
 #: cost nothing next to the import (a file imported again would otherwise be looked up twice, row by row).
 NEW_ROWS_SAMPLE = 20_000
@@ -122,8 +148,12 @@ class CopyActivityWriter(ActivityWriter):
         #: A bulk candidate stages every row, and `finish` decides how to store them. Decided before anything
         #: else happens in the transaction: see `lock_for_a_bulk_load`.
         self._bulk_candidate = worth_a_bulk_load(connection, expected_rows)
+        #: Set when the rows go straight into an empty `activity`, not through the staging table.
+        self._load_into_empty: LoadIntoEmptyTable | None = None
         if self._bulk_candidate:
             lock_for_a_bulk_load(connection)
+            if LoadIntoEmptyTable.possible(connection):
+                self._load_into_empty = LoadIntoEmptyTable(connection)
 
     def _insert_new(self, params: Sequence[tuple[int, int, int, str]]) -> tuple[int, int]:
         self._stage(params)
@@ -131,19 +161,37 @@ class CopyActivityWriter(ActivityWriter):
 
     def insert_resolved(self, params: Sequence[tuple[int, int, int, str]], skipped: int = 0) -> UpsertCounts:
         counts = super().insert_resolved(params, skipped)
+        return self._staged_now(counts.read, counts.skipped)
+
+    def stage_copy_text(self, text: str, rows: int, skipped: int = 0) -> UpsertCounts:
+        """Stage ``rows`` rows given as COPY text (`copy_text`), whose ids are known and source ids storable; as
+        `insert_resolved` does with tuples, but the driver only forwards the text
+        (https://www.psycopg.org/psycopg3/docs/basic/copy.html#writing-data-row-by-row, "block by block")."""
+        if rows:
+            self._copy_in(lambda copy: copy.write(text), rows)
+        return self._staged_now(rows + skipped, skipped)
+
+    def _staged_now(self, read: int, skipped: int) -> UpsertCounts:
         # Staged rows are not "unchanged" yet: `flush` says what became of them.
-        staged = UpsertCounts(read=counts.read, skipped=counts.skipped)
+        staged = UpsertCounts(read=read, skipped=skipped)
         return staged + self.flush() if self._staged >= FLUSH_ROWS and not self._bulk_candidate else staged
 
-    def finish(self) -> UpsertCounts:
+    def finish(self, unique_keys: bool = False) -> UpsertCounts:
         """Store what is staged; a bulk candidate whose staged rows are mostly new takes the bulk path: one pass
-        into a table with no index or key to maintain, which are rebuilt after (activity_bulk_load.py)."""
+        into a table with no index or key to maintain, which are rebuilt after (activity_bulk_load.py).
+
+        ``unique_keys``: no two rows staged during the whole import share (contact, source id), so nothing needs
+        de-duplicating."""
+        if self._load_into_empty is not None:
+            loaded, self._staged = self._staged, 0
+            inserted, dropped = self._load_into_empty.finish(loaded, unique_keys)
+            return UpsertCounts(inserted=inserted, unchanged=dropped)
         if not (self._bulk_candidate and self._staged):
             return self.flush()
         if not worth_a_bulk_load(self._connection, self._new_rows_estimate()):
             return self.flush()
         set_aside_now = set_aside(self._connection)
-        counts = self._stored(*self._connection.exec_driver_sql(_STORE_ALONE).one())
+        counts = self._stored(*self._connection.exec_driver_sql(_STORE_ALONE_BY_UNIQUE_KEYS[unique_keys]).one())
         set_aside_now.restore(self._connection)
         return counts
 
@@ -168,21 +216,41 @@ class CopyActivityWriter(ActivityWriter):
         return UpsertCounts(inserted=inserted, updated=updated, unchanged=staged - inserted - updated)
 
     def _stage(self, params: Sequence[tuple[int, int, int, str]]) -> None:
-        if not params:
-            return
+        if params:
+            self._copy_in(lambda copy: _write_rows(copy, params), len(params))
+
+    def _copy_in(self, send: Callable[[Copy], None], rows: int) -> None:
+        """One COPY into the staging table (or `activity`, when empty: see `finish`), whose data ``send`` writes."""
         if not self._staging_ready:
-            self._connection.exec_driver_sql(_CREATE_STAGING)
+            if self._load_into_empty is None:
+                self._connection.exec_driver_sql(_CREATE_STAGING)
             memory = BULK_MEMORY if self._bulk_candidate else SORT_MEMORY
             self._connection.exec_driver_sql(f"SET LOCAL work_mem = '{memory}'")
+            self._connection.exec_driver_sql(NO_JIT)
             self._staging_ready = True
         cursor = self._connection.connection.driver_connection.cursor()
         try:
-            with cursor.copy(_COPY) as copy:
-                for row in params:
-                    copy.write_row(row)
+            with cursor.copy(_COPY if self._load_into_empty is None else _COPY_INTO_ACTIVITY) as copy:
+                send(copy)
         finally:
             cursor.close()
-        self._staged += len(params)
+        self._staged += rows
+
+
+def _write_rows(copy: Copy, rows: Sequence[tuple[int, int, int, str]]) -> None:
+    for row in rows:
+        copy.write_row(row)
+
+
+def copy_text(
+    contact_ids: Sequence[int], kind_ids: Sequence[int], occurred_at: Sequence[int], source_ids: Sequence[str]
+) -> str:
+    """Rows for `CopyActivityWriter.stage_copy_text`: one line each in COPY's text format, tab between columns
+    (https://www.postgresql.org/docs/current/sql-copy.html, "Text Format"); the source ids are escaped, the other
+    columns are integers."""
+    if any(special in "".join(source_ids) for special in "\\\t\n\r"):
+        source_ids = [source_id.translate(_COPY_ESCAPES) for source_id in source_ids]
+    return "".join(map(_COPY_LINE, contact_ids, kind_ids, occurred_at, source_ids))
 
 
 def activity_writer_for(connection: Connection, source: str, instance: str, expected_rows: int = 0) -> ActivityWriter:

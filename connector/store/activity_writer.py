@@ -73,6 +73,11 @@ class ActivityKinds:
             self._ids.update({by_fingerprint[row.fingerprint]: row.id for row in self._connection.execute(query)})
         return self._ids
 
+    def ids_of(self, keys: Sequence[KindKey]) -> list[int]:
+        """The ids of ``keys``, in their order."""
+        known = self.resolve(keys)
+        return [known[key] for key in keys]
+
 
 class ActivityWriter:
     """Stores chunks of activity rows for one source and instance, remembering contacts and kinds across chunks."""
@@ -112,8 +117,11 @@ class ActivityWriter:
             read=len(params) + skipped, inserted=inserted, updated=updated, unchanged=unchanged, skipped=skipped
         )
 
-    def finish(self) -> UpsertCounts:
-        """Store whatever a writer holds back (see `activity_copy.CopyActivityWriter`); this one holds nothing."""
+    def finish(self, unique_keys: bool = False) -> UpsertCounts:
+        """Store whatever a writer holds back (see `activity_copy.CopyActivityWriter`); this one holds nothing.
+
+        ``unique_keys`` says that no two rows written share (contact, source id), when the caller knows it.
+        """
         return UpsertCounts()
 
     def remove(self, keys: Sequence[tuple[ContactKey, str]]) -> UpsertCounts:
@@ -223,10 +231,18 @@ def _storable_contacts(rows: Sequence[ActivityRow]) -> bool:
 
 def _storable_source_ids(params: Sequence[tuple[int, int, int, str]]) -> tuple[Sequence[tuple], int]:
     """Rows whose source id the store can hold (see storable.py), and how many were left out."""
-    if storable_ids(map(_source_id, params), SOURCE_ID_LIMIT):
+    kept = storable_source_ids(list(map(_source_id, params)))
+    if kept is None:
         return params, 0
-    kept = [row for row in params if storable_ids((row[3],), SOURCE_ID_LIMIT)]
-    return kept, len(params) - len(kept)
+    return [params[position] for position in kept], len(params) - len(kept)
+
+
+def storable_source_ids(source_ids: Sequence[str]) -> list[int] | None:
+    """None when the store can hold every source id (the usual case, found in C-speed passes); else the positions
+    of those it can hold."""
+    if storable_ids(source_ids, SOURCE_ID_LIMIT):
+        return None
+    return [position for position, source_id in enumerate(source_ids) if storable_ids((source_id,), SOURCE_ID_LIMIT)]
 
 
 _source_id = itemgetter(3)

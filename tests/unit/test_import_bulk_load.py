@@ -4,22 +4,24 @@ against its keys before the import commits, and nothing changed when it fails. T
 
 from __future__ import annotations
 
+import csv
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from connector.importer import import_activities
+from connector.importer import import_activities, import_contacts
 from connector.store import activity_bulk_load, upgrade_store
 from connector.store.activity_bulk_load import worth_a_bulk_load
 from connector.store.activity_copy import CopyActivityWriter
-from connector.store.tables import Activity, ActivityKind
+from connector.store.tables import Activity, ActivityKind, Contact
 from tests.conftest import postgres_schema
 from tests.store.store_reads import count, flagged
 from tests.unit.test_import_copy import (
+    CONTACTS,
     HEADER,
     activity_line,
     imported_both_ways,
@@ -170,3 +172,68 @@ def test_an_activity_inserted_by_hand_still_meets_its_keys_after_a_bulk_import(s
         connection.execute(
             insert(Activity).values(contact_id=999_999, kind_id=1, occurred_at=datetime.now(UTC), source_id="x")
         )
+
+
+def with_contacts(engine: Engine, tmp_path) -> Engine:
+    """Contacts only, all scored: `activity` is empty, so a large load goes straight into it
+    (`LoadIntoEmptyTable`)."""
+    import_contacts(engine, write(tmp_path, "contacts.csv", CONTACTS))
+    with engine.begin() as connection:
+        connection.execute(update(Contact).values(needs_rescore=False))
+    return engine
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["in-process", "background-parser"])
+def test_a_load_into_an_empty_table_stores_what_executemany_stores_the_later_row_of_a_record_winning(
+    store, other_store, tmp_path, monkeypatch, every_load_is_large, background
+):
+    schema_before = keys_and_indexes(store)
+    direct_store, old_store = with_contacts(store, tmp_path), with_contacts(other_store, tmp_path)
+    path = mixed_file(tmp_path)  # a10, a300 and a7 twice each: a7 the second time as a call
+
+    by_direct_load, by_executemany = imported_both_ways(direct_store, old_store, path, monkeypatch, background)
+
+    assert stored(direct_store) == stored(old_store)
+    assert ("L3", "a7", "call") in {row[:3] for row in stored(direct_store)}
+    assert flagged(direct_store) == flagged(old_store) == {"L1", "L2", "L3", "L4", "L5"}
+    assert (by_direct_load.stored.inserted, by_direct_load.stored.updated) == (396, 0)
+    assert (by_direct_load.stored.unchanged, by_direct_load.stored.skipped) == (3, 2)
+    assert [str(problem) for problem in by_direct_load.problems] == [
+        str(problem) for problem in by_executemany.problems
+    ]
+    assert len(by_direct_load.problems) == 2
+    assert keys_and_indexes(direct_store) == schema_before
+
+
+def test_a_load_into_an_empty_table_that_fails_midway_leaves_it_empty_with_its_keys_and_indexes(
+    store, tmp_path, monkeypatch, every_load_is_large
+):
+    with_contacts(store, tmp_path)
+    schema_before = keys_and_indexes(store)
+    path = write(tmp_path, "big.csv", HEADER + "".join(activity_line(n, f"L{n % 5 + 1}", f"t{n}") for n in range(600)))
+
+    def dropped_connection(self, connection):
+        raise RuntimeError("the connection dropped")
+
+    monkeypatch.setattr(activity_bulk_load.SetAside, "restore", dropped_connection)
+
+    with pytest.raises(RuntimeError, match="connection dropped"):
+        import_activities(store, path, parse_in_background=True)
+
+    assert count(store, Activity) == count(store, ActivityKind) == 0
+    assert keys_and_indexes(store) == schema_before
+    assert flagged(store) == set()
+
+
+def test_source_ids_that_copy_text_must_escape_are_stored_as_they_are(store, tmp_path, every_load_is_large):
+    with_contacts(store, tmp_path)
+    awkward = ["back\\slash", "tab\there", "new\nline", "carriage\rreturn", "\\N", "\\.", "é😀", 'quote"d', "a,b"]
+    rows = [[source_id, "Lead", "L1", "page_view", "2026-03-01T10:00:00Z", "/x"] for source_id in awkward]
+    path = tmp_path / "awkward.csv"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows([HEADER.strip().split(","), *rows])
+
+    report = import_activities(store, path, parse_in_background=True)
+
+    assert report.stored.inserted == len(awkward) and not report.problems
+    assert {row[1] for row in stored(store)} == set(awkward)

@@ -29,7 +29,8 @@ from pathlib import Path
 from connector.importer.activities import ActivityRules
 from connector.importer.background import resolved_chunks_in_background
 from connector.importer.files import ProblemLog
-with resolved_chunks_in_background(Path(sys.argv[1]), None, ProblemLog(sys.argv[1]), ActivityRules(), {}):
+kind_ids = lambda keys: list(range(1, len(keys) + 1))
+with resolved_chunks_in_background(Path(sys.argv[1]), None, ProblemLog(sys.argv[1]), ActivityRules(), {}, kind_ids):
     print(multiprocessing.active_children()[0].pid, flush=True)
     sys.stdin.read()
 """
