@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import BigInteger, select, type_coerce
 from sqlalchemy.engine import Connection
 
+from connector.analytics import DEFAULT_HORIZON_DAYS
 from connector.analytics.measures import MIN_PER_CLASS
 from connector.errors import TooFewOutcomesError
 from connector.scoring.behavior import SECONDS_PER_DAY
@@ -23,8 +24,6 @@ from connector.scoring.snapshot import contact_positions
 from connector.store.tables import Contact, Outcome, OutcomeContact
 from connector.store.types import from_epoch, to_epoch
 
-#: How long after a moment a win still counts for the score at that moment, unless the command says otherwise.
-DEFAULT_HORIZON_DAYS = 90
 UNKNOWN_CREATION = np.iinfo(np.int64).min
 
 

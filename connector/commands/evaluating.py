@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from connector.analytics.cohorts import DEFAULT_HORIZON_DAYS
+from connector.analytics import DEFAULT_HORIZON_DAYS
 from connector.commands.options import DATABASE_HELP, STORE_CONFIG_HELP, StoreSources, parse_as_of
 from connector.errors import InputError
-from connector.scoring.fields import SCORE_NAMES
+from connector.score_catalog import CONTACT_SCORES as SCORE_NAMES
 
 if TYPE_CHECKING:
     from connector.scoring.model import ScoringModel
