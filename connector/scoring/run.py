@@ -256,7 +256,10 @@ def _stage_changes(model: ScoringModel, transitions: tuple[Transition, ...], as_
 
 def _clear_rescore_flags(connection: Connection, run: _RunSelection) -> None:
     if run.targeted:
-        sql, params = "UPDATE contact SET needs_rescore = ? WHERE id IN (SELECT contact_id FROM scoring_target)", ()
+        # Only the flagged targets: a target planned for the clock alone (a window, a recency band) has no flag,
+        # and rewriting its row would cost a row and an index update for nothing.
+        targets = "id IN (SELECT contact_id FROM scoring_target)"
+        sql, params = f"UPDATE contact SET needs_rescore = ? WHERE needs_rescore = ? AND {targets}", (True,)
     else:
         in_scope = contact_in_scope(run.scope, "contact").also(ContactSlice(shard=run.shard).on("contact.id"))
         sql = f"UPDATE contact SET needs_rescore = ? WHERE needs_rescore = ?{in_scope.and_clause}"

@@ -110,3 +110,25 @@ def test_rows_are_built_from_named_columns_and_a_missing_one_is_named():
     del columns["fall_below_at"]
     with pytest.raises(KeyError, match="fall_below_at"):
         score_rows(columns)
+
+
+def test_the_rows_of_a_few_contacts_and_their_fingerprints_read_back_aligned(engine, monkeypatch):
+    import connector.store.scores as scores
+
+    ids = _contacts(engine, 9)
+    written = ids[::2]  # 5 of 9 scored, with fingerprints; one unscored id asked for among them
+    rows = [_row(lead=float(n)) for n in range(len(written))]
+    with engine.begin() as connection:
+        write_score_rows(connection, written, rows, AS_OF, [n * 2**60 - 7 for n in range(len(written))])
+    asked = np.array([ids[0], ids[1], ids[4], ids[8]])
+    expected = [rows[0], None, rows[2], rows[4]]
+    with engine.connect() as connection:
+        assert scores.read_score_rows_of(connection, asked) == expected  # most of their id range: one range read
+        monkeypatch.setattr(scores, "IDS_PER_READ", 1)
+        sparse = np.array([ids[0], ids[8]])
+        assert scores.read_score_rows_of(connection, sparse) == [rows[0], rows[4]]  # few: an IN list each
+        stored = scores.read_stored_digests(connection, np.array(ids))
+    assert stored.scored.tolist() == [n % 2 == 0 for n in range(9)]
+    assert stored.digest[::2].tolist() == [n * 2**60 - 7 for n in range(5)]
+    assert stored.stage == ["mql" if n % 2 == 0 else None for n in range(9)]
+    assert stored.unchanged(stored.digest).tolist() == stored.scored.tolist()
