@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 from sqlalchemy.engine import Connection, Engine
 
 from connector.errors import InputError
@@ -22,6 +24,7 @@ from connector.scoring.frame import score_frame
 from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
 from connector.scoring.planning import plan_run, read_checkpoint, write_checkpoint
+from connector.scoring.read_ahead import activity_tables_ahead, can_read_ahead
 from connector.scoring.replay import live_moment_problem
 from connector.scoring.results import Transition, WriteOutcome, write_results
 from connector.scoring.run_lock import scoring_lock
@@ -30,9 +33,10 @@ from connector.scoring.shard import Shard, run_checkpoint_name
 from connector.scoring.shard_checkpoint import combine_shard_checkpoints
 from connector.scoring.snapshot import (
     TARGET_TABLE,
+    activity_arrays,
     count_future_activities,
     load_targets,
-    read_activities,
+    read_activity_table,
     read_contacts,
     read_kinds,
     read_previous,
@@ -169,9 +173,10 @@ def _score_and_write(
     ids = run_contact_ids(connection, join, None if run.targeted else run.scope, run.shard)
     report("score", 2, len(STEPS))
     tally = _RunTally()
-    with bulk_page_cache(connection, SQLITE_CHUNK_CACHE_KIB):
-        for part in contact_slices(ids, run.chunk_contacts, run.shard):
-            tally.add(*_score_chunk(connection, model, kinds, (as_of, now), run, part))
+    parts = list(contact_slices(ids, run.chunk_contacts, run.shard))
+    with bulk_page_cache(connection, SQLITE_CHUNK_CACHE_KIB), _activity_tables(connection, as_of, run, parts) as tables:
+        for part, activity_table in zip(parts, tables, strict=True):
+            tally.add(*_score_chunk(connection, model, kinds, (as_of, now), run, part, activity_table))
     report("write", 3, len(STEPS))
     _clear_rescore_flags(connection, run)
     tally.warnings.update(_activity_warnings(connection, kinds, now, run))
@@ -194,11 +199,13 @@ def _score_chunk(
     moments: tuple[int, int],
     run: _RunSelection,
     part: ContactSlice,
+    activity_table: np.ndarray,
 ) -> tuple[int, WriteOutcome, dict[str, int]]:
-    """Read, score and write one chunk of the run's contacts: (contacts scored, what was written, warnings)."""
+    """Score and write one chunk of the run's contacts, whose activities are read already: (contacts scored, what
+    was written, warnings)."""
     (as_of, now), targeted, scope = moments, run.targeted, run.scope
     contacts = read_contacts(connection, model, targeted, now, scope, part)
-    activities = read_activities(connection, contacts, as_of, targeted, scope, part)
+    activities = activity_arrays(contacts, activity_table)
     stored, previous = read_previous(connection, model, contacts, targeted, scope, part)
     frame = score_frame(model, kinds, contacts, activities, as_of, previous)
     outcome = write_results(connection, model, frame, contacts, activities, stored, as_of)
@@ -225,6 +232,19 @@ class _RunTally:
         self.transitions.extend(outcome.transitions)
         self.reengaged.extend(outcome.newly_reengaged)
         self.warnings.update(warnings)
+
+
+@contextmanager
+def _activity_tables(
+    connection: Connection, as_of: int, run: _RunSelection, parts: list[ContactSlice]
+) -> Iterator[Iterator[np.ndarray]]:
+    """Each part's activities: read one part ahead on a second connection when the run allows (read_ahead.py),
+    else on the run's own connection as each part comes."""
+    if can_read_ahead(connection, parts, run.targeted):
+        with activity_tables_ahead(connection, as_of, run.scope, parts) as tables:
+            yield tables
+        return
+    yield (read_activity_table(connection, as_of, run.targeted, run.scope, part) for part in parts)
 
 
 def _activity_warnings(connection: Connection, kinds: KindTable, now: int, run: _RunSelection) -> dict[str, int]:

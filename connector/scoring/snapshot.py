@@ -178,6 +178,17 @@ def read_activities(
     part: ContactSlice = ContactSlice(),
 ) -> ActivityArrays:
     """The activities of the scored contacts (of `part`) at or before as_of, as integer arrays."""
+    return activity_arrays(contacts, read_activity_table(connection, as_of, targeted, scope, part))
+
+
+def read_activity_table(
+    connection: Connection,
+    as_of: int,
+    targeted: bool,
+    scope: ContactScope | None = None,
+    part: ContactSlice = ContactSlice(),
+) -> np.ndarray:
+    """(contact id, kind id, time) of the activities of `part` at or before as_of, of any contact, live or not."""
     owned = _untargeted(targeted, scope, "a.contact_id").also(part.on("a.contact_id"))
     if targeted:
         # CROSS JOIN fixes SQLite's join order: walk the few targets, then the (contact_id, occurred_at) index
@@ -189,7 +200,11 @@ def read_activities(
         # unary + keeps SQLite off the occurred_at index: a full read is a table scan, not 2M index lookups, and a
         # chunk's read (an id range) walks the (contact_id, occurred_at) index
         sql = f"FROM activity a WHERE +a.occurred_at <= ?{owned.and_clause}"
-    table = read_int_columns(connection, _activity_columns(connection, as_of, part), sql, (as_of, *owned.params))
+    return read_int_columns(connection, _activity_columns(connection, as_of, part), sql, (as_of, *owned.params))
+
+
+def activity_arrays(contacts: ContactColumns, table: np.ndarray) -> ActivityArrays:
+    """The rows of `read_activity_table` that belong to the scored contacts, by their position among them."""
     position = contact_positions(contacts.ids, table[:, 0])
     live = position >= 0
     return ActivityArrays(position[live], table[live, 1], table[live, 2])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -133,3 +134,46 @@ def test_a_shard_may_score_at_an_earlier_moment_than_its_sibling_but_the_whole_s
         score_store(engine, model, EARLIER, now=lambda: NOW)
     with engine.connect() as connection:
         assert read_checkpoint(connection, "default").as_of == int(EARLIER.timestamp())  # the earlier of the two
+
+
+def test_a_full_run_in_chunks_reads_each_next_chunk_ahead_on_postgresql(engine, monkeypatch):
+    import connector.scoring.read_ahead as read_ahead
+
+    readers: set[str] = set()
+    read = read_ahead.read_activity_table
+
+    def noted(connection, *arguments):
+        readers.add(threading.current_thread().name)
+        return read(connection, *arguments)
+
+    monkeypatch.setattr(read_ahead, "read_activity_table", noted)
+    varied_store(engine)
+    summary = score_store(engine, load_model(DEFAULT_MODEL), EARLIER, now=lambda: NOW, chunk_contacts=7)
+
+    assert summary.contacts_scored == 40
+    if engine.dialect.name == "postgresql":  # on a connection of its own, in the worker thread
+        assert readers and all(name.startswith("scorebridge-read-ahead") for name in readers)
+    else:  # SQLite reads on the run's own connection (read_ahead.py says why)
+        assert not readers
+
+
+def test_a_run_failing_midway_while_reading_ahead_stores_nothing_and_returns_its_connections(engine, monkeypatch):
+    import connector.scoring.run as run
+
+    varied_store(engine)
+    chunks = 0
+    score_chunk = run._score_chunk
+
+    def failing_third(*arguments):
+        nonlocal chunks
+        chunks += 1
+        if chunks == 3:
+            raise RuntimeError("disk full")
+        return score_chunk(*arguments)
+
+    monkeypatch.setattr(run, "_score_chunk", failing_third)
+    with pytest.raises(RuntimeError, match="disk full"):
+        score_store(engine, load_model(DEFAULT_MODEL), EARLIER, now=lambda: NOW, chunk_contacts=7)
+
+    assert scored_state(engine)["scores"] == []
+    assert engine.pool.checkedout() == 0
