@@ -21,6 +21,7 @@ from contextlib import ExitStack, contextmanager
 
 import numpy as np
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from connector.scoring.chunks import ContactSlice
 from connector.scoring.scope import ContactScope
@@ -37,10 +38,16 @@ def activity_tables_ahead(
     connection: Connection, as_of: int, scope: ContactScope | None, parts: Sequence[ContactSlice]
 ) -> Iterator[Iterator[np.ndarray]]:
     """Each part's activity table (`snapshot.read_activity_table`), in order, read one part ahead on a connection
-    of its own. The worker thread owns that connection from opening to closing."""
+    of its own. The worker thread owns that connection from opening to closing. A server that refuses a second
+    connection (its `max_connections` reached) costs the speed, not the run: the parts are then read on the run's
+    own connection."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scorebridge-read-ahead") as worker:
         opened = ExitStack()
-        reader = worker.submit(_open, connection, opened).result()
+        try:
+            reader = worker.submit(_open, connection, opened).result()
+        except OperationalError:
+            yield (read_activity_table(connection, as_of, False, scope, part) for part in parts)
+            return
         try:
             yield _tables(worker, reader, as_of, scope, parts)
         finally:

@@ -177,3 +177,21 @@ def test_a_run_failing_midway_while_reading_ahead_stores_nothing_and_returns_its
 
     assert scored_state(engine)["scores"] == []
     assert engine.pool.checkedout() == 0
+
+
+def test_a_server_refusing_a_second_connection_costs_the_read_ahead_not_the_run(postgres_engine, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import connector.scoring.read_ahead as read_ahead
+
+    SQLModel.metadata.create_all(postgres_engine)
+    model = load_model(DEFAULT_MODEL)
+    whole = scored_at_once(postgres_engine, model)
+
+    def refused(*_arguments):
+        raise OperationalError("connect", {}, Exception("too many clients already"))
+
+    monkeypatch.setattr(read_ahead, "_open", refused)
+    two_runs(postgres_engine, model, chunk_contacts=7)
+
+    assert scored_state(postgres_engine) == whole
