@@ -28,25 +28,28 @@ from connector.scoring.scope import ContactScope
 from connector.scoring.snapshot import read_activity_table
 
 
-def can_read_ahead(connection: Connection, parts: Sequence[ContactSlice], targeted: bool) -> bool:
-    """Whether a run's chunks are read ahead: a full run of several chunks on PostgreSQL."""
-    return connection.dialect.name == "postgresql" and not targeted and len(parts) > 1
-
-
 @contextmanager
-def activity_tables_ahead(
-    connection: Connection, as_of: int, scope: ContactScope | None, parts: Sequence[ContactSlice]
+def activity_tables(
+    connection: Connection,
+    as_of: int,
+    targeted: bool,
+    scope: ContactScope | None,
+    parts: Sequence[ContactSlice],
 ) -> Iterator[Iterator[np.ndarray]]:
-    """Each part's activity table (`snapshot.read_activity_table`), in order, read one part ahead on a connection
-    of its own. The worker thread owns that connection from opening to closing. A server that refuses a second
-    connection (its `max_connections` reached) costs the speed, not the run: the parts are then read on the run's
-    own connection."""
+    """Each part's activity table (`snapshot.read_activity_table`), in order: read one part ahead on a connection
+    of its own for a full run of several chunks on PostgreSQL, else on the run's own connection as each part
+    comes. The worker thread owns the second connection from opening to closing. A server that refuses it (its
+    `max_connections` reached) costs the speed, not the run."""
+    on_own_connection = (read_activity_table(connection, as_of, targeted, scope, part) for part in parts)
+    if connection.dialect.name != "postgresql" or targeted or len(parts) < 2:
+        yield on_own_connection
+        return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scorebridge-read-ahead") as worker:
         opened = ExitStack()
         try:
             reader = worker.submit(_open, connection, opened).result()
         except OperationalError:
-            yield (read_activity_table(connection, as_of, False, scope, part) for part in parts)
+            yield on_own_connection
             return
         try:
             yield _tables(worker, reader, as_of, scope, parts)

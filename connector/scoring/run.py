@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,7 +23,7 @@ from connector.scoring.frame import score_frame
 from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
 from connector.scoring.planning import plan_run, read_checkpoint, write_checkpoint
-from connector.scoring.read_ahead import activity_tables_ahead, can_read_ahead
+from connector.scoring.read_ahead import activity_tables
 from connector.scoring.replay import live_moment_problem
 from connector.scoring.results import Transition, WriteOutcome, write_results
 from connector.scoring.run_lock import scoring_lock
@@ -36,7 +35,6 @@ from connector.scoring.snapshot import (
     activity_arrays,
     count_future_activities,
     load_targets,
-    read_activity_table,
     read_contacts,
     read_kinds,
     read_previous,
@@ -174,7 +172,8 @@ def _score_and_write(
     report("score", 2, len(STEPS))
     tally = _RunTally()
     parts = list(contact_slices(ids, run.chunk_contacts, run.shard))
-    with bulk_page_cache(connection, SQLITE_CHUNK_CACHE_KIB), _activity_tables(connection, as_of, run, parts) as tables:
+    reads = activity_tables(connection, as_of, run.targeted, run.scope, parts)
+    with bulk_page_cache(connection, SQLITE_CHUNK_CACHE_KIB), reads as tables:
         for part, activity_table in zip(parts, tables, strict=True):
             tally.add(*_score_chunk(connection, model, kinds, (as_of, now), run, part, activity_table))
     report("write", 3, len(STEPS))
@@ -232,19 +231,6 @@ class _RunTally:
         self.transitions.extend(outcome.transitions)
         self.reengaged.extend(outcome.newly_reengaged)
         self.warnings.update(warnings)
-
-
-@contextmanager
-def _activity_tables(
-    connection: Connection, as_of: int, run: _RunSelection, parts: list[ContactSlice]
-) -> Iterator[Iterator[np.ndarray]]:
-    """Each part's activities: read one part ahead on a second connection when the run allows (read_ahead.py),
-    else on the run's own connection as each part comes."""
-    if can_read_ahead(connection, parts, run.targeted):
-        with activity_tables_ahead(connection, as_of, run.scope, parts) as tables:
-            yield tables
-        return
-    yield (read_activity_table(connection, as_of, run.targeted, run.scope, part) for part in parts)
 
 
 def _activity_warnings(connection: Connection, kinds: KindTable, now: int, run: _RunSelection) -> dict[str, int]:
