@@ -6,8 +6,11 @@ Both floors go through the driver the product uses (sqlite3, psycopg) on a conne
   batches, `np.fromiter` over the flattened tuples: the tightest loop a row-returning read allows, and the one the
   engine's plain read (connector/store/packed_rows.py `int_table`) uses;
 * `packed` — the same rows with the three columns packed into one integer by the database and unpacked by numpy
-  (connector/store/packed_rows.py, which the engine's read uses): one Python object per row instead of three, so
-  the engine is measured against the fastest row read it could make, not a slower one;
+  (connector/store/packed_rows.py `packed_expression`): one Python object per row instead of three, the fastest
+  read that returns rows;
+* `joined` — the packed integers of each block of contacts joined into one text by the database and parsed by
+  numpy: the read the engine makes (connector/store/packed_rows.py `read_int_columns`), no Python object per row,
+  so the engine is also measured against its own read, not only against slower ones;
 * `copy` (PostgreSQL only) — `COPY (SELECT ...) TO STDOUT (FORMAT BINARY)`, the bytes parsed by one numpy view:
   no Python object per row at all. The layout is PostgreSQL's binary COPY format
   (https://www.postgresql.org/docs/current/sql-copy.html, "Binary Format"): a 19-byte header, then per row a 16-bit
@@ -60,23 +63,54 @@ def fetch_floor(engine: Engine) -> Floor:
 
 
 def packed_floor(engine: Engine) -> Floor:
-    """The three columns packed into one integer per row by the database, unpacked by numpy (packed_rows.py)."""
-    from connector.store.packed_rows import IntColumn, read_int_columns
+    """The three columns packed into one integer per row by the database (packed_rows.py `packed_expression`),
+    fetched one row at a time, unpacked by numpy."""
+    from connector.store.bulk import raw_rows
+    from connector.store.packed_rows import int_table, packed_expression, unpacked
 
     started = time.perf_counter()
     with engine.connect() as connection:
-        # Each bound one index lookup, as the engine finds them (snapshot.py `_activity_columns`).
-        least, greatest, kinds, contacts = connection.exec_driver_sql(
-            "SELECT (SELECT min(occurred_at) FROM activity), (SELECT max(occurred_at) FROM activity),"
-            " (SELECT max(id) FROM activity_kind), (SELECT max(id) FROM contact)"
-        ).one()
-        wanted = (
-            IntColumn("contact_id", 0, contacts or 0),
-            IntColumn("kind_id", 0, kinds or 0),
-            IntColumn("occurred_at", least or 0, greatest or 0),
-        )
-        table = read_int_columns(connection, wanted, "FROM activity")
+        wanted = _packable_columns(connection)
+        packed = int_table(raw_rows(connection, f"SELECT {packed_expression(wanted)} FROM activity"), 1)[:, 0]
+        table = unpacked(packed, wanted)
     return Floor(time.perf_counter() - started, len(table), int(table[:, 0].sum()))
+
+
+def joined_floor(engine: Engine) -> Floor:
+    """The packed integers of each block of contacts joined into one text by the database, parsed by numpy: the
+    read the engine makes (packed_rows.py `read_int_columns`, in blocks as snapshot.py reads them)."""
+    from connector.scoring.snapshot import READ_BLOCK_CONTACTS
+    from connector.store.packed_rows import read_int_columns
+
+    started = time.perf_counter()
+    with engine.connect() as connection:
+        wanted = _packable_columns(connection)
+        contacts = wanted[0].greatest
+        table = np.concatenate(
+            [
+                read_int_columns(connection, wanted, "FROM activity WHERE contact_id BETWEEN ? AND ?", (first, last))
+                for first, last in (
+                    (first, first + READ_BLOCK_CONTACTS - 1) for first in range(0, contacts + 1, READ_BLOCK_CONTACTS)
+                )
+            ]
+        )
+    return Floor(time.perf_counter() - started, len(table), int(table[:, 0].sum()))
+
+
+def _packable_columns(connection):
+    """The three columns with their ranges, each bound one index lookup, as the engine finds them (snapshot.py
+    `_activity_columns`)."""
+    from connector.store.packed_rows import IntColumn
+
+    least, greatest, kinds, contacts = connection.exec_driver_sql(
+        "SELECT (SELECT min(occurred_at) FROM activity), (SELECT max(occurred_at) FROM activity),"
+        " (SELECT max(id) FROM activity_kind), (SELECT max(id) FROM contact)"
+    ).one()
+    return (
+        IntColumn("contact_id", 0, contacts or 0),
+        IntColumn("kind_id", 0, kinds or 0),
+        IntColumn("occurred_at", least or 0, greatest or 0),
+    )
 
 
 def copy_floor(engine: Engine) -> Floor:

@@ -130,11 +130,11 @@ def read_floors(url: str) -> dict[str, Timed]:
 
 def measure_floor(url: str) -> None:
     """Child side of `read_floors`: each floor once, then a JSON line of (wall, CPU) seconds per method."""
-    from benchmarks.read_floor import copy_floor, fetch_floor, packed_floor
+    from benchmarks.read_floor import copy_floor, fetch_floor, joined_floor, packed_floor
     from connector.store import make_engine
 
     engine = make_engine(url)
-    floors = {"fetch": fetch_floor, "packed": packed_floor}
+    floors = {"fetch": fetch_floor, "packed": packed_floor, "joined": joined_floor}
     if engine.dialect.name == "postgresql":
         floors["copy"] = copy_floor
     figures, first = {}, None
@@ -247,6 +247,7 @@ def floor_ratio(floor: Timed, full: Timed) -> str:
 FLOOR_NAMES = {
     "fetch": "cursor fetchmany -> np.fromiter",
     "packed": "one packed integer per row -> numpy",
+    "joined": "packed integers joined into one text per block",
     "copy": "binary COPY TO STDOUT -> numpy view",
 }
 

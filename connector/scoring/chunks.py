@@ -42,6 +42,13 @@ class ContactSlice:
         )
         return bounded.also(Condition() if self.shard is None else self.shard.condition(id_column))
 
+    def blocks(self, first: int, last: int, size: int) -> list[ContactSlice]:
+        """The ids from `first` to `last` (this slice's own bounds where it has them) in slices of at most `size`
+        ids, of this slice's shard; at least one."""
+        first, last = (first, last) if self.first is None else (self.first, self.last)
+        starts = range(first, max(last, first) + 1, size)
+        return [ContactSlice(start, min(start + size - 1, last), self.shard) for start in starts]
+
 
 def run_contact_ids(connection: Connection, join: str, scope: ContactScope | None, shard: Shard | None) -> np.ndarray:
     """The ascending ids of the live contacts a run scores (`join`: its targets table, if any)."""

@@ -1,31 +1,38 @@
-"""On PostgreSQL a full rescore reads the next chunk's activities while it scores this one, on a second connection.
+"""A full rescore reads each chunk's activities on a second connection, in a worker thread, while it scores.
 
-One after the other, a chunk's activity read (the server's work, then the driver's rows) and its scoring (numpy
-and Python) take turns, and the scoring process sat idle for about a third of a million-contact rescore while the
-server answered. A second connection in a worker thread reads chunk k+1 while chunk k is scored, so the server
-works meanwhile (psycopg: a connection per thread for "a mix of database and non-database operations",
-https://www.psycopg.org/psycopg3/docs/advanced/async.html). On SQLite the read is the scoring process's own work
-(the driver builds a Python object per value, holding the interpreter lock), and reading ahead measured no faster,
-so SQLite reads each chunk on the run's own connection.
+One after the other, a chunk's activity read and its scoring take turns, and half of each run's time was one
+waiting for the other. The read sends its rows as one text the database builds (connector/store/packed_rows.py):
+on PostgreSQL the server does that work in its own process, on SQLite the driver does it with the interpreter lock
+released, so a worker thread reading chunk k+1 (and chunk 0 while the run reads its contacts) overlaps with
+scoring on the main thread (psycopg: a connection per thread for "a mix of database and non-database operations",
+https://www.psycopg.org/psycopg3/docs/advanced/async.html; sqlite3 releases the lock while a statement steps).
 
 The second connection reads only `activity`, which a scoring run never writes, so it reads what the run's own
-connection would: each statement of the run sees the latest commits anyway (READ COMMITTED). Memory holds one
-chunk more. Only full runs of more than one chunk read ahead: an incremental run joins its own temporary table.
+connection would, as of the latest commit (PostgreSQL's READ COMMITTED; a new read transaction of SQLite's WAL,
+https://www.sqlite.org/wal.html#concurrency). Memory holds one chunk more. An incremental run reads on its own
+connection: its targets are in a temporary table no other connection sees. So does an in-memory SQLite store,
+which a second connection would not see either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from functools import partial
 
 import numpy as np
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from connector.scoring.chunks import ContactSlice
+from connector.scoring.chunks import SQLITE_CHUNK_CACHE_KIB, ContactSlice
 from connector.scoring.scope import ContactScope
 from connector.scoring.snapshot import read_activity_table
+from connector.store.activity_writer import bulk_page_cache
+from connector.store.engine import shares_one_store
+
+#: A part's activity table, read when it is first asked for.
+ActivityTable = Callable[[], np.ndarray]
 
 
 @contextmanager
@@ -35,13 +42,13 @@ def activity_tables(
     targeted: bool,
     scope: ContactScope | None,
     parts: Sequence[ContactSlice],
-) -> Iterator[Iterator[np.ndarray]]:
-    """Each part's activity table (`snapshot.read_activity_table`), in order: read one part ahead on a connection
-    of its own for a full run of several chunks on PostgreSQL, else on the run's own connection as each part
-    comes. The worker thread owns the second connection from opening to closing. A server that refuses it (its
+) -> Iterator[Iterator[ActivityTable]]:
+    """Each part's activity table (`snapshot.read_activity_table`), in order, each to be asked for once and in
+    turn: read ahead on a connection of its own for a full run, else on the run's own connection when asked. The
+    worker thread owns the second connection from opening to closing. A store that refuses it (PostgreSQL's
     `max_connections` reached) costs the speed, not the run."""
-    on_own_connection = (read_activity_table(connection, as_of, targeted, scope, part) for part in parts)
-    if connection.dialect.name != "postgresql" or targeted or len(parts) < 2:
+    on_own_connection = (partial(read_activity_table, connection, as_of, targeted, scope, part) for part in parts)
+    if targeted or not parts or not shares_one_store(connection.engine):
         yield on_own_connection
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scorebridge-read-ahead") as worker:
@@ -52,30 +59,34 @@ def activity_tables(
             yield on_own_connection
             return
         try:
-            yield _tables(worker, reader, as_of, scope, parts)
+            yield _ReadAhead(worker, partial(read_activity_table, reader, as_of, False, scope), parts).tables()
         finally:
             worker.submit(opened.close).result()  # after any read still running: the worker runs one at a time
 
 
 def _open(connection: Connection, opened: ExitStack) -> Connection:
-    return opened.enter_context(connection.engine.connect())
+    reader = opened.enter_context(connection.engine.connect())
+    opened.enter_context(bulk_page_cache(reader, SQLITE_CHUNK_CACHE_KIB))
+    return reader
 
 
-def _tables(
-    worker: ThreadPoolExecutor,
-    reader: Connection,
-    as_of: int,
-    scope: ContactScope | None,
-    parts: Sequence[ContactSlice],
-) -> Iterator[np.ndarray]:
-    def read(index: int) -> Future | None:
-        if index == len(parts):
-            return None
-        return worker.submit(read_activity_table, reader, as_of, False, scope, parts[index])
+class _ReadAhead:
+    """Reads part k+1 in the worker once part k is handed over: at most two parts' tables held at a time."""
 
-    pending = read(0)
-    for index in range(len(parts)):
-        assert pending is not None
-        table = pending.result()
-        pending = read(index + 1)
-        yield table
+    def __init__(self, worker: ThreadPoolExecutor, read: Callable[[ContactSlice], np.ndarray], parts) -> None:
+        self._worker, self._read, self._parts = worker, read, parts
+        self._pending: Future | None = None
+
+    def tables(self) -> Iterator[ActivityTable]:
+        self._pending = self._submit(0)
+        for index in range(len(self._parts)):
+            yield partial(self._take, index)
+
+    def _submit(self, index: int) -> Future | None:
+        return self._worker.submit(self._read, self._parts[index]) if index < len(self._parts) else None
+
+    def _take(self, index: int) -> np.ndarray:
+        assert self._pending is not None, "each part's table is asked for once, in order"
+        table = self._pending.result()
+        self._pending = self._submit(index + 1)
+        return table

@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import numpy as np
 from sqlalchemy.engine import Connection, Engine
 
 from connector.errors import InputError
@@ -23,7 +22,7 @@ from connector.scoring.frame import score_frame
 from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
 from connector.scoring.planning import plan_run, read_checkpoint, write_checkpoint
-from connector.scoring.read_ahead import activity_tables
+from connector.scoring.read_ahead import ActivityTable, activity_tables
 from connector.scoring.replay import live_moment_problem
 from connector.scoring.results import Transition, WriteOutcome, write_results
 from connector.scoring.run_lock import scoring_lock
@@ -198,14 +197,14 @@ def _score_chunk(
     moments: tuple[int, int],
     run: _RunSelection,
     part: ContactSlice,
-    activity_table: np.ndarray,
+    activity_table: ActivityTable,
 ) -> tuple[int, WriteOutcome, dict[str, int]]:
-    """Score and write one chunk of the run's contacts, whose activities are read already: (contacts scored, what
-    was written, warnings)."""
+    """Score and write one chunk of the run's contacts: (contacts scored, what was written, warnings). Its
+    activities are asked for last, so a read ahead (read_ahead.py) has the longest to finish."""
     (as_of, now), targeted, scope = moments, run.targeted, run.scope
     contacts = read_contacts(connection, model, targeted, now, scope, part)
-    activities = activity_arrays(contacts, activity_table)
     stored, previous = read_previous(connection, model, contacts, targeted, scope, part)
+    activities = activity_arrays(contacts, activity_table())
     frame = score_frame(model, kinds, contacts, activities, as_of, previous)
     outcome = write_results(connection, model, frame, contacts, activities, stored, as_of)
     warnings = dict(contacts.warnings)

@@ -95,6 +95,12 @@ def _create_store_file(path: Path, url: URL) -> None:
         raise StoreUnavailableError(f"cannot open the store {url}: {error.strerror}") from None
 
 
+def shares_one_store(engine: Engine) -> bool:
+    """Whether every connection of `engine` opens the same store. Not so for an in-memory SQLite database: each
+    connection (SQLAlchemy keeps one per thread for them) holds a database of its own."""
+    return engine.dialect.name != "sqlite" or _sqlite_file(engine.url) is not None
+
+
 def _sqlite_file(url: URL) -> Path | None:
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):

@@ -136,7 +136,7 @@ def test_a_shard_may_score_at_an_earlier_moment_than_its_sibling_but_the_whole_s
         assert read_checkpoint(connection, "default").as_of == int(EARLIER.timestamp())  # the earlier of the two
 
 
-def test_a_full_run_in_chunks_reads_each_next_chunk_ahead_on_postgresql(engine, monkeypatch):
+def test_a_full_run_reads_its_chunks_ahead_on_a_connection_of_its_own(engine, monkeypatch):
     import connector.scoring.read_ahead as read_ahead
 
     readers: set[str] = set()
@@ -152,10 +152,7 @@ def test_a_full_run_in_chunks_reads_each_next_chunk_ahead_on_postgresql(engine, 
     summary = score_store(engine, load_model(DEFAULT_MODEL), EARLIER, now=lambda: NOW, chunk_contacts=7)
 
     assert summary.contacts_scored == 40
-    if engine.dialect.name == "postgresql":  # on a connection of its own, in the worker thread
-        assert readers and all(name.startswith("scorebridge-read-ahead") for name in readers)
-    else:  # SQLite reads on the run's own connection (read_ahead.py says why)
-        assert not readers
+    assert readers and all(name.startswith("scorebridge-read-ahead") for name in readers)
 
 
 def test_a_run_failing_midway_while_reading_ahead_stores_nothing_and_returns_its_connections(engine, monkeypatch):
@@ -196,3 +193,53 @@ def test_a_server_refusing_a_second_connection_costs_the_read_ahead_not_the_run(
     two_runs(postgres_engine, model, chunk_contacts=7)
 
     assert scored_state(postgres_engine) == whole
+
+
+def test_an_in_memory_sqlite_store_reads_on_the_runs_own_connection(monkeypatch):
+    # Another connection to "sqlite://" opens a database of its own, with no activity in it.
+    import connector.scoring.read_ahead as read_ahead
+    from connector.store import make_engine
+
+    memory = make_engine("sqlite://")
+    SQLModel.metadata.create_all(memory)
+    model = load_model(DEFAULT_MODEL)
+    monkeypatch.setattr(read_ahead, "_open", lambda *_: pytest.fail("opened a second connection"))
+    varied_store(memory)
+
+    summary = score_store(memory, model, EARLIER, now=lambda: NOW, chunk_contacts=7)
+
+    assert summary.contacts_scored == 40 and summary.scores_changed > 0
+
+
+@pytest.mark.parametrize("targeted", [False, True], ids=["full", "targets"])
+def test_activities_read_in_small_blocks_are_the_rows_of_one_read(engine, monkeypatch, targeted):
+    import numpy as np
+
+    import connector.scoring.snapshot as snapshot
+    from connector.scoring.chunks import ContactSlice
+
+    varied_store(engine)
+
+    def read(block_contacts: int, part: ContactSlice) -> list[tuple[int, ...]]:
+        monkeypatch.setattr(snapshot, "READ_BLOCK_CONTACTS", block_contacts)
+        with engine.begin() as connection:
+            if targeted:
+                snapshot.load_targets(connection, np.arange(1, 41, 3))
+            table = snapshot.read_activity_table(connection, int(NOW.timestamp()), targeted, None, part)
+        return sorted(map(tuple, table.tolist()))
+
+    for part in (ContactSlice(), ContactSlice(5, 33)):
+        whole = read(1_000, part)
+        assert whole and read(3, part) == whole and read(1, part) == whole
+    assert {row[0] for row in read(3, ContactSlice(5, 33))} <= set(range(5, 34))
+
+
+def test_a_slice_in_blocks_covers_its_ids_once_and_keeps_its_shard():
+    from connector.scoring.chunks import ContactSlice
+
+    shard = Shard(1, 3)
+    blocks = ContactSlice(10, 31, shard).blocks(0, 1_000, 10)
+
+    assert [(block.first, block.last) for block in blocks] == [(10, 19), (20, 29), (30, 31)]
+    assert {block.shard for block in blocks} == {shard}
+    assert [(block.first, block.last) for block in ContactSlice().blocks(1, 4, 10)] == [(1, 4)]
