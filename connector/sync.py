@@ -121,7 +121,7 @@ def _recorded_run(run: RunState, run_id: int, *, full: bool, clock: Callable[[],
     except LimitReachedError as limit:
         status, message = "limit_reached", str(limit)
     except StoreBusyError as busy:  # a whole-store `scorebridge score` holds the scoring lock
-        status, message = "locked", f"{busy}; the contacts stay flagged and the next run scores them"
+        status, message = "locked", f"{busy}; the contacts stay queued and the next run scores them"
     except ScoreBridgeError as error:
         status, message = "failed", str(error)
     except Exception as error:  # an unforeseen failure still closes the run record truthfully, without values

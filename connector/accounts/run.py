@@ -22,7 +22,8 @@ from connector.scoring.run_lock import scoring_lock
 from connector.scoring.scope import ContactScope
 from connector.scoring.snapshot import model_fields
 from connector.store.account_writer import ACCOUNT_LINK_TABLE
-from connector.store.contact_ids import LOOKUP_KEYS, chunked, flag_for_rescore
+from connector.store.contact_ids import LOOKUP_KEYS, chunked
+from connector.store.rescore_queue import queue_for_rescore
 from connector.store.types import from_epoch, to_epoch
 
 
@@ -81,7 +82,7 @@ def score_accounts(
         moved = [account_id for account_id, names in written.moved_values.items() if names & read]
         link = ACCOUNT_LINK_TABLE.c
         for batch in chunked(moved, LOOKUP_KEYS):
-            flag_for_rescore(connection, select(link.contact_id).where(link.account_id.in_(batch)))
+            queue_for_rescore(connection, select(link.contact_id).where(link.account_id.in_(batch)))
     rescored = None
     if moved:
         rescored = score_store(engine, model, from_epoch(as_of), contacts=scope, now=now)

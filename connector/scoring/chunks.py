@@ -2,8 +2,8 @@
 
 Every score depends on one contact's own fields and activities, so scoring the contacts chunk by chunk gives the
 same rows as scoring them at once, while memory holds one chunk's activities (docs/store.md, "Scoring in chunks").
-A chunk reads its activities by the (contact_id, occurred_at) index; a run that fits in one chunk reads with no
-id bound at all, as a table scan.
+A chunk reads its activities by the (contact_id, occurred_at, kind_id) index, in blocks of ids (snapshot.py); a run
+that fits in one chunk reads its contacts with no id bound at all.
 """
 
 from __future__ import annotations

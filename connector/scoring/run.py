@@ -39,7 +39,7 @@ from connector.scoring.snapshot import (
     read_previous,
 )
 from connector.store.activity_writer import bulk_page_cache
-from connector.store.bulk import placeholder
+from connector.store.rescore_queue import take_out
 from connector.store.types import from_epoch, to_epoch
 
 #: Called with (step name, steps done, steps in all) so the CLI can draw a progress bar.
@@ -176,7 +176,7 @@ def _score_and_write(
         for part, activity_table in zip(parts, tables, strict=True):
             tally.add(*_score_chunk(connection, model, kinds, (as_of, now), run, part, activity_table))
     report("write", 3, len(STEPS))
-    _clear_rescore_flags(connection, run)
+    _take_out_of_rescore_queue(connection, run)
     tally.warnings.update(_activity_warnings(connection, kinds, now, run))
     return {
         "as_of": from_epoch(as_of),
@@ -259,14 +259,11 @@ def _stage_changes(model: ScoringModel, transitions: tuple[Transition, ...], as_
     )
 
 
-def _clear_rescore_flags(connection: Connection, run: _RunSelection) -> None:
+def _take_out_of_rescore_queue(connection: Connection, run: _RunSelection) -> None:
+    """The run's contacts leave the rescore queue: its targets, or every contact of its scope and shard."""
     if run.targeted:
-        # Only the flagged targets: a target planned for the clock alone (a window, a recency band) has no flag,
-        # and rewriting its row would cost a row and an index update for nothing.
-        targets = "id IN (SELECT contact_id FROM scoring_target)"
-        sql, params = f"UPDATE contact SET needs_rescore = ? WHERE needs_rescore = ? AND {targets}", (True,)
-    else:
-        in_scope = contact_in_scope(run.scope, "contact").also(ContactSlice(shard=run.shard).on("contact.id"))
-        sql = f"UPDATE contact SET needs_rescore = ? WHERE needs_rescore = ?{in_scope.and_clause}"
-        params = (True, *in_scope.params)
-    connection.exec_driver_sql(sql.replace("?", placeholder(connection)), (False, *params))
+        take_out(connection, f"SELECT contact_id FROM {TARGET_TABLE}")
+        return
+    in_scope = contact_in_scope(run.scope, "contact").also(ContactSlice(shard=run.shard).on("contact.id"))
+    scored = f"SELECT contact.id FROM contact WHERE {in_scope.sql}" if in_scope.sql else None
+    take_out(connection, scored, in_scope.params)

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 
 from connector.crm import AccountLink, ContactRecord
 from connector.store.account_writer import ACCOUNT_LINK_TABLE, ACCOUNT_TABLE
-from connector.store.contact_ids import LOOKUP_KEYS, ContactIds, chunked, flag_for_rescore
+from connector.store.contact_ids import LOOKUP_KEYS, ContactIds, chunked
+from connector.store.rescore_queue import queue_for_rescore
 from connector.store.storable import is_storable
 
 #: How the CRM itself links a contact to an account (connector.crm.AccountLink.matched_by).
@@ -106,7 +107,7 @@ def _stored_crm_links(connection: Connection, contact_ids: list[int]) -> dict[in
 
 def _replace(connection: Connection, links: dict[int, Links]) -> None:
     """Delete the changed contacts' CRM links (and, where the CRM now links them, ScoreBridge's own matches) and
-    insert the new ones; the contacts are flagged, as conditions may read their account."""
+    insert the new ones; the contacts are queued for a rescore, as conditions may read their account."""
     link = ACCOUNT_LINK_TABLE.c
     linked = [contact_id for contact_id, wanted in links.items() if wanted]
     unlinked = [contact_id for contact_id, wanted in links.items() if not wanted]
@@ -122,4 +123,4 @@ def _replace(connection: Connection, links: dict[int, Links]) -> None:
     if rows:
         connection.execute(insert(ACCOUNT_LINK_TABLE), rows)
     for batch in chunked(list(links), LOOKUP_KEYS):
-        flag_for_rescore(connection, batch)
+        queue_for_rescore(connection, batch)

@@ -8,7 +8,7 @@ Only a unique match counts (two live accounts of the same domain or name match n
 mapping's order that finds one wins, and an address at a free-mail domain (`FREE_MAIL_DOMAINS`) never matches by
 domain: a gmail.com address says nothing about the company. A CRM link always wins over a match
 (`account_links.py`); matches are re-evaluated after every pull of contacts and accounts, and the contacts whose
-match changed are flagged for rescoring.
+match changed are queued for a rescore.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from sqlalchemy.engine import Connection
 from connector.store.account_links import CRM_LINKS
 from connector.store.account_writer import ACCOUNT_LINK_TABLE
 from connector.store.bulk import raw_rows
-from connector.store.contact_ids import LOOKUP_KEYS, chunked, flag_for_rescore
+from connector.store.contact_ids import LOOKUP_KEYS, chunked
+from connector.store.rescore_queue import queue_for_rescore
 
 MATCH_METHODS = ("domain", "company")
 #: Consumer mailbox providers: a lead writing from one of them works anywhere. A short list of the largest
@@ -77,7 +78,7 @@ def match_leads(
         connection.execute(insert(ACCOUNT_LINK_TABLE), rows)
     changed = sorted({contact_id for contact_id, _, _ in gone | added})
     for batch in chunked(changed, LOOKUP_KEYS):
-        flag_for_rescore(connection, batch)
+        queue_for_rescore(connection, batch)
     return len(changed)
 
 

@@ -14,9 +14,10 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from connector.crm import ACCOUNT_FIELDS, AccountRecord, bare_domain
-from connector.store.contact_ids import LOOKUP_KEYS, chunked, flag_for_rescore
+from connector.store.contact_ids import LOOKUP_KEYS, chunked
 from connector.store.counts import UpsertCounts
 from connector.store.keyed_rows import classify, stored_values
+from connector.store.rescore_queue import queue_for_rescore
 from connector.store.storable import Screened
 from connector.store.tables import Account, AccountContact
 from connector.store.types import from_epoch, to_epoch
@@ -103,7 +104,7 @@ class AccountWriter:
     def _flag_contacts_of(self, account_ids_: list[int]) -> None:
         link = ACCOUNT_LINK_TABLE.c
         for batch in chunked(account_ids_, LOOKUP_KEYS):
-            flag_for_rescore(self._connection, select(link.contact_id).where(link.account_id.in_(batch)))
+            queue_for_rescore(self._connection, select(link.contact_id).where(link.account_id.in_(batch)))
 
 
 def account_ids(
@@ -118,7 +119,7 @@ def move_links(connection: Connection, from_id: int, to_id: int) -> None:
     link = ACCOUNT_LINK_TABLE.c
     held = select(link.contact_id).where(link.account_id == to_id)
     moving = select(link.contact_id).where(link.account_id == from_id)
-    flag_for_rescore(connection, moving)
+    queue_for_rescore(connection, moving)
     connection.execute(
         update(ACCOUNT_LINK_TABLE)
         .where(link.account_id == from_id, link.contact_id.not_in(held.scalar_subquery()))

@@ -17,9 +17,9 @@ lock makes safe.
 
 Into an empty table (a store's first import) nothing needs joining: every row is new. The keys and indexes are
 then set aside before the load, the rows are copied straight into `activity` while the file is still being parsed,
-and what is left at the end is keeping the last row of each key (only when the file repeats one), flagging the
-contacts and the rebuild (`LoadIntoEmptyTable`). That spares the server a second copy of every row (staging table,
-then INSERT ... SELECT with its anti-join): 1.5-2.5 s of a million-row import.
+and what is left at the end is keeping the last row of each key (only when the file repeats one), queueing the
+contacts for a rescore and the rebuild (`LoadIntoEmptyTable`). That spares the server a second copy of every row
+(staging table, then INSERT ... SELECT with its anti-join): 1.5-2.5 s of a million-row import.
 
 The cost: dropping a foreign key takes an ACCESS EXCLUSIVE lock on both tables it joins (`activity`, `contact`,
 `activity_kind`), held until the import commits, so other store users (scoring, a sync, reports) wait for a bulk
@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 
 from connector.store.activity_writer import ACTIVITY_TABLE, KIND_TABLE
 from connector.store.contact_ids import CONTACT_TABLE
+from connector.store.rescore_queue import RESCORE_QUEUE
 
 #: Below this many rows an import keeps the keys and indexes: a few seconds of per-row work at most, and no lock
 #: that makes scoring or a sync wait.
@@ -69,10 +70,10 @@ DELETE FROM {_ACTIVITY} WHERE id IN (
     WHERE from_the_last > 1
 )
 """
-# Every row in the table is new: its contacts need rescoring.
-_FLAG_CONTACTS_OF_EVERY_ROW = f"""
-UPDATE {CONTACT_TABLE.name} SET needs_rescore = true
-WHERE id IN (SELECT contact_id FROM {_ACTIVITY}) AND NOT needs_rescore
+# Every row in the table is new: its contacts are queued for a rescore.
+_QUEUE_CONTACTS_OF_EVERY_ROW = f"""
+INSERT INTO {RESCORE_QUEUE.name} (contact_id) SELECT DISTINCT contact_id FROM {_ACTIVITY} WHERE true
+ON CONFLICT DO NOTHING
 """
 # Asked once the constraints are gone: what is left are the plain indexes.
 _INDEXES = f"""
@@ -154,6 +155,6 @@ class LoadIntoEmptyTable:
         """Keep the last loaded row of each key, flag the contacts, rebuild the keys and indexes: (rows inserted,
         rows dropped for a later one of the same key). ``unique_keys`` says the load repeated no key."""
         dropped = 0 if unique_keys else self._connection.exec_driver_sql(_DELETE_EARLIER_OF_EACH_KEY).rowcount
-        self._connection.exec_driver_sql(_FLAG_CONTACTS_OF_EVERY_ROW)
+        self._connection.exec_driver_sql(_QUEUE_CONTACTS_OF_EVERY_ROW)
         self._set_aside.restore(self._connection)
         return loaded - dropped, dropped

@@ -10,7 +10,7 @@ INSERT ... SELECT ... ON CONFLICT per `FLUSH_ROWS` rows stores them, with what t
 - of two rows with the same key, the later one in the file wins (one statement cannot update a row twice, see
   https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT, so the staged rows are first reduced
   to the last of each key);
-- the contacts of inserted or changed rows get ``needs_rescore``;
+- the contacts of inserted or changed rows are queued for a rescore (rescore_queue.py);
 - everything happens in the caller's transaction, so a failure leaves nothing written. The temporary table is
   dropped at commit (or vanishes at rollback).
 Kinds, contact ids and the rows' validity are worked out before staging, as on the executemany path. A large file's
@@ -87,9 +87,8 @@ WITH incoming AS ({_DEDUPLICATED}), stored AS (
         SET kind_id = excluded.kind_id, occurred_at = excluded.occurred_at
         WHERE (a.kind_id, a.occurred_at) IS DISTINCT FROM (excluded.kind_id, excluded.occurred_at)
     RETURNING a.id, a.contact_id
-), flagged AS (
-    UPDATE contact SET needs_rescore = true
-    WHERE id IN (SELECT contact_id FROM stored) AND NOT needs_rescore
+), queued AS (
+    INSERT INTO rescore_queue (contact_id) SELECT DISTINCT contact_id FROM stored WHERE true ON CONFLICT DO NOTHING
 )
 SELECT count(*) FILTER (WHERE id > %(highest_before)s), count(*) FILTER (WHERE id <= %(highest_before)s)
 FROM stored
@@ -112,9 +111,10 @@ WITH incoming AS ({incoming}), changed AS (
         SELECT FROM activity AS a WHERE a.contact_id = i.contact_id AND a.source_id = i.source_id COLLATE "default"
     )
     RETURNING contact_id
-), flagged AS (
-    UPDATE contact SET needs_rescore = true
-    WHERE id IN (SELECT contact_id FROM added UNION ALL SELECT contact_id FROM changed) AND NOT needs_rescore
+), queued AS (
+    INSERT INTO rescore_queue (contact_id)
+    SELECT contact_id FROM added UNION SELECT contact_id FROM changed
+    ON CONFLICT DO NOTHING
 )
 SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM changed)
 """

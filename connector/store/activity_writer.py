@@ -1,4 +1,4 @@
-"""Writing activities: kinds resolved once each, rows inserted in bulk, duplicates ignored, contacts flagged."""
+"""Writing activities: kinds resolved once each, rows inserted in bulk, duplicates ignored, contacts queued."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from operator import itemgetter
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from connector.store.contact_ids import CONTACT_TABLE, LOOKUP_KEYS, ContactIds, ContactKey, chunked, flag_for_rescore
+from connector.store.bulk import insert_ignoring_duplicates
+from connector.store.contact_ids import CONTACT_TABLE, LOOKUP_KEYS, ContactIds, ContactKey, chunked
 from connector.store.counts import UpsertCounts
+from connector.store.rescore_queue import queue_for_rescore
 from connector.store.storable import (
     CRM_ID_LIMIT,
     OBJECT_TYPE_LIMIT,
@@ -89,7 +90,7 @@ class ActivityWriter:
         self._insert = BulkInsert(connection, ACTIVITY_TABLE, ACTIVITY_COLUMNS)
 
     def write(self, rows: Sequence[ActivityRow]) -> UpsertCounts:
-        """Insert the rows not stored yet; contacts that got one are flagged for rescoring."""
+        """Insert the rows not stored yet; contacts that got one are queued for a rescore."""
         rows, unstorable = _storable_contact_keys(rows)
         if not rows:
             return UpsertCounts(read=unstorable, skipped=unstorable)
@@ -142,7 +143,7 @@ class ActivityWriter:
             )
             if result.rowcount:
                 removed += 1
-                flag_for_rescore(self._connection, [contact_id])
+                queue_for_rescore(self._connection, [contact_id])
         return UpsertCounts(read=len(keys), deleted=removed, unchanged=len(keys) - removed - skipped, skipped=skipped)
 
     def _insert_new(self, params: Sequence[tuple[int, int, int, str]]) -> tuple[int, int]:
@@ -159,11 +160,11 @@ class ActivityWriter:
         inserted = self._insert.run(params)
         if inserted == len(params):  # the usual case: every row was new
             for batch in chunked(sorted({row[0] for row in params}), LOOKUP_KEYS):
-                flag_for_rescore(self._connection, batch)
+                queue_for_rescore(self._connection, batch)
             return inserted, 0
         # Ids only grow, so the rows above the old highest id are the ones this chunk added (plus, on
-        # PostgreSQL, rows other writers committed meanwhile: flagging their contacts too is harmless).
-        flag_for_rescore(self._connection, select(a.contact_id).where(a.id > highest_before))
+        # PostgreSQL, rows other writers committed meanwhile: queueing their contacts too is harmless).
+        queue_for_rescore(self._connection, select(a.contact_id).where(a.id > highest_before))
         return inserted, self._reclassify_stored(params, highest_before)
 
     def _reclassify_stored(self, params: Sequence[tuple[int, int, int, str]], highest_before: int) -> int:
@@ -193,7 +194,7 @@ class ActivityWriter:
             statement = update(ACTIVITY_TABLE).where(a.id == bindparam("row_id"))
             self._connection.execute(statement.values(kind_id=bindparam("kind"), occurred_at=bindparam("at")), changed)
             for batch in chunked(sorted(contacts), LOOKUP_KEYS):
-                flag_for_rescore(self._connection, batch)
+                queue_for_rescore(self._connection, batch)
         return len(changed)
 
 
@@ -212,7 +213,7 @@ def remove_unseen(connection: Connection, source: str, instance: str, seen: set[
     gone = [(row.id, row.contact_id) for row in stored if row.source_id not in seen]
     for batch in chunked(gone, LOOKUP_KEYS):
         connection.execute(delete(ACTIVITY_TABLE).where(a.id.in_([row_id for row_id, _ in batch])))
-        flag_for_rescore(connection, sorted({contact_id for _, contact_id in batch}))
+        queue_for_rescore(connection, sorted({contact_id for _, contact_id in batch}))
     return len(gone)
 
 
@@ -271,12 +272,6 @@ class BulkInsert:
         """Insert the rows; returns how many were new (both drivers sum an executemany's row counts)."""
         parameters = rows if self._positional else [dict(zip(self._columns, row, strict=True)) for row in rows]
         return self._connection.exec_driver_sql(self._sql, parameters).rowcount
-
-
-def insert_ignoring_duplicates(connection: Connection, table: Table):
-    """INSERT ... ON CONFLICT DO NOTHING in the connection's dialect (both SQLite and PostgreSQL spell it so)."""
-    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    return dialect_insert(table).on_conflict_do_nothing()
 
 
 def _kind_row(fingerprint: str, key: KindKey) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from sqlalchemy import JSON, Column, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 FETCH_ROWS = 500_000
@@ -79,3 +80,9 @@ def upsert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
     )
     insert_rows(connection, STAGING_TABLE, columns, rows)
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {STAGING_TABLE} {conflict}")
+
+
+def insert_ignoring_duplicates(connection: Connection, table: Table):
+    """INSERT ... ON CONFLICT DO NOTHING in the connection's dialect (both SQLite and PostgreSQL spell it so)."""
+    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    return dialect_insert(table).on_conflict_do_nothing()

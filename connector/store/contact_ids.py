@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import TypeVar
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection, Row
 
 from connector.store.tables import Contact
@@ -86,14 +86,6 @@ def crm_ids_by_type(keys: Iterable[ContactKey]) -> Iterator[tuple[str, list[str]
     for object_type, crm_ids in by_type.items():
         for batch in chunked(crm_ids, LOOKUP_KEYS):
             yield object_type, batch
-
-
-def flag_for_rescore(connection: Connection, contact_ids) -> None:
-    """Mark contacts (ids, or a subquery of ids) as needing a rescore."""
-    c = CONTACT_TABLE.c
-    connection.execute(
-        update(CONTACT_TABLE).where(c.id.in_(contact_ids), c.needs_rescore.is_(False)).values(needs_rescore=True)
-    )
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from connector.crm import CONTACT_FIELDS, ContactRecord
-from connector.store.contact_ids import CONTACT_TABLE, LOOKUP_KEYS, ContactIds, ContactKey
+from connector.store.contact_ids import CONTACT_TABLE, LOOKUP_KEYS, ContactIds, ContactKey, chunked
 from connector.store.counts import UpsertCounts
 from connector.store.keyed_rows import classify
+from connector.store.rescore_queue import queue_for_rescore
 from connector.store.storable import Screened
 from connector.store.types import from_epoch, to_epoch
 
@@ -42,7 +43,9 @@ class ContactWriter:
         self._merges.update({key: _merge_target(r.merged_into) for key, r in latest.items() if r.merged_into})
         chunk = classify(latest, stored, _contact_values, BOOKKEEPING_COLUMNS)
         self._insert(chunk.new)
-        self._update([{"contact_id": i, **values, "needs_rescore": matters} for i, values, matters in chunk.changed])
+        self._update([{"contact_id": i, **values} for i, values, _ in chunk.changed])
+        for batch in chunked([i for i, _, matters in chunk.changed if matters], LOOKUP_KEYS):
+            queue_for_rescore(self._connection, batch)
         return chunk.counts(len(records), len(latest), cleaned=screened.cleaned)
 
     def link_merged(self) -> None:
@@ -59,10 +62,12 @@ class ContactWriter:
         statement = (
             update(CONTACT_TABLE)
             .where(c.id == bindparam("contact_id"), c.merged_into_id.is_distinct_from(bindparam("target_id")))
-            .values(merged_into_id=bindparam("target_id"), needs_rescore=True)
+            .values(merged_into_id=bindparam("target_id"))
         )
         if links:
             self._connection.execute(statement, links)
+            # every linked contact, moved or not: which ones the update moved, it does not say, and merges are few
+            queue_for_rescore(self._connection, sorted({link["contact_id"] for link in links}))
 
     def _stored_values(self, ids: dict[ContactKey, int]) -> dict[ContactKey, tuple[int, dict]]:
         # By primary key: a lookup by CRM id right after a bulk insert (no planner statistics yet) makes
@@ -77,21 +82,20 @@ class ContactWriter:
 
     def _insert(self, rows: list[dict]) -> None:
         if rows:
-            fixed = {"source": self._source, "instance": self._instance, "needs_rescore": True}
+            fixed = {"source": self._source, "instance": self._instance}
+            c = CONTACT_TABLE.c
+            highest_before = self._connection.execute(select(func.coalesce(func.max(c.id), 0))).scalar_one()
             # Plain executemany: on PostgreSQL it is several times faster than INSERT ... RETURNING in batches;
             # the few callers that need the new ids (a key repeated in a later chunk, merges) look them up.
             self._connection.execute(insert(CONTACT_TABLE), [{**fixed, **row} for row in rows])
             self.ids.forget((row["object_type"], row["crm_id"]) for row in rows)
+            # New contacts are never scored: queued. Ids only grow, so those above the old highest id are this
+            # chunk's (on PostgreSQL perhaps also another writer's, committed meanwhile: queueing them is harmless).
+            queue_for_rescore(self._connection, select(c.id).where(c.id > highest_before))
 
     def _update(self, rows: list[dict]) -> None:
-        # The SET clause comes from the parameter keys: every value column, plus the rescoring flag when it is
-        # raised (a flag raised earlier and not yet served by a scoring run must never be lowered here).
-        statement = update(CONTACT_TABLE).where(CONTACT_TABLE.c.id == bindparam("contact_id"))
-        flagged = [row for row in rows if row["needs_rescore"]]
-        unflagged = [{k: v for k, v in row.items() if k != "needs_rescore"} for row in rows if not row["needs_rescore"]]
-        for group in (flagged, unflagged):
-            if group:
-                self._connection.execute(statement, group)
+        if rows:
+            self._connection.execute(update(CONTACT_TABLE).where(CONTACT_TABLE.c.id == bindparam("contact_id")), rows)
 
 
 def _contact_values(record: ContactRecord, before: tuple[int, dict] | None) -> dict:

@@ -64,7 +64,7 @@ StoreTarget = Engine | Connection | Session
 
 
 def upsert_contacts(target: StoreTarget, source: str, instance: str, records: Iterable[ContactRecord]) -> UpsertCounts:
-    """Insert new contacts, update changed ones, flag deleted ones; changed contacts get ``needs_rescore``.
+    """Insert new contacts, update changed ones, flag deleted ones; changed contacts are queued for a rescore.
     Each live contact's CRM links to accounts become its record's `accounts`; links to accounts not in the store
     are left out and counted (`unlinked`).
 
@@ -83,7 +83,7 @@ def upsert_contacts(target: StoreTarget, source: str, instance: str, records: It
 
 def upsert_accounts(target: StoreTarget, source: str, instance: str, records: Iterable[AccountRecord]) -> UpsertCounts:
     """Insert new accounts, update changed ones, flag deleted ones, and hand a merged account's contacts to the
-    account it was merged into. Contacts of a changed account get ``needs_rescore`` (their conditions may read it).
+    account it was merged into. Contacts of a changed account are queued for a rescore (their conditions may read it).
     """
     counts = UpsertCounts()
     with _connection(target) as connection:
@@ -97,7 +97,7 @@ def upsert_accounts(target: StoreTarget, source: str, instance: str, records: It
 def upsert_activities(
     target: StoreTarget, source: str, instance: str, records: Iterable[ActivityRecord]
 ) -> UpsertCounts:
-    """Add activities not stored yet and remove deleted ones; their contacts get ``needs_rescore``.
+    """Add activities not stored yet and remove deleted ones; their contacts are queued for a rescore.
 
     Activities whose contact is not in the store are skipped and counted: pull or import contacts first.
     """

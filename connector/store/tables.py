@@ -52,8 +52,15 @@ class Contact(SQLModel, table=True):
     extra: dict = _json()
     deleted: bool = False
     merged_into_id: int | None = Field(default=None, foreign_key="contact.id")
-    #: Set when the contact's fields or activities changed since it was last scored.
-    needs_rescore: bool = Field(default=True, index=True)
+
+
+class RescoreQueue(SQLModel, table=True):
+    """The contacts whose fields or activities changed since they were last scored, and new ones never scored: an
+    incremental run scores them and takes them out (connector/store/rescore_queue.py)."""
+
+    __tablename__ = "rescore_queue"
+
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
 
 
 class ActivityKind(SQLModel, table=True):

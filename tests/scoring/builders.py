@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from connector.scoring.model import ScoringModel, load_model
 from connector.store import session_scope
-from connector.store.tables import Activity, ActivityKind, Contact, ContactScore, StageTransition
+from connector.store.tables import Activity, ActivityKind, Contact, ContactScore, RescoreQueue, StageTransition
 from tests.conftest import NOW
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "mappings" / "examples"
@@ -43,6 +43,7 @@ class StoreBuilder:
         with session_scope(self.engine) as session:
             session.add(contact)
             session.flush()
+            session.add(RescoreQueue(contact_id=contact.id))  # as the contact writer queues a new contact
             return contact.id
 
     def activity(self, contact_id: int, type: str, at: datetime, **attributes: str) -> None:
@@ -52,8 +53,7 @@ class StoreBuilder:
             session.add(
                 Activity(contact_id=contact_id, kind_id=kind_id, occurred_at=at, source_id=f"A{self._sequence}")
             )
-            contact = session.get(Contact, contact_id)
-            contact.needs_rescore = True
+            session.merge(RescoreQueue(contact_id=contact_id))
 
     def _kind(self, type: str, attributes: dict[str, str]) -> int:
         fingerprint = hashlib.sha256(json.dumps([type, attributes], sort_keys=True).encode()).hexdigest()

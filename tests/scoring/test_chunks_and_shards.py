@@ -54,7 +54,7 @@ def scored_state(engine) -> dict[str, list[tuple]]:
         "ORDER BY contact_id, scored_at",
         "transitions": "SELECT contact_id, from_stage, to_stage, at, reason, triggered_at FROM stage_transition "
         "ORDER BY contact_id, at",
-        "flags": "SELECT id, needs_rescore FROM contact ORDER BY id",
+        "queue": "SELECT contact_id FROM rescore_queue ORDER BY contact_id",
     }
     with engine.connect() as connection:
         return {name: [tuple(row) for row in connection.execute(text(sql))] for name, sql in queries.items()}
@@ -65,7 +65,12 @@ def forget_scores(engine) -> None:
     with engine.begin() as connection:
         for table in ("stage_transition", "score_change", "contact_score", "scoring_checkpoint"):
             connection.execute(text(f"DELETE FROM {table}"))
-        connection.execute(text("UPDATE contact SET needs_rescore = :flag"), {"flag": True})
+        connection.execute(
+            text(
+                "INSERT INTO rescore_queue (contact_id) SELECT id FROM contact WHERE id NOT IN "
+                "(SELECT contact_id FROM rescore_queue)"
+            )
+        )
 
 
 def two_runs(engine, model, **options) -> None:

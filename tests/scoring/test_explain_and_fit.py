@@ -10,7 +10,7 @@ from connector.scoring import score_store
 from connector.scoring.explain import explain
 from connector.scoring.model import load_model
 from connector.store import session_scope
-from connector.store.tables import Contact
+from connector.store.tables import Contact, RescoreQueue
 from tests.conftest import NOW
 from tests.scoring.builders import DEFAULT_MODEL, StoreBuilder, days_ago, example, stored_score
 
@@ -97,7 +97,7 @@ def test_a_quiet_contact_drops_to_the_stage_it_still_qualifies_for(engine):
     with session_scope(engine) as session:  # sales put the lead back into nurturing
         row = session.get(Contact, contact)
         row.extra = {"lead_status": "nurture"}
-        row.needs_rescore = True
+        session.add(RescoreQueue(contact_id=contact))
     summary = score_store(engine, model, NOW, now=lambda: NOW)
 
     assert stored_score(engine, contact).stage == "prospect"  # quiet for 200 days > 90: demoted

@@ -98,14 +98,14 @@ def contact_id(engine, crm_id: str) -> int:
 
 
 def test_contacts_stored_or_restored_after_a_run_are_scored_by_the_next_incremental_run(engine):
-    """Planning finds never-scored contacts through `needs_rescore` alone (no scan of every contact): the contact
-    writer flags what it inserts and what it restores, whichever CRM or import file they come from."""
+    """Planning finds never-scored contacts through the rescore queue alone (no scan of every contact): the contact
+    writer queues what it inserts and what it restores, whichever CRM or import file they come from."""
     model = example("engagement_window")
     upsert_contacts(engine, "salesforce", "acme", [ContactRecord("Lead", "00Q1"), ContactRecord("Lead", "00Q2")])
     upsert_contacts(engine, "salesforce", "acme", [ContactRecord("Lead", "00Q2", deleted=True)])
     first = score_store(engine, model, NOW, now=lambda: NOW)
     restored = contact_id(engine, "00Q2")
-    assert scored_ids(engine) == {contact_id(engine, "00Q1")}  # the deleted one is not scored, its flag lowered
+    assert scored_ids(engine) == {contact_id(engine, "00Q1")}  # the deleted one is not scored, taken out of the queue
 
     upsert_contacts(engine, "import", "contacts.csv", [ContactRecord("Contact", "C9", email="new@example.com")])
     upsert_contacts(engine, "salesforce", "acme", [ContactRecord("Lead", "00Q2", email="back@example.com")])

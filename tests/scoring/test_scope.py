@@ -20,7 +20,7 @@ from connector.scoring import ContactScope, score_store
 from connector.scoring.model import ScoringModel, load_model, parse_model
 from connector.scoring.run_lock import scoring_lock
 from connector.store import make_engine, session_scope
-from connector.store.tables import Contact, ContactScore, ScoringCheckpoint, StageTransition
+from connector.store.tables import Contact, ContactScore, RescoreQueue, ScoringCheckpoint, StageTransition
 from connector.store.upgrade import MIGRATIONS_DIR
 from connector.sync import run_sync
 from tests.conftest import NOW
@@ -86,10 +86,9 @@ def checkpoints(engine) -> dict[str, tuple]:
         return {row.scope: (row.model_version, row.as_of) for row in session.exec(select(ScoringCheckpoint))}
 
 
-def flagged(engine, ids: list[int]) -> set[int]:
+def queued(engine, ids: list[int]) -> set[int]:
     with session_scope(engine) as session:
-        query = select(Contact.id).where(Contact.id.in_(ids), Contact.needs_rescore == True)  # noqa: E712
-        return set(session.exec(query))
+        return set(session.exec(select(RescoreQueue.contact_id).where(RescoreQueue.contact_id.in_(ids))))
 
 
 def test_each_connection_is_scored_with_its_own_model(engine):
@@ -124,8 +123,8 @@ def test_a_connection_run_leaves_the_other_connections_scores_transitions_checkp
     assert scores_of(engine, globex) == globex_scores
     assert transition_count(engine, globex) == globex_transitions
     assert checkpoints(engine)["hubspot:globex"] == globex_checkpoint
-    assert flagged(engine, globex) == {globex[0]}  # a full run of acme clears only acme's flags
-    assert flagged(engine, acme) == set()
+    assert queued(engine, globex) == {globex[0]}  # a full run of acme takes only acme's contacts out
+    assert queued(engine, acme) == set()
 
 
 def test_alternating_connections_with_different_models_stay_incremental(engine):

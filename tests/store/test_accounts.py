@@ -3,14 +3,14 @@ PostgreSQL (the `engine` fixture runs both)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from connector.crm import AccountLink, AccountRecord, ContactRecord
 from connector.store.account_matching import match_leads
 from connector.store.records import UpsertCounts, upsert_accounts, upsert_contacts
 from connector.store.tables import Account, AccountContact, Contact
-from tests.store.store_reads import flagged
+from tests.store.store_reads import empty_rescore_queue, queued
 
 ORG = "acme-org"
 
@@ -60,11 +60,6 @@ def links(engine: Engine) -> set[tuple[str, str, bool, str]]:
         return {tuple(row) for row in connection.execute(query)}
 
 
-def mark_all_scored(engine: Engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(update(Contact).values(needs_rescore=False))
-
-
 def test_new_accounts_are_stored_with_a_bare_domain(engine):
     counts = store_accounts(engine, account("001A", name="Acme", domain="https://www.Acme.com/about", employees=300))
 
@@ -112,19 +107,19 @@ def test_contacts_take_the_links_the_crm_gives_and_unknown_accounts_are_counted(
 def test_a_changed_link_replaces_the_old_one_and_flags_only_that_contact(engine):
     store_accounts(engine, account("001A"), account("001B"))
     store_contacts(engine, contact("003A", at("001A")), contact("003B", at("001A")))
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
 
     store_contacts(engine, contact("003A", at("001B")), contact("003B", at("001A")))
 
     assert links(engine) == {("003A", "001B", True, "account"), ("003B", "001A", True, "account")}
-    assert flagged(engine) == {"003A"}
+    assert queued(engine) == {"003A"}
 
 
 def test_a_merged_account_hands_its_contacts_to_the_survivor(engine):
     store_accounts(engine, account("001A"), account("001B"))
     store_contacts(engine, contact("003A", at("001A")), contact("003B", at("001B")), contact("003C", at("001A")))
     store_contacts(engine, contact("003C", at("001A"), at("001B", primary=False)))
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
 
     store_accounts(engine, account("001B", deleted=True, merged_into="001A"))
 
@@ -135,17 +130,17 @@ def test_a_merged_account_hands_its_contacts_to_the_survivor(engine):
         ("003B", "001A", True, "account"),
         ("003C", "001A", True, "account"),
     }
-    assert flagged(engine) == {"003B", "003C"}
+    assert queued(engine) == {"003B", "003C"}
 
 
 def test_a_changed_account_flags_its_contacts(engine):
     store_accounts(engine, account("001A", industry="Retail"))
     store_contacts(engine, contact("003A", at("001A")), contact("003B"))
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
 
     store_accounts(engine, account("001A", industry="Software"))
 
-    assert flagged(engine) == {"003A"}
+    assert queued(engine) == {"003A"}
 
 
 def test_leads_are_matched_by_domain_then_company_and_free_mail_never_matches(engine):
@@ -178,7 +173,7 @@ def test_a_crm_link_replaces_a_match_and_a_match_goes_when_the_methods_change(en
     store_accounts(engine, account("001A", domain="acme.com"), account("001B"))
     store_contacts(engine, lead("00QA", email="ann@acme.com"), lead("00QB", email="bo@acme.com"))
     match(engine, "domain")
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
 
     store_contacts(
         engine, contact("00QA", at("001B", matched_by="converted"), object_type="Lead", email="ann@acme.com")
@@ -186,10 +181,10 @@ def test_a_crm_link_replaces_a_match_and_a_match_goes_when_the_methods_change(en
     match(engine, "domain")
     assert links(engine) == {("00QA", "001B", True, "converted"), ("00QB", "001A", True, "domain")}
 
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
     assert match(engine) == 1
     assert links(engine) == {("00QA", "001B", True, "converted")}
-    assert flagged(engine) == {"00QB"}
+    assert queued(engine) == {"00QB"}
 
 
 def test_a_deleted_account_matches_nobody_any_more(engine):

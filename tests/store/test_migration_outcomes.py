@@ -3,41 +3,36 @@ takes outcomes linked to its old contacts."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, insert, inspect, select
 
-import connector.store
 from connector.crm import Bookmark, OutcomeContact, OutcomeRecord
 from connector.store import session_scope, upgrade_store
 from connector.store.bookmarks import load_bookmark, save_bookmark
 from connector.store.records import upsert_outcomes
 from connector.store.tables import Activity, ActivityKind, Contact
 from connector.store.tables import OutcomeContact as OutcomeContactRow
+from tests.store.store_reads import contact_table_before_0009, store_at_revision
 
 AT = datetime(2026, 11, 1, 12, tzinfo=UTC)
-MIGRATIONS_DIR = Path(connector.store.__file__).parent / "migrations"
-
-
-def _store_at_0002(engine, tmp_path) -> None:
-    scripts = tmp_path / "migrations-0002"
-    later = [path.name for path in (MIGRATIONS_DIR / "versions").glob("*.py") if path.name[:4] > "0002"]
-    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__", *later))
-    upgrade_store(engine, migrations=scripts)
 
 
 def _seed_a_synced_connection(engine) -> None:
     # Rows as a sync at 0002 left them, written through the tables those have not changed since: today's writers
     # also keep account links, whose tables a store at 0002 does not have.
+    with engine.begin() as connection:
+        contact_id = connection.execute(
+            insert(contact_table_before_0009()).values(
+                source="salesforce", instance="acme", object_type="Contact", crm_id="003A", email="ana@example.com",
+                is_customer=False, email_opt_out=False, extra={}, deleted=False, needs_rescore=True,
+            )
+        ).inserted_primary_key[0]  # fmt: skip
     with session_scope(engine) as session:
-        contact = Contact(source="salesforce", instance="acme", object_type="Contact", crm_id="003A",
-                          email="ana@example.com")  # fmt: skip
         kind = ActivityKind(fingerprint="email_open", type="email_open", attributes={})
-        session.add_all([contact, kind])
+        session.add(kind)
         session.flush()
-        session.add(Activity(contact_id=contact.id, kind_id=kind.id, occurred_at=AT, source_id="a1"))
+        session.add(Activity(contact_id=contact_id, kind_id=kind.id, occurred_at=AT, source_id="a1"))
         save_bookmark(session, "acme", Bookmark("contacts", AT, "003A"), now=AT)
 
 
@@ -47,7 +42,7 @@ def _count(engine, table) -> int:
 
 
 def test_upgrading_0002_to_0003_keeps_contacts_activities_and_bookmarks(empty_engine, tmp_path):
-    _store_at_0002(empty_engine, tmp_path)
+    store_at_revision(empty_engine, tmp_path, "0002")
     assert "outcome" not in inspect(empty_engine).get_table_names()
     _seed_a_synced_connection(empty_engine)
 
@@ -60,7 +55,7 @@ def test_upgrading_0002_to_0003_keeps_contacts_activities_and_bookmarks(empty_en
 
 
 def test_the_upgraded_store_links_outcomes_to_the_contacts_it_held(empty_engine, tmp_path):
-    _store_at_0002(empty_engine, tmp_path)
+    store_at_revision(empty_engine, tmp_path, "0002")
     _seed_a_synced_connection(empty_engine)
     upgrade_store(empty_engine)
 

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import column as sa_column
 from sqlalchemy import insert, select
 from sqlalchemy import table as sa_table
 
-import connector.store
 from connector.store import session_scope, upgrade_store
 from connector.store.tables import Contact, StageTransition, TaskOutbox
+from tests.store.store_reads import contact_table_before_0009, store_at_revision
 
 AT = datetime(2026, 11, 1, 12, tzinfo=UTC)
 OLD_KEY = "acme:transition:1"
-MIGRATIONS_DIR = Path(connector.store.__file__).parent / "migrations"
-
-
-def _store_at_0001(engine, tmp_path) -> None:
-    scripts = tmp_path / "migrations-0001"
-    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__", "000[2-9]_*"))  # 0001 alone
-    upgrade_store(engine, migrations=scripts)
 
 
 def _seed_a_sent_task(engine) -> None:
     with engine.begin() as connection:
         contact_id = connection.execute(
-            insert(Contact).values(
+            insert(contact_table_before_0009()).values(
                 source="salesforce", instance="acme", object_type="Lead", crm_id="00Q1", is_customer=False,
                 email_opt_out=False, extra={}, deleted=False, needs_rescore=False,
             )
@@ -51,7 +42,7 @@ def _columns_of_0001(table):
 
 
 def test_upgrading_keeps_transitions_and_sent_tasks(empty_engine, tmp_path):
-    _store_at_0001(empty_engine, tmp_path)
+    store_at_revision(empty_engine, tmp_path, "0001")
     _seed_a_sent_task(empty_engine)
 
     upgrade_store(empty_engine)
@@ -64,7 +55,7 @@ def test_upgrading_keeps_transitions_and_sent_tasks(empty_engine, tmp_path):
 
 
 def test_after_the_upgrade_two_connections_may_hold_the_same_key(empty_engine, tmp_path):
-    _store_at_0001(empty_engine, tmp_path)
+    store_at_revision(empty_engine, tmp_path, "0001")
     _seed_a_sent_task(empty_engine)
     upgrade_store(empty_engine)
 

@@ -53,7 +53,6 @@ def seed_one_contact_with_an_activity(engine: Engine) -> None:
                 email_opt_out=False,
                 extra={},
                 deleted=False,
-                needs_rescore=True,
             )
         ).inserted_primary_key[0]
         kind_id = connection.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from connector.crm import ActivityRecord, ContactRecord
@@ -20,7 +20,7 @@ from connector.store.records import (
     upsert_contacts,
 )
 from connector.store.tables import Activity, ActivityKind, Contact
-from tests.store.store_reads import count, flagged
+from tests.store.store_reads import count, empty_rescore_queue, queued
 
 MARCH = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -41,11 +41,6 @@ def store_activities(engine: Engine, *records: ActivityRecord) -> UpsertCounts:
     return upsert_activities(engine, "salesforce", "org1", records)
 
 
-def mark_all_scored(engine: Engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(update(Contact).values(needs_rescore=False))
-
-
 def stored_contact(engine: Engine, crm_id: str) -> Contact:
     with session_scope(engine) as session:
         return session.exec(select(Contact).where(Contact.crm_id == crm_id)).scalars().one()
@@ -55,7 +50,7 @@ def test_new_contacts_are_inserted_and_flagged_for_rescoring(engine):
     counts = store_contacts(engine, lead("L1", title="CTO", employees=250, annual_revenue=5e6), lead("L2"))
 
     assert counts == UpsertCounts(read=2, inserted=2)
-    assert flagged(engine) == {"L1", "L2"}
+    assert queued(engine) == {"L1", "L2"}
     stored = stored_contact(engine, "L1")
     assert (stored.source, stored.instance, stored.title, stored.employees, stored.annual_revenue) == (
         "salesforce",
@@ -70,31 +65,31 @@ def test_upserting_the_same_contacts_again_changes_nothing(engine):
     created = datetime(2026, 1, 5, 8, 0, 0, 123456, tzinfo=UTC)  # sub-second parts are not stored
     records = (lead("L1", created_at=created, extra={"score_source": "web"}), lead("L2", is_customer=True))
     store_contacts(engine, *records)
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
 
     assert store_contacts(engine, *records) == UpsertCounts(read=2, unchanged=2)
-    assert flagged(engine) == set()
+    assert queued(engine) == set()
 
 
 def test_a_changed_field_updates_the_contact_and_flags_only_it(engine):
     store_contacts(engine, lead("L1", title="Engineer"), lead("L2", title="Engineer"))
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
 
     counts = store_contacts(engine, lead("L1", title="Student"), lead("L2", title="Engineer"))
 
     assert counts == UpsertCounts(read=2, updated=1, unchanged=1)
-    assert flagged(engine) == {"L1"}
+    assert queued(engine) == {"L1"}
     assert stored_contact(engine, "L1").title == "Student"
 
 
 def test_our_own_write_back_coming_back_is_stored_but_not_rescored(engine):
     store_contacts(engine, lead("L1", title="CTO", modified_at=datetime(2026, 1, 5, tzinfo=UTC)))
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
 
     counts = store_contacts(engine, lead("L1", title="CTO", modified_at=datetime(2026, 1, 6, tzinfo=UTC)))
 
     assert counts == UpsertCounts(read=1, updated=1)
-    assert flagged(engine) == set()
+    assert queued(engine) == set()
     assert stored_contact(engine, "L1").modified_at == datetime(2026, 1, 6, tzinfo=UTC)
 
 
@@ -102,7 +97,7 @@ def test_a_pending_rescore_flag_is_never_lowered_by_a_later_echo(engine):
     store_contacts(engine, lead("L1", title="CTO", modified_at=datetime(2026, 1, 5, tzinfo=UTC)))
     store_contacts(engine, lead("L1", title="CTO", modified_at=datetime(2026, 1, 6, tzinfo=UTC)))
 
-    assert flagged(engine) == {"L1"}
+    assert queued(engine) == {"L1"}
 
 
 def test_contacts_are_told_apart_by_instance_and_object_type(engine):
@@ -131,13 +126,13 @@ def test_a_contact_repeated_in_a_later_chunk_of_a_bulk_load_is_updated_not_dupli
 
 def test_a_deleted_contact_keeps_its_fields_and_is_flagged_deleted(engine):
     store_contacts(engine, lead("L1", title="CTO"))
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
 
     counts = store_contacts(engine, ContactRecord(object_type="Lead", crm_id="L1", deleted=True))
 
     assert counts == UpsertCounts(read=1, deleted=1)
     stored = stored_contact(engine, "L1")
-    assert (stored.deleted, stored.title, stored.needs_rescore) == (True, "CTO", True)
+    assert (stored.deleted, stored.title, queued(engine)) == (True, "CTO", {"L1"})
 
 
 def test_deleting_a_contact_never_stored_is_skipped(engine):
@@ -178,24 +173,24 @@ def test_reimporting_the_same_activities_never_counts_twice(engine):
     store_contacts(engine, lead("L1"))
     activities = [touch(f"a{i}", "L1", at=MARCH + timedelta(hours=i)) for i in range(5)]
     store_activities(engine, *activities)
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
 
     counts = store_activities(engine, *activities)
 
     assert counts == UpsertCounts(read=5, unchanged=5)
     assert count(engine, Activity) == 5
-    assert flagged(engine) == set()
+    assert queued(engine) == set()
 
 
 def test_a_new_activity_flags_only_its_contact(engine):
     store_contacts(engine, lead("L1"), lead("L2"))
     store_activities(engine, touch("a1", "L1"), touch("a2", "L2"))
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
 
     counts = store_activities(engine, touch("a1", "L1"), touch("a3", "L2", "form_fill", form="demo"))
 
     assert (counts.inserted, counts.unchanged) == (1, 1)
-    assert flagged(engine) == {"L2"}
+    assert queued(engine) == {"L2"}
 
 
 def test_activities_of_unknown_contacts_are_skipped_and_counted(engine):
@@ -207,17 +202,17 @@ def test_activities_of_unknown_contacts_are_skipped_and_counted(engine):
     assert count(engine, Activity) == 1
 
 
-def test_a_deleted_activity_is_removed_and_its_contact_flagged(engine):
+def test_a_deleted_activity_is_removed_and_its_contact_queued(engine):
     store_contacts(engine, lead("L1"))
     store_activities(engine, touch("a1", "L1"), touch("a2", "L1"))
-    mark_all_scored(engine)
+    empty_rescore_queue(engine)
 
     gone = ActivityRecord("a1", "Lead", "L1", "email_open", MARCH, deleted=True)
     counts = store_activities(engine, gone)
 
     assert counts == UpsertCounts(read=1, deleted=1)
     assert count(engine, Activity) == 1
-    assert flagged(engine) == {"L1"}
+    assert queued(engine) == {"L1"}
 
 
 def test_known_kinds_are_found_again_by_fingerprint_in_a_later_upsert(engine):

@@ -96,7 +96,7 @@ def test_tables_holding_rows_without_a_version_stop_the_upgrade_in_one_line(empt
         connection.execute(
             insert(Contact).values(
                 source="import", instance="default", object_type="Lead", crm_id="L1", is_customer=False,
-                email_opt_out=False, extra={}, deleted=False, needs_rescore=True,
+                email_opt_out=False, extra={}, deleted=False,
             )
         )  # fmt: skip
 

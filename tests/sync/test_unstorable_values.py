@@ -67,7 +67,7 @@ def test_a_sync_cleans_values_rejects_ids_and_counts_both(engine):
 def test_a_store_failure_is_recorded_without_the_values_of_its_statement(engine):
     row = {"source": "salesforce", "instance": "acme", "object_type": "Lead", "crm_id": "00Q1",
            "email": "sarah@example.com", "last_name": "Connor", "is_customer": False, "email_opt_out": False,
-           "extra": {}, "deleted": False, "needs_rescore": True}  # fmt: skip
+           "extra": {}, "deleted": False}  # fmt: skip
     with engine.begin() as connection:
         connection.execute(insert(Contact).values(row))
     with pytest.raises(IntegrityError) as failed, engine.begin() as connection:

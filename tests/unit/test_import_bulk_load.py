@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -17,9 +17,9 @@ from connector.importer import import_activities, import_contacts
 from connector.store import activity_bulk_load, upgrade_store
 from connector.store.activity_bulk_load import worth_a_bulk_load
 from connector.store.activity_copy import CopyActivityWriter
-from connector.store.tables import Activity, ActivityKind, Contact
+from connector.store.tables import Activity, ActivityKind
 from tests.conftest import postgres_schema
-from tests.store.store_reads import count, flagged
+from tests.store.store_reads import count, empty_rescore_queue, queued
 from tests.unit.test_import_copy import (
     CONTACTS,
     HEADER,
@@ -76,7 +76,7 @@ def test_a_bulk_import_stores_what_executemany_stores_and_puts_keys_and_indexes_
     by_bulk, by_executemany = imported_both_ways(bulk_store, old_store, path, monkeypatch, background=True)
 
     assert stored(bulk_store) == stored(old_store)
-    assert flagged(bulk_store) == flagged(old_store) == {"L1", "L2", "L3", "L4", "L5"}
+    assert queued(bulk_store) == queued(old_store) == {"L1", "L2", "L3", "L4", "L5"}
     # a7 is restated twice (an email open, then a call): two updates chunk by chunk, one stored change in bulk
     assert (by_executemany.stored.updated, by_executemany.stored.unchanged) == (3, 2)
     assert by_bulk.stored == replace(by_executemany.stored, updated=2, unchanged=3)
@@ -178,8 +178,7 @@ def with_contacts(engine: Engine, tmp_path) -> Engine:
     """Contacts only, all scored: `activity` is empty, so a large load goes straight into it
     (`LoadIntoEmptyTable`)."""
     import_contacts(engine, write(tmp_path, "contacts.csv", CONTACTS))
-    with engine.begin() as connection:
-        connection.execute(update(Contact).values(needs_rescore=False))
+    empty_rescore_queue(engine)
     return engine
 
 
@@ -195,7 +194,7 @@ def test_a_load_into_an_empty_table_stores_what_executemany_stores_the_later_row
 
     assert stored(direct_store) == stored(old_store)
     assert ("L3", "a7", "call") in {row[:3] for row in stored(direct_store)}
-    assert flagged(direct_store) == flagged(old_store) == {"L1", "L2", "L3", "L4", "L5"}
+    assert queued(direct_store) == queued(old_store) == {"L1", "L2", "L3", "L4", "L5"}
     assert (by_direct_load.stored.inserted, by_direct_load.stored.updated) == (396, 0)
     assert (by_direct_load.stored.unchanged, by_direct_load.stored.skipped) == (3, 2)
     assert [str(problem) for problem in by_direct_load.problems] == [
@@ -222,7 +221,7 @@ def test_a_load_into_an_empty_table_that_fails_midway_leaves_it_empty_with_its_k
 
     assert count(store, Activity) == count(store, ActivityKind) == 0
     assert keys_and_indexes(store) == schema_before
-    assert flagged(store) == set()
+    assert queued(store) == set()
 
 
 def test_source_ids_that_copy_text_must_escape_are_stored_as_they_are(store, tmp_path, every_load_is_large):

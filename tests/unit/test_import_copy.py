@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -18,7 +18,7 @@ from connector.store import activity_copy
 from connector.store.activity_writer import ActivityWriter
 from connector.store.tables import Activity, ActivityKind, Contact
 from tests.conftest import postgres_schema
-from tests.store.store_reads import count, flagged
+from tests.store.store_reads import count, empty_rescore_queue, queued
 
 HEADER = "source_id,contact_object_type,contact_crm_id,type,occurred_at,url\n"
 CONTACTS = "object_type,crm_id\n" + "".join(f"Lead,L{n}\n" for n in range(1, 6))
@@ -62,8 +62,7 @@ def prepared(engine: Engine, tmp_path: Path) -> Engine:
     """Contacts, a few stored activities (a7 as a page view, restated as a call by the file), all scored."""
     import_contacts(engine, write(tmp_path, "contacts.csv", CONTACTS))
     import_activities(engine, write(tmp_path, "before.csv", HEADER + activity_line(7, "L3") + activity_line(8, "L4")))
-    with engine.begin() as connection:
-        connection.execute(update(Contact).values(needs_rescore=False))
+    empty_rescore_queue(engine)
     return engine
 
 
@@ -108,7 +107,7 @@ def test_copy_stores_what_executemany_stores_with_the_same_counts_and_report(
     by_copy, by_executemany = imported_both_ways(copy_store, old_store, path, monkeypatch, background)
 
     assert stored(copy_store) == stored(old_store)
-    assert flagged(copy_store) == flagged(old_store) == {"L1", "L2", "L3", "L4", "L5"}
+    assert queued(copy_store) == queued(old_store) == {"L1", "L2", "L3", "L4", "L5"}
     assert by_copy.stored == by_executemany.stored
     # a7 changes twice: to an email open, then to a call (the file's last row)
     assert (by_copy.stored.inserted, by_copy.stored.updated, by_copy.stored.skipped) == (394, 3, 2)
@@ -156,7 +155,7 @@ def test_of_two_rows_of_one_record_the_later_wins_within_the_file_and_against_th
     assert kinds[("L2", "a2")] == ("email_open", '{"url": "/pricing"}')
     assert count(engine, Activity) == 2 + 1 + 1 + 300
     assert (report.stored.inserted, report.stored.updated, report.stored.unchanged) == (302, 2, 3)
-    assert flagged(engine) == {"L1", "L2", "L4", "L5"}
+    assert queued(engine) == {"L1", "L2", "L4", "L5"}
 
 
 def test_a_failure_midway_leaves_nothing_written(engine, tmp_path, monkeypatch):
@@ -179,4 +178,4 @@ def test_a_failure_midway_leaves_nothing_written(engine, tmp_path, monkeypatch):
 
     assert stored(engine) == before
     assert count(engine, ActivityKind) == 1
-    assert flagged(engine) == set()
+    assert queued(engine) == set()

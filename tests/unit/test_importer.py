@@ -13,12 +13,13 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from connector.errors import InputError
 from connector.importer import import_activities, import_contacts, write_problem_report
 from connector.store.tables import Activity, ActivityKind, Contact
+from tests.store.store_reads import empty_rescore_queue, queued
 
 CONTACTS_CSV = """\
 object_type,crm_id,email,title,employees,annual_revenue,is_customer,created_at,favourite_colour
@@ -123,16 +124,14 @@ def test_importing_the_same_files_twice_changes_nothing_the_second_time(engine, 
     contacts, activities = write(tmp_path, "c.csv", CONTACTS_CSV), write(tmp_path, "a.csv", ACTIVITIES_CSV)
     import_contacts(engine, contacts)
     import_activities(engine, activities)
-    with engine.begin() as connection:
-        connection.execute(update(Contact).values(needs_rescore=False))
+    empty_rescore_queue(engine)
 
     again_contacts, again_activities = import_contacts(engine, contacts), import_activities(engine, activities)
 
     assert (again_contacts.stored.inserted, again_contacts.stored.updated, again_contacts.stored.unchanged) == (0, 0, 3)
     assert (again_activities.stored.inserted, again_activities.stored.unchanged) == (0, 3)
     assert (rows(engine, Contact), rows(engine, Activity)) == (3, 3)
-    with engine.connect() as connection:
-        assert connection.scalar(select(func.count()).where(Contact.needs_rescore.is_(True))) == 0
+    assert queued(engine) == set()
 
 
 def test_other_columns_become_attributes_and_empty_ones_do_not_count(with_contacts, tmp_path):
