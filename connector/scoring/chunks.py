@@ -34,6 +34,8 @@ class ContactSlice:
     first: int | None = None
     last: int | None = None
     shard: Shard | None = None
+    #: How many of the run's contacts the slice holds (None: not counted); sizes the blocks it is read in.
+    contacts: int | None = None
 
     def on(self, id_column: str) -> Condition:
         """The condition keeping the rows whose contact id (`id_column`) is in the slice."""
@@ -43,11 +45,14 @@ class ContactSlice:
         return bounded.also(Condition() if self.shard is None else self.shard.condition(id_column))
 
     def blocks(self, first: int, last: int, size: int) -> list[ContactSlice]:
-        """The ids from `first` to `last` (this slice's own bounds where it has them) in slices of at most `size`
-        ids, of this slice's shard; at least one."""
+        """The ids from `first` to `last` (this slice's own bounds where it has them) cut into equal ranges of about
+        `size` of the run's contacts each (of at most `size` ids where they are not counted), of this slice's
+        shard; at least one. An incremental run's few targets, spread over every id, are one block."""
         first, last = (first, last) if self.first is None else (self.first, self.last)
-        starts = range(first, max(last, first) + 1, size)
-        return [ContactSlice(start, min(start + size - 1, last), self.shard) for start in starts]
+        span = max(last, first) - first + 1
+        pieces = min(max(-(-(span if self.contacts is None else self.contacts) // size), 1), span)
+        step = -(-span // pieces)
+        return [ContactSlice(start, min(start + step - 1, last), self.shard) for start in range(first, last + 1, step)]
 
 
 def run_contact_ids(connection: Connection, join: str, scope: ContactScope | None, shard: Shard | None) -> np.ndarray:
@@ -63,9 +68,11 @@ def run_contact_ids(connection: Connection, join: str, scope: ContactScope | Non
 
 
 def contact_slices(ids: np.ndarray, size: int, shard: Shard | None) -> Iterator[ContactSlice]:
-    """Slices of at most `size` of the ascending `ids`; one unbounded slice when they all fit in one."""
+    """Slices of at most `size` of the ascending `ids`, each knowing how many it holds; one unbounded slice when
+    they all fit in one."""
     if len(ids) <= size:
-        yield ContactSlice(shard=shard)
+        yield ContactSlice(shard=shard, contacts=len(ids))
         return
     for start in range(0, len(ids), size):
-        yield ContactSlice(int(ids[start]), int(ids[min(start + size, len(ids)) - 1]), shard)
+        end = min(start + size, len(ids))
+        yield ContactSlice(int(ids[start]), int(ids[end - 1]), shard, end - start)

@@ -245,6 +245,10 @@ def test_a_slice_in_blocks_covers_its_ids_once_and_keeps_its_shard():
     shard = Shard(1, 3)
     blocks = ContactSlice(10, 31, shard).blocks(0, 1_000, 10)
 
-    assert [(block.first, block.last) for block in blocks] == [(10, 19), (20, 29), (30, 31)]
+    assert [(block.first, block.last) for block in blocks] == [(10, 17), (18, 25), (26, 31)]
     assert {block.shard for block in blocks} == {shard}
     assert [(block.first, block.last) for block in ContactSlice().blocks(1, 4, 10)] == [(1, 4)]
+    # counted contacts size the blocks: 25 of the run's contacts spread over 1,000 ids are three blocks, not 100
+    counted = ContactSlice(contacts=25).blocks(1, 1_000, 10)
+    assert [(block.first, block.last) for block in counted] == [(1, 334), (335, 668), (669, 1_000)]
+    assert [(b.first, b.last) for b in ContactSlice(contacts=0).blocks(1, 1_000, 10)] == [(1, 1_000)]
