@@ -7,7 +7,9 @@ Generates the data set (benchmarks/dataset.py) in --work, unless it already hold
 with `scorebridge import` (the fast paths: executemany on SQLite, COPY on PostgreSQL) into a SQLite store in
 --work, or with --postgres into a schema of its own on that server, dropped afterwards. Then, each in a fresh
 process so the import's memory is not counted: the first scoring, the read floor (benchmarks/read_floor.py) and
-the full rescore, floor and rescore alternately --repeats times, the better of each kept. Peak memory is the
+the full rescore, floor and rescore alternately --repeats times, the better of each kept; then new activity for 1%
+of the contacts is imported and the incremental rescore an hour later timed (`--no-incremental` skips it; it moves
+the store's last scoring an hour on, so a store measured again needs `--no-incremental`). Peak memory is the
 scoring process's own (`VmHWM`, see `peak_memory_mb` in scoring_benchmark.py). Heavy at the default size: about
 1.5 GB of CSV and a 3 GB store.
 `--store URL` measures a store already imported that way (no data set, no import); with `--scored`, one already
@@ -26,9 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.dataset import DEFAULT_MODEL, write_dataset  # noqa: E402
+from benchmarks.dataset import DEFAULT_MODEL, write_dataset, write_increment  # noqa: E402
 from benchmarks.scoring_benchmark import (  # noqa: E402
     FLOOR_NAMES,
+    INCREMENT_HOURS,
     PostgresSchema,
     Timed,
     floor_ratio,
@@ -48,6 +51,8 @@ class ScaleFigures:
     first: Timed | None
     full: Timed
     floors: dict[str, Timed]
+    #: The incremental rescore after 1% new activity and how many contacts it scored; None when skipped.
+    incremental: tuple[Timed, int] | None = None
 
 
 def dataset(work: Path, contacts: int, activities: int):
@@ -73,7 +78,14 @@ def imported(url: str, contacts: Path, activities: Path) -> Timed:
     return timed
 
 
-def measure(url: str, repeats: int, import_time: Timed | None = None, scored: bool = False) -> ScaleFigures:
+def measure(
+    url: str,
+    repeats: int,
+    import_time: Timed | None = None,
+    scored: bool = False,
+    increment_contacts: int | None = None,
+) -> ScaleFigures:
+    """The figures of one store; with `increment_contacts` (the store's contact count), the incremental run too."""
     first = None
     if not scored:
         maintain(url)
@@ -81,7 +93,13 @@ def measure(url: str, repeats: int, import_time: Timed | None = None, scored: bo
         print(f"first scoring {first.wall:.1f} s, {first.peak_mb:,.0f} MB", flush=True)
     maintain(url)
     floors, full = floors_and_full_rescore(url, DEFAULT_MODEL, repeats)
-    return ScaleFigures(import_time, first, full, floors)
+    incremental = None
+    if increment_contacts:
+        with tempfile.TemporaryDirectory(prefix="scorebridge-increment-") as folder:
+            import_file(url, "activities", write_increment(Path(folder), contacts=increment_contacts))
+        maintain(url)
+        incremental = score(url, DEFAULT_MODEL, INCREMENT_HOURS, full=False)
+    return ScaleFigures(import_time, first, full, floors, incremental)
 
 
 def describe(name: str, figures: ScaleFigures, activities: int) -> list[tuple[str, str]]:
@@ -106,6 +124,12 @@ def describe(name: str, figures: ScaleFigures, activities: int) -> list[tuple[st
          f"{figures.full.wall:.1f} s wall ({figures.full.cpu:.1f} s CPU), {figures.full.peak_mb:,.0f} MB peak, "
          f"{per_million:.2f} s per million activities"),
     ]  # fmt: skip
+    if figures.incremental is not None:
+        timed, contacts = figures.incremental
+        rows.append(
+            (f"{name}: incremental rescore, 1% new activity",
+             f"{timed.wall:.2f} s wall, {contacts:,} contacts = {timed.wall / figures.full.wall:.1%} of full")
+        )  # fmt: skip
     for method, floor in figures.floors.items():
         rows.append((f"{name}: read floor ({FLOOR_NAMES[method]})", floor_ratio(floor, figures.full)))
     return rows
@@ -120,9 +144,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=1, help="floor and full rescore measured this many times")
     parser.add_argument("--store", metavar="URL", help="measure this store, already imported (--activities: its size)")
     parser.add_argument("--scored", action="store_true", help="with --store: it is scored already, skip the first")
+    parser.add_argument("--no-incremental", action="store_true", help="skip the incremental rescore")
     options = parser.parse_args(argv)
+    increment = None if options.no_incremental else options.contacts
     if options.store:
-        figures = measure(options.store, options.repeats, scored=options.scored)
+        figures = measure(options.store, options.repeats, scored=options.scored, increment_contacts=increment)
         print_rows(describe("store", figures, options.activities))
         return
     with tempfile.TemporaryDirectory(prefix="scorebridge-scale-") as temporary:
@@ -136,7 +162,8 @@ def main(argv: list[str] | None = None) -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{database}{suffix}").unlink(missing_ok=True)
             url = f"sqlite:///{database}"
-            rows = describe("SQLite", measure(url, options.repeats, imported(url, *files)), options.activities)
+            figures = measure(url, options.repeats, imported(url, *files), increment_contacts=increment)
+            rows = describe("SQLite", figures, options.activities)
     print_rows(rows)
 
 
@@ -151,7 +178,8 @@ def on_postgres(url: str, files, options: argparse.Namespace) -> list[tuple[str,
     schema = PostgresSchema(url)
     schema.execute(f'CREATE SCHEMA "{schema.name}"')
     try:
-        figures = measure(schema.url, options.repeats, imported(schema.url, *files))
+        increment = None if options.no_incremental else options.contacts
+        figures = measure(schema.url, options.repeats, imported(schema.url, *files), increment_contacts=increment)
         return describe("PostgreSQL", figures, options.activities)
     finally:
         schema.execute(f'DROP SCHEMA "{schema.name}" CASCADE')
