@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from math import ceil
 
 import numpy as np
 from sqlalchemy.engine import Connection
@@ -50,9 +51,10 @@ class ContactSlice:
         shard; at least one. An incremental run's few targets, spread over every id, are one block."""
         first, last = (first, last) if self.first is None else (self.first, self.last)
         span = max(last, first) - first + 1
-        pieces = min(max(-(-(span if self.contacts is None else self.contacts) // size), 1), span)
-        step = -(-span // pieces)
-        return [ContactSlice(start, min(start + step - 1, last), self.shard) for start in range(first, last + 1, step)]
+        counted = span if self.contacts is None else self.contacts
+        step = ceil(span / min(max(ceil(counted / size), 1), span))
+        starts = range(first, first + span, step)
+        return [ContactSlice(start, min(start + step - 1, last), self.shard) for start in starts]
 
 
 def run_contact_ids(connection: Connection, join: str, scope: ContactScope | None, shard: Shard | None) -> np.ndarray:

@@ -252,3 +252,4 @@ def test_a_slice_in_blocks_covers_its_ids_once_and_keeps_its_shard():
     counted = ContactSlice(contacts=25).blocks(1, 1_000, 10)
     assert [(block.first, block.last) for block in counted] == [(1, 334), (335, 668), (669, 1_000)]
     assert [(b.first, b.last) for b in ContactSlice(contacts=0).blocks(1, 1_000, 10)] == [(1, 1_000)]
+    assert [(b.first, b.last) for b in ContactSlice(7, 6).blocks(1, 1_000, 10)] == [(7, 6)]  # empty: one read
