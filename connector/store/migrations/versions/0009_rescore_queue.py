@@ -6,12 +6,15 @@ dirtied one contact page per contact with new activity, and the incremental run 
 bytes: queueing and taking out 1,300 contacts touches a handful of pages (connector/store/rescore_queue.py).
 
 The flagged contacts move into the queue; the column and its index go. SQLite 3.35+ drops a plain column in place
-(https://www.sqlite.org/lang_altertable.html#altertabdropcol); PostgreSQL only marks it dropped.
+(https://www.sqlite.org/lang_altertable.html#altertabdropcol); an older SQLite (3.34 on RHEL 9, say) gets the
+table copied instead (Alembic's "batch" mode); PostgreSQL only marks the column dropped.
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04 19:00:00
 """
+
+import sqlite3
 
 import sqlalchemy as sa
 from alembic import op
@@ -31,7 +34,11 @@ def upgrade() -> None:
     )
     op.execute("INSERT INTO rescore_queue (contact_id) SELECT id FROM contact WHERE needs_rescore")
     op.drop_index("ix_contact_needs_rescore", table_name="contact")
-    op.execute("ALTER TABLE contact DROP COLUMN needs_rescore")
+    if op.get_bind().dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+        with op.batch_alter_table("contact", schema=None) as batch_op:
+            batch_op.drop_column("needs_rescore")
+    else:
+        op.execute("ALTER TABLE contact DROP COLUMN needs_rescore")
 
 
 def downgrade() -> None:
