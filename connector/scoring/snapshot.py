@@ -28,8 +28,8 @@ from connector.store.packed_rows import IntColumn, read_int_columns
 from connector.store.scores import ALIAS, StoredDigests, read_stored_digests
 
 TARGET_TABLE = "scoring_target"
-#: Contact ids per activity read: its rows come as one text of about 18 bytes a row (packed_rows.py), some 3.6 MB
-#: for 10,000 contacts of 20 activities; both databases cap a text at 1 GB.
+#: Contacts per activity read: its rows come as one text of about 18 bytes a row (packed_rows.py), some 3.6 MB for
+#: 10,000 contacts of 20 activities; both databases cap a text at 1 GB.
 READ_BLOCK_CONTACTS = 10_000
 
 
@@ -193,8 +193,9 @@ def read_activity_table(
 ) -> np.ndarray:
     """(contact id, kind id, time) of the activities of `part` at or before as_of, of any contact, live or not.
 
-    Read in blocks of READ_BLOCK_CONTACTS contact ids, each walking the (contact_id, occurred_at, kind_id) index: a
-    read sends its rows as one text (packed_rows.py), and a block keeps that text small."""
+    Read in blocks of about READ_BLOCK_CONTACTS of the run's contacts (`ContactSlice.blocks`), each walking the
+    (contact_id, occurred_at, kind_id) index: a read sends its rows as one text (packed_rows.py), and a block keeps
+    that text small."""
     columns = _activity_columns(connection, as_of, part)
     owned = _untargeted(targeted, scope, "a.contact_id")
     if targeted:
