@@ -73,7 +73,9 @@ def _open(connection: Connection, opened: ExitStack) -> Connection:
 class _ReadAhead:
     """Reads part k+1 in the worker once part k is handed over: at most two parts' tables held at a time."""
 
-    def __init__(self, worker: ThreadPoolExecutor, read: Callable[[ContactSlice], np.ndarray], parts) -> None:
+    def __init__(
+        self, worker: ThreadPoolExecutor, read: Callable[[ContactSlice], np.ndarray], parts: Sequence[ContactSlice]
+    ) -> None:
         self._worker, self._read, self._parts = worker, read, parts
         self._pending: Future | None = None
 

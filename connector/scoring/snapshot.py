@@ -236,17 +236,19 @@ def contact_positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 def _activity_columns(connection: Connection, as_of: int, part: ContactSlice) -> tuple[IntColumn, ...]:
-    """(contact, kind, time) with the ranges they can hold, so the read can pack them (packed_rows.py): each bound
-    is one index lookup."""
-
-    def one(sql: str) -> int:
-        return int(next(raw_rows(connection, sql))[0][0] or 0)
-
-    first, last = (0, one("SELECT max(id) FROM contact")) if part.first is None else (part.first, part.last)
+    """(contact, kind, time) with the ranges they can hold, so the read can pack them (packed_rows.py): one
+    statement, each bound one index lookup."""
+    bounds = (
+        "SELECT (SELECT max(id) FROM contact), (SELECT max(id) FROM activity_kind),"
+        " (SELECT min(occurred_at) FROM activity)"
+    )
+    [values] = next(raw_rows(connection, bounds))
+    highest_contact, highest_kind, earliest = (int(value or 0) for value in values)
+    first, last = (0, highest_contact) if part.first is None else (part.first, part.last)
     return (
         IntColumn("a.contact_id", first, last),
-        IntColumn("a.kind_id", 0, one("SELECT max(id) FROM activity_kind")),
-        IntColumn("a.occurred_at", min(one("SELECT min(occurred_at) FROM activity"), as_of), as_of),
+        IntColumn("a.kind_id", 0, highest_kind),
+        IntColumn("a.occurred_at", min(earliest, as_of), as_of),
     )
 
 

@@ -122,5 +122,4 @@ def _replace(connection: Connection, links: dict[int, Links]) -> None:
     ]
     if rows:
         connection.execute(insert(ACCOUNT_LINK_TABLE), rows)
-    for batch in chunked(list(links), LOOKUP_KEYS):
-        queue_for_rescore(connection, batch)
+    queue_for_rescore(connection, list(links))

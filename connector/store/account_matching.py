@@ -77,8 +77,7 @@ def match_leads(
         rows = [{"contact_id": c, "account_id": a, "is_primary": True, "matched_by": m} for c, a, m in sorted(added)]
         connection.execute(insert(ACCOUNT_LINK_TABLE), rows)
     changed = sorted({contact_id for contact_id, _, _ in gone | added})
-    for batch in chunked(changed, LOOKUP_KEYS):
-        queue_for_rescore(connection, batch)
+    queue_for_rescore(connection, changed)
     return len(changed)
 
 

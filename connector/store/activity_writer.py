@@ -159,8 +159,7 @@ class ActivityWriter:
         highest_before = self._connection.execute(select(func.coalesce(func.max(a.id), 0))).scalar_one()
         inserted = self._insert.run(params)
         if inserted == len(params):  # the usual case: every row was new
-            for batch in chunked(sorted({row[0] for row in params}), LOOKUP_KEYS):
-                queue_for_rescore(self._connection, batch)
+            queue_for_rescore(self._connection, sorted({row[0] for row in params}))
             return inserted, 0
         # Ids only grow, so the rows above the old highest id are the ones this chunk added (plus, on
         # PostgreSQL, rows other writers committed meanwhile: queueing their contacts too is harmless).
@@ -193,8 +192,7 @@ class ActivityWriter:
         if changed:
             statement = update(ACTIVITY_TABLE).where(a.id == bindparam("row_id"))
             self._connection.execute(statement.values(kind_id=bindparam("kind"), occurred_at=bindparam("at")), changed)
-            for batch in chunked(sorted(contacts), LOOKUP_KEYS):
-                queue_for_rescore(self._connection, batch)
+            queue_for_rescore(self._connection, sorted(contacts))
         return len(changed)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from connector.crm import CONTACT_FIELDS, ContactRecord
-from connector.store.contact_ids import CONTACT_TABLE, LOOKUP_KEYS, ContactIds, ContactKey, chunked
+from connector.store.contact_ids import CONTACT_TABLE, LOOKUP_KEYS, ContactIds, ContactKey
 from connector.store.counts import UpsertCounts
 from connector.store.keyed_rows import classify
 from connector.store.rescore_queue import queue_for_rescore
@@ -44,8 +44,7 @@ class ContactWriter:
         chunk = classify(latest, stored, _contact_values, BOOKKEEPING_COLUMNS)
         self._insert(chunk.new)
         self._update([{"contact_id": i, **values} for i, values, _ in chunk.changed])
-        for batch in chunked([i for i, _, matters in chunk.changed if matters], LOOKUP_KEYS):
-            queue_for_rescore(self._connection, batch)
+        queue_for_rescore(self._connection, [i for i, _, matters in chunk.changed if matters])
         return chunk.counts(len(records), len(latest), cleaned=screened.cleaned)
 
     def link_merged(self) -> None:

@@ -21,7 +21,8 @@ RESCORE_QUEUE = RescoreQueue.__table__
 
 
 def queue_for_rescore(connection: Connection, contact_ids: Sequence[int] | Select) -> None:
-    """Put contacts (ids, or a SELECT of ids) in the queue; a contact queued already stays queued once."""
+    """Put contacts (ids, any number of them: one executemany, no IN list; or a SELECT of ids) in the queue; a
+    contact queued already stays queued once."""
     statement = insert_ignoring_duplicates(connection, RESCORE_QUEUE)
     if isinstance(contact_ids, Select):
         # SQLite reads "ON CONFLICT" after a bare FROM as a join's ON: a WHERE clause keeps the two apart
