@@ -150,8 +150,9 @@ def measure_floor(url: str) -> None:
 
 def maintain(url: str) -> None:
     """On a PostgreSQL server with autovacuum off (as this project's test server runs), do what autovacuum would
-    have done by the next run: planning's index lookups (`needs_rescore`, the time columns) rely on fresh
-    statistics and on dead index entries being gone. Not timed; a server with autovacuum on is left alone."""
+    have done by the next run: planning's index lookups (the time columns) rely on fresh statistics and on dead
+    index entries being gone, and the rescore queue, emptied by every run, on being small again. Not timed; a
+    server with autovacuum on is left alone."""
     from sqlalchemy import text
 
     from connector.store import make_engine
@@ -160,7 +161,7 @@ def maintain(url: str) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             if connection.execute(text("SHOW autovacuum")).scalar() == "off":
-                connection.execute(text("VACUUM ANALYZE contact, contact_score, activity"))
+                connection.execute(text("VACUUM ANALYZE contact, contact_score, activity, rescore_queue"))
     engine.dispose()
 
 

@@ -21,7 +21,6 @@ from connector.store.scores import (
     StoredDigests,
     history_values,
     json_text,
-    read_score_rows_of,
     score_rows,
     write_history,
     write_score_rows,
@@ -66,7 +65,7 @@ def write_results(
     positions = np.flatnonzero(~stored.unchanged(digests))
     ids = contacts.ids[positions].tolist()
     rows = computed_rows(model, frame, reasons, positions)
-    before = read_score_rows_of(connection, contacts.ids[positions])
+    before = stored.rows_at(connection, contacts.ids, positions)
     changed = range(len(positions))
     history = [i for i in changed if before[i] is None or history_values(before[i]) != history_values(rows[i])]
     moved = [i for i in changed if before[i] is None or before[i].stage != rows[i].stage]

@@ -22,7 +22,7 @@ from connector.errors import StoreBusyError
 from connector.scoring.scope import ContactScope, checkpoint_name
 from connector.scoring.shard import Shard, run_checkpoint_name
 from connector.store.bulk import raw_rows
-from connector.store.lock import connection_lock
+from connector.store.lock import run_locks
 
 STORE_LOCK = "scoring"
 
@@ -36,8 +36,7 @@ def scoring_lock(engine: Engine, scope: ContactScope | None, shard: Shard | None
     """Hold the locks of a run over `scope` (None: every contact), or one shard of it, or raise StoreBusyError."""
     with ExitStack() as held:
         try:
-            for name, shared in _locks(engine, scope, shard):
-                held.enter_context(connection_lock(engine, name, shared=shared))
+            held.enter_context(run_locks(engine, _locks(engine, scope, shard)))
         except StoreBusyError:
             raise StoreBusyError(_busy_message(scope, shard)) from None
         yield

@@ -280,7 +280,8 @@ def read_previous(
     contact = f"{ALIAS}.contact_id"
     owned = _untargeted(targeted, scope, contact).also(part.on(contact))
     join = _target_join(targeted, contact)
-    stored = read_stored_digests(connection, contacts.ids, join, owned.where_clause, owned.params)
+    # an incremental run's contacts mostly change: their whole rows come with the fingerprints, in one read
+    stored = read_stored_digests(connection, contacts.ids, join, owned.where_clause, owned.params, whole_rows=targeted)
     return stored, _previous_state(model, stored)
 
 

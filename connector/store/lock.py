@@ -11,8 +11,8 @@ import fcntl
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
@@ -31,12 +31,23 @@ def connection_lock(engine: Engine, connection: str, *, shared: bool = False) ->
 
     A ``shared`` hold admits other shared holds and refuses an exclusive one (and the other way round).
     """
+    with run_locks(engine, [(connection, shared)]):
+        yield
+
+
+@contextmanager
+def run_locks(engine: Engine, locks: Sequence[tuple[str, bool]]) -> Iterator[None]:
+    """Hold several run locks, (name, shared) each, taken in order, for the block; raise StoreBusyError naming the
+    first one another run holds, having released those already taken. On PostgreSQL one connection holds them
+    all: a session of its own for each lock cost a connection each run."""
     if engine.dialect.name == "postgresql":
-        with _advisory_lock(engine, connection, shared):
+        with _advisory_locks(engine, locks):
             yield
-    else:
-        with _file_lock(_lock_path(engine, connection), connection, shared):
-            yield
+        return
+    with ExitStack() as held:
+        for name, shared in locks:
+            held.enter_context(_file_lock(_lock_path(engine, name), name, shared))
+        yield
 
 
 def _lock_key(connection: str, schema: str | None = None) -> int:
@@ -46,17 +57,25 @@ def _lock_key(connection: str, schema: str | None = None) -> int:
 
 
 @contextmanager
-def _advisory_lock(engine: Engine, connection: str, shared: bool = False) -> Iterator[None]:
-    kind = "_shared" if shared else ""
+def _advisory_locks(engine: Engine, locks: Sequence[tuple[str, bool]]) -> Iterator[None]:
     with engine.connect() as holder:
-        key = _lock_key(connection, holder.execute(text("SELECT current_schema()")).scalar())
-        if not holder.execute(text(f"SELECT pg_try_advisory_lock{kind}(:key)"), {"key": key}).scalar():
-            raise StoreBusyError(f"another run of connection {connection!r} is in progress; nothing was done")
+        schema = holder.execute(text("SELECT current_schema()")).scalar()
+        taken: list[tuple[str, int]] = []
         try:
+            for name, shared in locks:
+                kind, key = "_shared" if shared else "", _lock_key(name, schema)
+                if not holder.execute(text(f"SELECT pg_try_advisory_lock{kind}(:key)"), {"key": key}).scalar():
+                    raise StoreBusyError(_busy(name))
+                taken.append((kind, key))
             yield
         finally:
-            holder.execute(text(f"SELECT pg_advisory_unlock{kind}(:key)"), {"key": key})
+            for kind, key in reversed(taken):
+                holder.execute(text(f"SELECT pg_advisory_unlock{kind}(:key)"), {"key": key})
             holder.commit()
+
+
+def _busy(connection: str) -> str:
+    return f"another run of connection {connection!r} is in progress; nothing was done"
 
 
 @contextmanager
@@ -93,7 +112,7 @@ def _file_lock(path: Path, connection: str, shared: bool = False, *, wait: bool 
         try:
             fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            raise StoreBusyError(f"another run of connection {connection!r} is in progress; nothing was done") from None
+            raise StoreBusyError(_busy(connection)) from None
         try:
             yield
         finally:

@@ -65,7 +65,8 @@ def score_rows(columns: Mapping[str, Sequence[object]]) -> list[tuple]:
 
 # JSON read as text, so a stored document compares with a computed one as a string. Numbers and booleans need no
 # conversion: 40 == 40.0 and 1 == True.
-_SELECTED = ", ".join([f"{ALIAS}.{KEY}", *(selected_as_text(SCORES.c[name], ALIAS) for name in ScoreRow._fields)])
+_SELECTED_VALUES = ", ".join(selected_as_text(SCORES.c[name], ALIAS) for name in ScoreRow._fields)
+_SELECTED = f"{ALIAS}.{KEY}, {_SELECTED_VALUES}"
 
 
 def read_score_rows(
@@ -104,7 +105,8 @@ def write_score_rows(
 @dataclass(frozen=True)
 class StoredDigests:
     """Per contact of a run (aligned with its ids): the stored fingerprint and the little else a run reads of every
-    contact's stored row: the stage it is in and whether it was re-engaged."""
+    contact's stored row: the stage it is in and whether it was re-engaged. A run that expects most of its contacts
+    to change (an incremental one) reads their whole rows with them, in the same statement."""
 
     #: True where a row is stored, and where that row has a fingerprint.
     scored: np.ndarray
@@ -112,26 +114,45 @@ class StoredDigests:
     digest: np.ndarray
     stage: list[str | None]
     reengaged: np.ndarray
+    #: The whole stored rows (None where a contact has none), when read up front; else None.
+    rows: list[tuple | None] | None = None
 
     def unchanged(self, digests: np.ndarray) -> np.ndarray:
         """Where the stored fingerprint equals the computed one."""
         return self.has_digest & (self.digest == digests)
 
+    def rows_at(self, connection: Connection, contact_ids: np.ndarray, positions: np.ndarray) -> list[tuple | None]:
+        """The stored rows of the contacts at `positions` of the run's ascending `contact_ids`: from the rows read
+        up front, or else read now (only the changed contacts' rows, in a full run)."""
+        if self.rows is not None:
+            return [self.rows[position] for position in positions.tolist()]
+        return read_score_rows_of(connection, contact_ids[positions])
+
 
 def read_stored_digests(
-    connection: Connection, contact_ids: np.ndarray, join: str = "", where: str = "", params: Sequence[object] = ()
+    connection: Connection,
+    contact_ids: np.ndarray,
+    join: str = "",
+    where: str = "",
+    params: Sequence[object] = (),
+    *,
+    whole_rows: bool = False,
 ) -> StoredDigests:
-    """The fingerprints, stages and re-engaged flags of `contact_ids` (ascending); `join` and `where` as for
-    `read_score_rows`."""
+    """The fingerprints, stages and re-engaged flags of `contact_ids` (ascending), and with `whole_rows` the stored
+    rows too; `join` and `where` as for `read_score_rows`."""
     size = len(contact_ids)
     scored, has_digest = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
     digest, reengaged = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=bool)
     stage: list[str | None] = [None] * size
-    sql = f"SELECT {ALIAS}.{KEY}, {ALIAS}.{DIGEST}, {ALIAS}.stage, {ALIAS}.reengaged FROM {SCORES.name} {ALIAS}"
-    rows = [row for batch in raw_rows(connection, f"{sql}{join}{where}", params) for row in batch]
+    whole: list[tuple | None] | None = [None] * size if whole_rows else None
+    selected = f"{ALIAS}.{KEY}, {ALIAS}.{DIGEST}, {ALIAS}.stage, {ALIAS}.reengaged"
+    if whole_rows:
+        selected += f", {_SELECTED_VALUES}"
+    sql = f"SELECT {selected} FROM {SCORES.name} {ALIAS}{join}{where}"
+    rows = [row for batch in raw_rows(connection, sql, params) for row in batch]
     positions, found = _positions(contact_ids, rows)
     if not len(positions):
-        return StoredDigests(scored, has_digest, digest, stage, reengaged)
+        return StoredDigests(scored, has_digest, digest, stage, reengaged, whole)
     kept = [row for row, wanted in zip(rows, found.tolist(), strict=True) if wanted]
     at = positions[found]
     scored[at] = True
@@ -141,7 +162,9 @@ def read_stored_digests(
     reengaged[at] = [bool(row[3]) for row in kept]
     for position, row in zip(at.tolist(), kept, strict=True):
         stage[position] = row[2]
-    return StoredDigests(scored, has_digest, digest, stage, reengaged)
+        if whole is not None:
+            whole[position] = _named(row[4:])
+    return StoredDigests(scored, has_digest, digest, stage, reengaged, whole)
 
 
 def _positions(contact_ids: np.ndarray, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:

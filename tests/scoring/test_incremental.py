@@ -15,6 +15,7 @@ from connector.store.records import upsert_contacts
 from connector.store.tables import Contact, ContactScore, ScoreChange
 from tests.conftest import NOW
 from tests.scoring.builders import StoreBuilder, days_ago, example, stored_score
+from tests.store.store_reads import queued
 
 
 def score_changes(engine) -> int:
@@ -95,6 +96,20 @@ def scored_ids(engine) -> set[int]:
 def contact_id(engine, crm_id: str) -> int:
     with session_scope(engine) as session:
         return session.exec(select(Contact.id).where(Contact.crm_id == crm_id)).one()
+
+
+def test_a_contact_deleted_while_queued_is_planned_but_not_scored_and_leaves_the_queue(engine):
+    """Planning takes the queue as it is (the scope is applied to the whole plan, no join per part): a deleted
+    contact among the targets is dropped by the run's reads, and the run takes it out of the queue."""
+    model = example("engagement_window")
+    upsert_contacts(engine, "salesforce", "acme", [ContactRecord("Lead", "00Q1"), ContactRecord("Lead", "00Q2")])
+    score_store(engine, model, NOW, now=lambda: NOW)
+    upsert_contacts(engine, "salesforce", "acme", [ContactRecord("Lead", "00Q2", deleted=True)])
+    assert queued(engine) == {"00Q2"}
+    later = NOW + timedelta(hours=1)
+    run = score_store(engine, model, later, now=lambda: later)
+    assert (run.full, run.contacts_scored, run.rows_written, queued(engine)) == (False, 0, 0, set())
+    assert scored_ids(engine) == {contact_id(engine, "00Q1"), contact_id(engine, "00Q2")}  # its old row stays
 
 
 def test_contacts_stored_or_restored_after_a_run_are_scored_by_the_next_incremental_run(engine):

@@ -132,3 +132,23 @@ def test_the_rows_of_a_few_contacts_and_their_fingerprints_read_back_aligned(eng
     assert stored.digest[::2].tolist() == [n * 2**60 - 7 for n in range(5)]
     assert stored.stage == ["mql" if n % 2 == 0 else None for n in range(9)]
     assert stored.unchanged(stored.digest).tolist() == stored.scored.tolist()
+
+
+def test_whole_rows_read_with_the_fingerprints_serve_the_changed_contacts_without_another_read(engine, monkeypatch):
+    import connector.store.scores as scores
+
+    ids = _contacts(engine, 5)
+    rows = [_row(lead=float(n)) for n in range(3)]
+    with engine.begin() as connection:
+        write_score_rows(connection, ids[:3], rows, AS_OF, [11, 12, 13])
+    asked = np.array(ids)
+    with engine.connect() as connection:
+        fingerprints_only = scores.read_stored_digests(connection, asked)
+        whole = scores.read_stored_digests(connection, asked, whole_rows=True)
+        changed = np.array([1, 3, 4])
+        assert fingerprints_only.rows_at(connection, asked, changed) == [rows[1], None, None]  # read now
+        monkeypatch.setattr(scores, "read_score_rows_of", lambda *_: pytest.fail("read again"))
+        assert whole.rows_at(connection, asked, changed) == [rows[1], None, None]
+    assert whole.rows == [*rows, None, None] and fingerprints_only.rows is None
+    assert whole.digest.tolist() == fingerprints_only.digest.tolist() == [11, 12, 13, 0, 0]
+    assert whole.stage == fingerprints_only.stage

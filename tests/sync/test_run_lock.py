@@ -3,7 +3,7 @@
 import pytest
 
 from connector.errors import StoreBusyError
-from connector.store.lock import connection_lock
+from connector.store.lock import connection_lock, run_locks
 
 
 def test_second_run_of_same_connection_is_refused(engine):
@@ -24,4 +24,19 @@ def test_lock_is_free_again_after_the_run(engine):
     with connection_lock(engine, "acme"):
         pass
     with connection_lock(engine, "acme"):
+        pass
+
+
+def test_several_locks_are_taken_together_and_all_released_when_one_is_busy(engine):
+    with connection_lock(engine, "globex"):
+        with pytest.raises(StoreBusyError, match="globex"), run_locks(engine, [("acme", False), ("globex", False)]):
+            pass
+        with connection_lock(engine, "acme"):  # taken before "globex" was refused, and let go again
+            pass
+    with run_locks(engine, [("acme", False), ("globex", True)]):
+        with connection_lock(engine, "globex", shared=True):
+            pass
+        with pytest.raises(StoreBusyError, match="acme"), connection_lock(engine, "acme", shared=True):
+            pass
+    with connection_lock(engine, "acme"), connection_lock(engine, "globex"):
         pass
