@@ -18,6 +18,7 @@ from connector.scoring.chunks import (
     contact_slices,
     run_contact_ids,
 )
+from connector.scoring.collector import collecting_run_objects_only
 from connector.scoring.frame import score_frame
 from connector.scoring.kinds import KindTable
 from connector.scoring.model import ScoringModel
@@ -106,7 +107,7 @@ def score_store(
     current = now()
     moment = to_epoch(as_of or current)
     checkpoint = run_checkpoint_name(contacts, shard)
-    with scoring_lock(engine, contacts, shard):
+    with scoring_lock(engine, contacts, shard), collecting_run_objects_only():
         with engine.begin() as connection:
             report("plan", 0, len(STEPS))
             _refuse_replay(connection, contacts, moment, to_epoch(current), shard)

@@ -14,3 +14,13 @@ def test_contact_round_trips_with_aware_utc_times(engine):
         contact = session.exec(select(Contact)).one()
     assert contact.created_at == created
     assert contact.created_at.tzinfo is not None
+
+
+def test_a_sqlite_store_is_read_through_a_bounded_memory_map(tmp_path):
+    from connector.store import make_engine
+    from connector.store.engine import SQLITE_MMAP_BYTES
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with engine.connect() as connection:
+        mapped = connection.exec_driver_sql("PRAGMA mmap_size").scalar_one()
+    assert mapped == SQLITE_MMAP_BYTES <= 256 * 1024 * 1024
