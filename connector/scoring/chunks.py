@@ -57,11 +57,11 @@ class ContactSlice:
         return [ContactSlice(start, min(start + step - 1, last), self.shard) for start in starts]
 
 
-def run_contact_ids(connection: Connection, join: str, scope: ContactScope | None, shard: Shard | None) -> np.ndarray:
-    """The ascending ids of the live contacts a run scores (`join`: its targets table, if any)."""
+def run_contact_ids(connection: Connection, scope: ContactScope | None, shard: Shard | None) -> np.ndarray:
+    """The ascending ids of the live contacts a full run scores."""
     live = contact_in_scope(scope).also(ContactSlice(shard=shard).on("c.id"))
     live_sql = f"c.deleted = ? AND c.merged_into_id IS NULL{live.and_clause}"
-    sql = f"SELECT c.id FROM contact c{join} WHERE {live_sql} ORDER BY c.id"
+    sql = f"SELECT c.id FROM contact c WHERE {live_sql} ORDER BY c.id"
     parts = [
         np.fromiter((row[0] for row in batch), dtype=np.int64, count=len(batch))
         for batch in raw_rows(connection, sql, (False, *live.params))

@@ -69,7 +69,7 @@ def write_results(
     changed = range(len(positions))
     history = [i for i in changed if before[i] is None or history_values(before[i]) != history_values(rows[i])]
     moved = [i for i in changed if before[i] is None or before[i].stage != rows[i].stage]
-    write_score_rows(connection, ids, rows, as_of, digests[positions].tolist())
+    write_score_rows(connection, ids, rows, as_of, digests[positions].tolist(), before)
     write_history(connection, [ids[i] for i in history], [rows[i] for i in history], as_of)
     transitions = _transitions(model, frame, activities, before, positions, ids, moved)
     write_transitions(connection, _transition_columns(transitions, as_of, model.version))

@@ -6,7 +6,7 @@ column names come from the table definitions (connector/store/tables.py), never 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 from sqlalchemy import JSON, Column, Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -58,12 +58,21 @@ def insert_rows(connection: Connection, table: Table | str, columns: Sequence[st
         cursor.close()
 
 
-def upsert_rows(connection: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Insert rows, or update every column but the primary key where a row with that key exists."""
+def upsert_rows(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: list[tuple],
+    *,
+    left_as_stored: Collection[str] = (),
+) -> None:
+    """Insert rows, or update every column but the primary key (and `left_as_stored`) where a row with that key
+    exists."""
     if not rows:
         return
     keys = [column.name for column in table.primary_key.columns]
-    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in keys)
+    kept = {*keys, *left_as_stored}
+    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in kept)
     names = ", ".join(columns)
     conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
     if connection.dialect.name != "postgresql":

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from connector.store import session_scope
+from connector.store.bulk import placeholder
 from connector.store.scores import (
     ALIAS,
     ScoreRow,
@@ -152,3 +153,32 @@ def test_whole_rows_read_with_the_fingerprints_serve_the_changed_contacts_withou
     assert whole.rows == [*rows, None, None] and fingerprints_only.rows is None
     assert whole.digest.tolist() == fingerprints_only.digest.tolist() == [11, 12, 13, 0, 0]
     assert whole.stage == fingerprints_only.stage
+
+
+def test_rows_rewritten_beside_their_stored_ones_come_back_whatever_indexed_values_moved(engine):
+    """With the stored rows given, SQLite leaves unchanged indexed values out of each update (one statement per
+    combination); every row still reads back as written, and the index lookups planning makes still find them."""
+    ids = _contacts(engine, 4)
+    stored = [_row(), _row(), _row(), None]
+    with engine.begin() as connection:
+        write_score_rows(connection, ids[:3], stored[:3], AS_OF)
+    new = [
+        _row(lead=41.0),  # neither indexed value moved
+        _row(last_engaged_at=AS_OF),  # one moved
+        _row(last_engaged_at=None, fall_below_at=FALLS + 60),  # both moved
+        _row(stage="lead"),  # never stored
+    ]
+    with engine.begin() as connection:
+        write_score_rows(connection, ids, new, AS_OF + 60, [1, 2, 3, 4], stored)
+    with engine.connect() as connection:
+        assert read_score_rows(connection, np.array(ids)) == new
+        falling = "SELECT contact_id FROM contact_score WHERE fall_below_at = ? ORDER BY contact_id"
+        engaged = "SELECT contact_id FROM contact_score WHERE last_engaged_at = ?"
+        assert connection.exec_driver_sql(falling.replace("?", placeholder(connection)), (FALLS,)).scalars().all() == [
+            ids[0],
+            ids[1],
+            ids[3],
+        ]
+        assert connection.exec_driver_sql(engaged.replace("?", placeholder(connection)), (AS_OF,)).scalars().all() == [
+            ids[1]
+        ]
