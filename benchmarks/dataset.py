@@ -129,12 +129,13 @@ def write_increment(
     file_format: str = "csv",
     seed: int = 8,
     model_path: Path = DEFAULT_MODEL,
+    name: str = "increment",
 ) -> Path:
     """One new activity for ``share`` of the contacts, in the ``hours`` after ``after``: the incremental case."""
     rng = np.random.default_rng(seed)
     count = max(1, int(contacts * share))
     chosen = rng.choice(contacts, size=count, replace=False)
-    path = directory / f"increment.{file_format}"
+    path = directory / f"{name}.{file_format}"
     rows = _activity_rows(rng, contacts, count, activity_mix(model_path), after, "N", chosen, hours * 3600)
     _write(path, file_format, ACTIVITY_HEADER, rows)
     return path

@@ -5,7 +5,8 @@
 
 Generates the data set (benchmarks/dataset.py), imports it with `scorebridge import` (a separate process, timed
 from outside), scores it in a separate process (wall time and peak memory of that process), then imports new
-activity for 1% of the contacts and times the incremental rescore. Prints each figure beside its goal.
+activity for 1% of the contacts and times the incremental rescore (three times, an hour apart, each after new
+activity for another 1%; the fastest counts). Prints each figure beside its goal.
 
 The full rescore is set beside the read floor measured in the same run (benchmarks/read_floor.py: the activity
 columns into numpy through the same driver, in a fresh process too). Floor and full rescore are measured twice,
@@ -37,6 +38,9 @@ from benchmarks.dataset import DATASET_END, DEFAULT_MODEL, write_dataset, write_
 POSTGRES_URL = os.environ.get("SCOREBRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 #: The incremental run happens an hour after the full one, when the new activities have arrived.
 INCREMENT_HOURS = 1
+#: How many incremental runs are measured, each an hour after the one before with new activity for another 1% of
+#: the contacts; the fastest is compared with the fastest full rescore, so a burst of load hits both alike.
+INCREMENTS = 3
 GOALS = {
     "import": "≥ 100,000 activities/s (SQLite)",
     "full": "≤ 5 s wall, ≤ 1 GB peak (SQLite); ≤ 1.2x the read floor (fetchmany floor, same driver)",
@@ -165,7 +169,7 @@ def maintain(url: str) -> None:
     engine.dispose()
 
 
-def measure_store(url: str, files, increment: Path, model: Path) -> StoreFigures:
+def measure_store(url: str, files, increments: list[Path], model: Path) -> StoreFigures:
     from connector.store import make_engine, upgrade_store
 
     upgrade_store(make_engine(url))
@@ -175,9 +179,12 @@ def measure_store(url: str, files, increment: Path, model: Path) -> StoreFigures
     first, _ = score(url, model, 0, full=True)
     maintain(url)
     floors, full = floors_and_full_rescore(url, model, REPEATS)
-    import_file(url, "activities", increment)
-    maintain(url)
-    incremental, rescored = score(url, model, INCREMENT_HOURS, full=False)
+    incrementals = []
+    for hour, increment in enumerate(increments, start=INCREMENT_HOURS):
+        import_file(url, "activities", increment)
+        maintain(url)
+        incrementals.append(score(url, model, hour, full=False))
+    incremental, rescored = min(incrementals, key=lambda each: each[0].wall)
     return StoreFigures(contacts_import, activities_import, first, full, incremental, rescored, floors)
 
 
@@ -295,12 +302,16 @@ def run(options: argparse.Namespace, work: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)
     print(f"generating {options.contacts:,} contacts and {options.activities:,} activities in {work} ...")
     files = write_dataset(work, contacts=options.contacts, activities=options.activities, model_path=options.model)
-    increment = write_increment(work, contacts=options.contacts, hours=INCREMENT_HOURS, model_path=options.model)
+    increments = [
+        write_increment(work, contacts=options.contacts, after=DATASET_END + timedelta(hours=hour), hours=1,
+                        seed=8 + hour, model_path=options.model, name=f"increment-{hour + 1}")
+        for hour in range(INCREMENTS)
+    ]  # fmt: skip
     database = work / "benchmark.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     rows = describe(
-        "SQLite", measure_store(f"sqlite:///{database}", files, increment, options.model), files.activity_count
+        "SQLite", measure_store(f"sqlite:///{database}", files, increments, options.model), files.activity_count
     )
     if not options.no_postgres:
         schema = PostgresSchema(options.postgres_url)
@@ -311,7 +322,7 @@ def run(options: argparse.Namespace, work: Path) -> None:
             print_table([*rows, ("PostgreSQL", skipped)])
             return
         try:
-            figures = measure_store(schema.url, files, increment, options.model)
+            figures = measure_store(schema.url, files, increments, options.model)
             rows += describe("PostgreSQL", figures, files.activity_count)
         finally:
             schema.execute(f'DROP SCHEMA "{schema.name}" CASCADE')
