@@ -38,6 +38,7 @@ from benchmarks.scoring_benchmark import (  # noqa: E402
     floors_and_full_rescore,
     import_file,
     maintain,
+    memory,
     score,
 )
 
@@ -90,7 +91,7 @@ def measure(
     if not scored:
         maintain(url)
         first, _ = score(url, DEFAULT_MODEL, 0, full=True)
-        print(f"first scoring {first.wall:.1f} s, {first.peak_mb:,.0f} MB", flush=True)
+        print(f"first scoring {first.wall:.1f} s, {memory(first)}", flush=True)
     maintain(url)
     floors, full = floors_and_full_rescore(url, DEFAULT_MODEL, repeats)
     incremental = None
@@ -116,12 +117,10 @@ def describe(name: str, figures: ScaleFigures, activities: int) -> list[tuple[st
     )
     if figures.first is not None:
         first = figures.first
-        rows.append(
-            (f"{name}: first scoring", f"{first.wall:.1f} s wall ({first.cpu:.1f} s CPU), {first.peak_mb:,.0f} MB peak")
-        )
+        rows.append((f"{name}: first scoring", f"{first.wall:.1f} s wall ({first.cpu:.1f} s CPU), {memory(first)}"))
     rows += [
         (f"{name}: full rescore",
-         f"{figures.full.wall:.1f} s wall ({figures.full.cpu:.1f} s CPU), {figures.full.peak_mb:,.0f} MB peak, "
+         f"{figures.full.wall:.1f} s wall ({figures.full.cpu:.1f} s CPU), {memory(figures.full)}, "
          f"{per_million:.2f} s per million activities"),
     ]  # fmt: skip
     if figures.incremental is not None:
