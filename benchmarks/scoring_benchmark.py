@@ -23,7 +23,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.dataset import DATASET_END, DEFAULT_MODEL, write_dataset, write_increment  # noqa: E402
+from benchmarks.sampling import BackgroundSampler  # noqa: E402
 
 POSTGRES_URL = os.environ.get("SCOREBRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 #: The incremental run happens an hour after the full one, when the new activities have arrived.
@@ -134,7 +134,7 @@ def peak_memory_mb() -> float:
     return int(kib) / 1024
 
 
-class PrivatePeak:
+class PrivatePeak(BackgroundSampler):
     """The highest private (anonymous) resident memory of this process while the block runs, sampled every 10 ms.
 
     `VmHWM` counts every resident page, including the store's file pages SQLite reads through its memory map (up to
@@ -143,22 +143,13 @@ class PrivatePeak:
     (https://man7.org/linux/man-pages/man5/proc_pid_status.5.html); a peak shorter than 10 ms can be missed."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.peak_mb = 0.0
-        self._done = threading.Event()
-        self._sampler = threading.Thread(target=self._sample, daemon=True)
-
-    def __enter__(self) -> PrivatePeak:
-        self._sampler.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self._done.set()
-        self._sampler.join()
 
     def _sample(self) -> None:
         while True:
             self.peak_mb = max(self.peak_mb, _private_mb())
-            if self._done.wait(0.01):
+            if self.stopped(0.01):
                 return
 
 

@@ -9,9 +9,10 @@ puts in the store URL; backends are found in `pg_stat_activity`. Only for a serv
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from urllib.parse import quote
+
+from benchmarks.sampling import BackgroundSampler
 
 #: How often the backends are looked up and read: a backend's last fraction of this is not counted.
 POLL_SECONDS = 0.05
@@ -32,33 +33,24 @@ def with_application_name(url: str, name: str) -> str:
     return f"{url}{separator}application_name={quote(name)}"
 
 
-class ServerCpu:
+class ServerCpu(BackgroundSampler):
     """Context manager: CPU seconds (`seconds`) of every backend named ``application_name`` while it runs."""
 
     def __init__(self, admin_url: str, application_name: str) -> None:
+        super().__init__()
         self._admin_url = admin_url
         self._name = application_name
         self._latest: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
 
     @property
     def seconds(self) -> float:
         return sum(self._latest.values())
 
-    def __enter__(self) -> ServerCpu:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _poll(self) -> None:
+    def _sample(self) -> None:
         import psycopg
 
         with psycopg.connect(self._admin_url.replace("+psycopg", ""), autocommit=True) as connection:
-            while not self._stop.wait(POLL_SECONDS):
+            while not self.stopped(POLL_SECONDS):
                 query = "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
                 for (pid,) in connection.execute(query, (self._name,)).fetchall():
                     seconds = backend_cpu(pid)

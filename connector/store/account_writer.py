@@ -52,7 +52,7 @@ class AccountWriter:
         self._insert(chunk.new)
         self._update([{"account_id": account_id, **values} for account_id, values, _ in chunk.changed])
         # the contacts of a changed account: their conditions may read the account's fields
-        self._flag_contacts_of([account_id for account_id, _, matters in chunk.changed if matters])
+        self._queue_contacts_of([account_id for account_id, _, matters in chunk.changed if matters])
         return chunk.counts(len(records), len(latest), cleaned=screened.cleaned)
 
     def link_merged(self) -> None:
@@ -101,7 +101,7 @@ class AccountWriter:
             statement = update(ACCOUNT_TABLE).where(ACCOUNT_TABLE.c.id == bindparam("account_id"))
             self._connection.execute(statement, rows)
 
-    def _flag_contacts_of(self, account_ids_: list[int]) -> None:
+    def _queue_contacts_of(self, account_ids_: list[int]) -> None:
         link = ACCOUNT_LINK_TABLE.c
         for batch in chunked(account_ids_, LOOKUP_KEYS):
             queue_for_rescore(self._connection, select(link.contact_id).where(link.account_id.in_(batch)))

@@ -152,8 +152,9 @@ class LoadIntoEmptyTable:
         return bool(connection.exec_driver_sql(_IS_EMPTY).scalar_one())
 
     def finish(self, loaded: int, unique_keys: bool) -> tuple[int, int]:
-        """Keep the last loaded row of each key, flag the contacts, rebuild the keys and indexes: (rows inserted,
-        rows dropped for a later one of the same key). ``unique_keys`` says the load repeated no key."""
+        """Keep the last loaded row of each key, queue the contacts for a rescore, rebuild the keys and indexes:
+        (rows inserted, rows dropped for a later one of the same key). ``unique_keys`` says the load repeated no
+        key."""
         dropped = 0 if unique_keys else self._connection.exec_driver_sql(_DELETE_EARLIER_OF_EACH_KEY).rowcount
         self._connection.exec_driver_sql(_QUEUE_CONTACTS_OF_EVERY_ROW)
         self._set_aside.restore(self._connection)

@@ -142,7 +142,7 @@ def test_incremental_planning_only_picks_the_connections_own_contacts(engine):
     store, _, globex = two_connections(engine)
     store.activity(globex[2], "form_submit", days_ago(25))  # leaves the 30-day window six days from now
     score_both(engine)
-    store.activity(globex[0], "form_submit", NOW)  # flagged for rescoring
+    store.activity(globex[0], "form_submit", NOW)  # queued for a rescore
     six_days_later = NOW + timedelta(days=6)
 
     acme_run = score_store(engine, acme_model(), six_days_later, contacts=ACME, now=lambda: six_days_later)
