@@ -108,7 +108,7 @@ def import_activities(
     if parse_in_background is None:
         parse_in_background = path.is_file() and path.stat().st_size > BACKGROUND_PARSE_BYTES
     counts = UpsertCounts()
-    with engine.begin() as connection, bulk_page_cache(connection):
+    with engine.connect() as connection, bulk_page_cache(connection), connection.begin():
         writer = activity_writer_for(connection, source, instance, expected_rows=estimated_rows(path))
         parsed = ParsedFile()
         if parse_in_background:

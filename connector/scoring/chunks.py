@@ -26,6 +26,20 @@ CHUNK_CONTACTS = 50_000
 #: were read again for every row (2.3 s of system CPU per million activities at 20,000,000), with 64 MB they stay
 #: (0.3 s). https://www.sqlite.org/pragma.html#pragma_cache_size
 SQLITE_CHUNK_CACHE_KIB = 65_536
+#: An incremental run's page cache per contact it rescores: room for the pages it reads and changes (the contact's
+#: row, its stored score row, its activities' index entries, a history entry: four 4 KiB pages or so), so that
+#: none is read twice or written out before the commit (connector/store/page_cache.py). At a million contacts
+#: the 64 MB chunk cache held the pages of 13,000 contacts' activities or of their score rows, not both.
+SQLITE_CACHE_KIB_PER_TARGET = 16
+#: The most an incremental run's cache grows to: the pages of some 16,000 contacts.
+SQLITE_TARGETED_CACHE_MAX_KIB = 262_144
+
+
+def sqlite_cache_kib(targets: int | None) -> int:
+    """The SQLite page cache (KiB) for a run of `targets` planned contacts (None: a full run, chunk by chunk)."""
+    if targets is None:
+        return SQLITE_CHUNK_CACHE_KIB
+    return min(max(targets * SQLITE_CACHE_KIB_PER_TARGET, SQLITE_CHUNK_CACHE_KIB), SQLITE_TARGETED_CACHE_MAX_KIB)
 
 
 @dataclass(frozen=True)

@@ -187,11 +187,22 @@ def _change_queries(
         parts.append((active, (as_of - max(decaying), as_of)))
     for days in _engagement_boundaries(model):
         span = round(days * SECONDS_PER_DAY)
-        parts.append(
-            ("SELECT s.contact_id AS id FROM contact_score s WHERE s.last_engaged_at >= ? AND s.last_engaged_at < ?",
-             (last - span, as_of - span))
-        )  # fmt: skip
+        # a band as long as a window: the window's part above holds every contact with an activity in
+        # (last - span, as_of - span], so only an engagement at the span's first second is left to find
+        end = min(last - span + 1, as_of - span) if span in windows else as_of - span
+        parts.append((_LAST_ENGAGED_BETWEEN, (last - span, end) * 2))
     return parts
+
+
+#: Contacts whose stored last engagement lies in [?, ?): those that crossed an age since the last run. Found through
+#: the activities of that span (the occurred_at index), each checked against its stored row by key, rather than by
+#: an index on `last_engaged_at`, which nearly every rescored row moved (migration 0010). The same contacts: a
+#: stored last engagement is the time of one of the contact's activities, and deleting or moving an activity
+#: queues its contact. CROSS JOIN walks the activities first on SQLite too.
+_LAST_ENGAGED_BETWEEN = (
+    "SELECT s.contact_id AS id FROM activity a CROSS JOIN contact_score s WHERE a.occurred_at >= ? "
+    "AND a.occurred_at < ? AND s.contact_id = a.contact_id AND s.last_engaged_at >= ? AND s.last_engaged_at < ?"
+)
 
 
 def _engagement_windows(model: ScoringModel) -> tuple[list[int], list[int]]:

@@ -28,8 +28,8 @@ from sqlalchemy.exc import OperationalError
 from connector.scoring.chunks import SQLITE_CHUNK_CACHE_KIB, ContactSlice
 from connector.scoring.scope import ContactScope
 from connector.scoring.snapshot import read_activity_table
-from connector.store.activity_writer import bulk_page_cache
 from connector.store.engine import shares_one_store
+from connector.store.page_cache import bulk_page_cache
 
 #: A part's activity table, read when it is first asked for.
 ActivityTable = Callable[[], np.ndarray]

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Connection, Engine
 from connector.errors import InputError
 from connector.scoring.chunks import (
     CHUNK_CONTACTS,
-    SQLITE_CHUNK_CACHE_KIB,
     ContactSlice,
     contact_slices,
     run_contact_ids,
+    sqlite_cache_kib,
 )
 from connector.scoring.collector import collecting_run_objects_only
 from connector.scoring.frame import score_frame
@@ -40,7 +40,7 @@ from connector.scoring.snapshot import (
     read_kinds,
     read_previous,
 )
-from connector.store.activity_writer import bulk_page_cache
+from connector.store.page_cache import bulk_page_cache
 from connector.store.rescore_queue import take_out
 from connector.store.types import from_epoch, to_epoch
 
@@ -109,12 +109,18 @@ def score_store(
     moment = to_epoch(as_of or current)
     checkpoint = run_checkpoint_name(contacts, shard)
     with scoring_lock(engine, contacts, shard), collecting_run_objects_only():
-        with engine.begin() as connection:
+        # the page cache outlives the run's transaction: its changed pages go to the log once, at the commit
+        with (
+            engine.connect() as connection,
+            bulk_page_cache(connection, sqlite_cache_kib(None)) as grow_cache,
+            connection.begin(),
+        ):
             report("plan", 0, len(STEPS))
             _refuse_replay(connection, contacts, moment, to_epoch(current), shard)
             plan = plan_run(connection, model, read_checkpoint(connection, checkpoint), moment, full, contacts, shard)
             if plan.targets is not None:
                 load_targets(connection, plan.targets)
+                grow_cache(sqlite_cache_kib(len(plan.targets)))
             run = _RunSelection(plan.targets, contacts, shard, chunk_contacts)
             summary = _score_and_write(connection, model, moment, to_epoch(current), run, report)
             write_checkpoint(connection, checkpoint, model, moment)
@@ -180,7 +186,7 @@ def _score_and_write(
     tally = _RunTally()
     parts = list(contact_slices(ids, run.chunk_contacts, run.shard))
     reads = activity_tables(connection, as_of, run.targeted, run.scope, parts)
-    with bulk_page_cache(connection, SQLITE_CHUNK_CACHE_KIB), reads as tables:
+    with reads as tables:
         for part, activity_table in zip(parts, tables, strict=True):
             tally.add(*_score_chunk(connection, model, kinds, (as_of, now), run, part, activity_table))
     report("write", 3, len(STEPS))

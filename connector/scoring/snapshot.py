@@ -260,10 +260,12 @@ def count_future_activities(
     part: ContactSlice = ContactSlice(),
 ) -> int:
     owned = _untargeted(targeted, scope, "a.contact_id").also(part.on("a.contact_id"))
-    sql = (
-        f"SELECT COUNT(*) FROM activity a{_target_join(targeted, 'a.contact_id')} "
-        f"WHERE a.occurred_at > ?{owned.and_clause}"
-    )
+    # the few future activities by the occurred_at index, each checked against the targets: walking each target's
+    # own activities instead read 13,000 index pages again at a million contacts. CROSS JOIN: that order on SQLite
+    targets = f" CROSS JOIN {TARGET_TABLE} t" if targeted else ""
+    within = Condition("t.contact_id = a.contact_id") if targeted else Condition()
+    owned = within.also(owned)
+    sql = f"SELECT COUNT(*) FROM activity a{targets} WHERE a.occurred_at > ?{owned.and_clause}"
     return int(next(raw_rows(connection, sql, (now, *owned.params)))[0][0])
 
 

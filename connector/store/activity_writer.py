@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
@@ -30,9 +29,6 @@ from connector.store.types import to_epoch
 KIND_TABLE: Table = ActivityKind.__table__  # type: ignore[attr-defined]
 ACTIVITY_TABLE: Table = Activity.__table__  # type: ignore[attr-defined]
 ACTIVITY_COLUMNS = ("contact_id", "kind_id", "occurred_at", "source_id")
-#: SQLite page cache for bulk imports (negative = KiB): the activity indexes are written in random order, and
-#: SQLite's 2 MB default makes a multi-million-row import read the same index pages over and over.
-SQLITE_BULK_CACHE_KIB = 262_144
 
 #: An activity kind's identity: canonical JSON of [type, {attribute: value}] (see `kind_key`). A string, so its
 #: hash is computed once per distinct kind, however many million rows share it.
@@ -275,17 +271,3 @@ class BulkInsert:
 def _kind_row(fingerprint: str, key: KindKey) -> dict:
     activity_type, attributes = json.loads(key)
     return {"fingerprint": fingerprint, "type": activity_type, "attributes": attributes}
-
-
-@contextmanager
-def bulk_page_cache(connection: Connection, kib: int = SQLITE_BULK_CACHE_KIB) -> Iterator[None]:
-    """A large SQLite page cache (`kib`) for the length of a bulk import or read, then the connection's own again."""
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    connection.exec_driver_sql(f"PRAGMA cache_size = -{kib}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")

@@ -25,7 +25,6 @@ from connector.store.activity_writer import (
     ActivityRow,
     ActivityWriter,
     KindKey,
-    bulk_page_cache,
     kind_fingerprint,
     kind_key,
 )
@@ -33,6 +32,7 @@ from connector.store.contact_ids import LOOKUP_KEYS, PRELOAD_AFTER_KEYS, Contact
 from connector.store.contact_writer import ContactWriter
 from connector.store.counts import UpsertCounts
 from connector.store.outcome_writer import OutcomeWriter
+from connector.store.page_cache import bulk_page_cache
 from connector.store.storable import Screened
 from connector.store.types import to_epoch
 

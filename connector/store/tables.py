@@ -106,8 +106,9 @@ class ContactScore(SQLModel, table=True):
     grade: str | None = Field(default=None, max_length=2)
     stage: str = Field(max_length=30)
     engaged: bool = False
-    #: Indexed: incremental planning finds the contacts whose last engagement crossed a recency band by it.
-    last_engaged_at: datetime | None = _epoch(index=True)
+    #: Not indexed: incremental planning finds the contacts whose last engagement crossed a recency band through
+    #: the activities of that moment (connector/scoring/planning.py); an index moved with nearly every rescore.
+    last_engaged_at: datetime | None = _epoch()
     reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     model_version: str = Field(max_length=64)
     scored_at: datetime = _epoch(nullable=False)
@@ -130,7 +131,10 @@ class ScoreChange(SQLModel, table=True):
     __tablename__ = "score_change"
 
     id: int | None = Field(default=None, primary_key=True)
-    contact_id: int = Field(foreign_key="contact.id", index=True)
+    #: Neither indexed nor a foreign key (migration 0010): the history is read by time for every contact at once
+    #: (connector/analytics/score_history.py), never by contact; contacts are never deleted; and PostgreSQL checked
+    #: the key by locking the contact row, a write to its page for every history row.
+    contact_id: int
     fit: float
     lead: float
     engagement: float

@@ -93,6 +93,39 @@ def test_recency_band_crossing_is_rescored_incrementally(engine):
     assert summary.contacts_scored == 1
 
 
+def test_only_contacts_whose_last_engagement_crossed_a_band_are_rescored(engine):
+    scoring = model()
+    store = StoreBuilder(engine)
+    crossed, engaged_since, only_unscored_since = store.contact(), store.contact(), store.contact()
+    for contact in (crossed, engaged_since, only_unscored_since):
+        store.activity(contact, "visit", days_ago(6))
+    store.activity(engaged_since, "visit", days_ago(1))
+    store.activity(only_unscored_since, "demo_attended", days_ago(1))  # no rule gives it points: not engagement
+    score_store(engine, scoring, NOW, now=lambda: NOW)
+
+    later = NOW + timedelta(days=2)
+    summary = score_store(engine, scoring, later, now=lambda: later)
+
+    assert summary.contacts_scored == 2  # the one engaged a day ago had an activity 6 days ago too, but kept 100
+    assert [stored_score(engine, contact).recency for contact in (crossed, only_unscored_since)] == [50, 50]
+    assert stored_score(engine, engaged_since).recency == 100
+
+
+def test_an_engagement_exactly_a_band_and_window_old_is_rescored_when_it_leaves_the_band(engine):
+    scoring = model()  # a 30-day band and a 30-day window
+    store = StoreBuilder(engine)
+    contact = store.contact()
+    store.activity(contact, "visit", days_ago(30))  # out of the window (it is open at its start), in the band
+    score_store(engine, scoring, NOW, now=lambda: NOW)
+    assert (stored_score(engine, contact).recency, stored_score(engine, contact).engagement) == (50, 0)
+
+    later = NOW + timedelta(hours=1)
+    summary = score_store(engine, scoring, later, now=lambda: later)
+
+    assert summary.contacts_scored == 1
+    assert stored_score(engine, contact).recency == 0
+
+
 def test_decayed_engagement_is_rescored_for_contacts_active_in_the_window(engine):
     scoring = model(engagement={"window_days": 30, "half_life_days": 5, "engaged_at_least": 1})
     store = StoreBuilder(engine)
