@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
+from sqlmodel import SQLModel
 
 from connector.scoring import load_model, score_store
 from connector.store import upgrade_store
@@ -45,3 +46,21 @@ def history_rows(engine) -> list[tuple]:
         rows = connection.execute(select(ScoreChange.id, ScoreChange.contact_id, ScoreChange.lead)).all()
     assert count == len(rows)
     return sorted(rows)
+
+
+def test_postgresql_leaves_room_on_each_score_page_for_hot_updates(postgres_engine, tmp_path):
+    store_at_revision(postgres_engine, tmp_path, "0009")
+
+    upgrade_store(postgres_engine)
+
+    with postgres_engine.connect() as connection:
+        options = connection.scalar(text("SELECT reloptions FROM pg_class WHERE oid = 'contact_score'::regclass"))
+    assert options == ["fillfactor=85"]
+
+
+def test_a_new_postgresql_store_has_the_same_fillfactor(postgres_engine):
+    SQLModel.metadata.create_all(postgres_engine)
+
+    with postgres_engine.connect() as connection:
+        options = connection.scalar(text("SELECT reloptions FROM pg_class WHERE oid = 'contact_score'::regclass"))
+    assert options == ["fillfactor=85"]
