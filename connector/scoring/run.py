@@ -49,7 +49,7 @@ Progress = Callable[[str, int, int], None]
 STEPS = ("plan", "read", "score", "write")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a first run at a million contacts holds a million of them
 class StageChange:
     contact_id: int
     from_stage: str | None
@@ -188,7 +188,9 @@ def _score_and_write(
     reads = activity_tables(connection, as_of, run.targeted, run.scope, parts)
     with reads as tables:
         for part, activity_table in zip(parts, tables, strict=True):
-            tally.add(*_score_chunk(connection, model, kinds, (as_of, now), run, part, activity_table))
+            scored, outcome, warnings = _score_chunk(connection, model, kinds, (as_of, now), run, part, activity_table)
+            # each chunk's transitions become the summary's stage changes at once, so only one form is held
+            tally.add(scored, outcome, warnings, _stage_changes(model, outcome.transitions, as_of))
     report("write", 3, len(STEPS))
     _take_out_of_rescore_queue(connection, run)
     tally.warnings.update(_activity_warnings(connection, kinds, now, run))
@@ -198,7 +200,7 @@ def _score_and_write(
         "contacts_scored": tally.contacts,
         "rows_written": tally.rows_written,
         "scores_changed": tally.scores_changed,
-        "transitions": _stage_changes(model, tuple(tally.transitions), as_of),
+        "transitions": tuple(tally.transitions),
         "reengaged": tuple(tally.reengaged),
         "warnings": dict(tally.warnings),
     }
@@ -233,15 +235,17 @@ class _RunTally:
     contacts: int = 0
     rows_written: int = 0
     scores_changed: int = 0
-    transitions: list[Transition] = field(default_factory=list)
+    transitions: list[StageChange] = field(default_factory=list)
     reengaged: list[int] = field(default_factory=list)
     warnings: Counter = field(default_factory=Counter)
 
-    def add(self, contacts: int, outcome: WriteOutcome, warnings: Mapping[str, int]) -> None:
+    def add(
+        self, contacts: int, outcome: WriteOutcome, warnings: Mapping[str, int], changes: tuple[StageChange, ...]
+    ) -> None:
         self.contacts += contacts
         self.rows_written += outcome.rows_written
         self.scores_changed += outcome.scores_changed
-        self.transitions.extend(outcome.transitions)
+        self.transitions.extend(changes)
         self.reengaged.extend(outcome.newly_reengaged)
         self.warnings.update(warnings)
 
