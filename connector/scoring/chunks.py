@@ -35,10 +35,8 @@ SQLITE_CACHE_KIB_PER_TARGET = 16
 SQLITE_TARGETED_CACHE_MAX_KIB = 262_144
 
 
-def sqlite_cache_kib(targets: int | None) -> int:
-    """The SQLite page cache (KiB) for a run of `targets` planned contacts (None: a full run, chunk by chunk)."""
-    if targets is None:
-        return SQLITE_CHUNK_CACHE_KIB
+def targeted_cache_kib(targets: int) -> int:
+    """The SQLite page cache (KiB) for an incremental run of `targets` planned contacts."""
     return min(max(targets * SQLITE_CACHE_KIB_PER_TARGET, SQLITE_CHUNK_CACHE_KIB), SQLITE_TARGETED_CACHE_MAX_KIB)
 
 

@@ -14,10 +14,11 @@ from sqlalchemy.engine import Connection, Engine
 from connector.errors import InputError
 from connector.scoring.chunks import (
     CHUNK_CONTACTS,
+    SQLITE_CHUNK_CACHE_KIB,
     ContactSlice,
     contact_slices,
     run_contact_ids,
-    sqlite_cache_kib,
+    targeted_cache_kib,
 )
 from connector.scoring.collector import collecting_run_objects_only
 from connector.scoring.frame import score_frame
@@ -112,7 +113,7 @@ def score_store(
         # the page cache outlives the run's transaction: its changed pages go to the log once, at the commit
         with (
             engine.connect() as connection,
-            bulk_page_cache(connection, sqlite_cache_kib(None)) as grow_cache,
+            bulk_page_cache(connection, SQLITE_CHUNK_CACHE_KIB) as grow_cache,
             connection.begin(),
         ):
             report("plan", 0, len(STEPS))
@@ -120,7 +121,7 @@ def score_store(
             plan = plan_run(connection, model, read_checkpoint(connection, checkpoint), moment, full, contacts, shard)
             if plan.targets is not None:
                 load_targets(connection, plan.targets)
-                grow_cache(sqlite_cache_kib(len(plan.targets)))
+                grow_cache(targeted_cache_kib(len(plan.targets)))
             run = _RunSelection(plan.targets, contacts, shard, chunk_contacts)
             summary = _score_and_write(connection, model, moment, to_epoch(current), run, report)
             write_checkpoint(connection, checkpoint, model, moment)

@@ -7,8 +7,8 @@ the changed pages at once: an incremental run at a million contacts wrote 11,400
 the log that way (84 ms, in the statement that happened to come next), and the pages it read in between came
 from the file again. So a bulk block sets the cache on the connection before its transaction begins and restores
 it after the transaction has ended, and may grow it meanwhile (never shrink it) once it knows how much it will
-touch; the commit then writes each changed page once. The pragmas go straight to the driver's
-connection, which starts no transaction for them. PostgreSQL keeps its buffers in the server: nothing to do there.
+touch; the commit then writes each changed page once. PostgreSQL keeps its buffers in the server: nothing to do
+there.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection
+
+from connector.store.bulk import raw_rows
 
 #: SQLite page cache for bulk imports (KiB): the activity indexes are written in random order, and SQLite's 2 MB
 #: default makes a multi-million-row import read the same index pages over and over.
@@ -33,27 +35,24 @@ def bulk_page_cache(connection: Connection, kib: int = SQLITE_BULK_CACHE_KIB) ->
     if connection.dialect.name != "sqlite":
         yield lambda _kib: None
         return
-    driver = connection.connection.dbapi_connection
-    before = _pragma(driver, "PRAGMA cache_size")
-    size = [kib]
-    _pragma(driver, f"PRAGMA cache_size = -{kib}")  # negative: KiB rather than pages
+    [[before]] = next(raw_rows(connection, "PRAGMA cache_size"))
+    size = kib
+    _set_cache_size(connection, -kib)  # negative: KiB rather than pages
 
     def grow(wanted: int) -> None:
-        if wanted > size[0]:
-            size[0] = wanted
-            _pragma(driver, f"PRAGMA cache_size = -{wanted}")
+        nonlocal size
+        if wanted > size:
+            size = wanted
+            _set_cache_size(connection, -wanted)
 
     try:
         yield grow
     finally:
-        _pragma(driver, f"PRAGMA cache_size = {int(before)}")
+        _set_cache_size(connection, int(before))
 
 
-def _pragma(driver, sql: str) -> int | None:
-    cursor = driver.cursor()
-    try:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-        return None if row is None else row[0]
-    finally:
-        cursor.close()
+def _set_cache_size(connection: Connection, value: int) -> None:
+    """`PRAGMA cache_size`: pages when positive, KiB when negative. Through the driver's cursor (`raw_rows`),
+    which begins no transaction for it."""
+    for _ in raw_rows(connection, f"PRAGMA cache_size = {value}"):
+        pass
